@@ -1,0 +1,208 @@
+-- Mingcha local store, first schema.
+-- Ids are UUIDv7 text made on the device. Times are RFC 3339 text: UTC for record times,
+-- with the local offset for what was observed in the field. Records are never removed:
+-- `deleted_at` marks a tombstone, and every change is also appended to change_log.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE inspector (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE device (
+    id           TEXT PRIMARY KEY,
+    inspector_id TEXT NOT NULL REFERENCES inspector(id),
+    name         TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+) STRICT;
+
+-- The problem taxonomy (问题类别), as loaded from assets or the office.
+CREATE TABLE category (
+    code        TEXT PRIMARY KEY,
+    parent_code TEXT REFERENCES category(code),
+    name        TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL,
+    position    INTEGER NOT NULL
+) STRICT;
+
+-- Checklist templates, every version kept: a filled checklist points at the one it used.
+CREATE TABLE checklist_template (
+    code        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    body        TEXT NOT NULL,   -- the whole template as JSON
+    source      TEXT NOT NULL,   -- 'builtin' or the imported file's name
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (code, version)
+) STRICT;
+
+CREATE TABLE unit (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    region     TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT
+) STRICT;
+CREATE UNIQUE INDEX unit_name_live ON unit(name) WHERE deleted_at IS NULL;
+
+CREATE TABLE spot (
+    id         TEXT PRIMARY KEY,
+    unit_id    TEXT NOT NULL REFERENCES unit(id),
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    deleted_at TEXT,
+    UNIQUE (unit_id, name)
+) STRICT;
+
+CREATE TABLE plan (
+    id         TEXT PRIMARY KEY,
+    title      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('open', 'covert')),
+    starts_on  TEXT NOT NULL,
+    ends_on    TEXT NOT NULL,
+    team       TEXT NOT NULL,   -- JSON array of names
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    CHECK (ends_on >= starts_on)
+) STRICT;
+
+CREATE TABLE plan_unit (
+    plan_id TEXT NOT NULL REFERENCES plan(id),
+    unit_id TEXT NOT NULL REFERENCES unit(id),
+    PRIMARY KEY (plan_id, unit_id)
+) STRICT;
+
+CREATE TABLE plan_checklist (
+    plan_id       TEXT NOT NULL REFERENCES plan(id),
+    template_code TEXT NOT NULL,
+    PRIMARY KEY (plan_id, template_code)
+) STRICT;
+
+CREATE TABLE visit (
+    id         TEXT PRIMARY KEY,
+    plan_id    TEXT REFERENCES plan(id),
+    unit_id    TEXT NOT NULL REFERENCES unit(id),
+    spot_id    TEXT REFERENCES spot(id),
+    kind       TEXT NOT NULL CHECK (kind IN ('open', 'covert')),
+    visit_date TEXT NOT NULL,
+    arrived_at TEXT,
+    left_at    TEXT,
+    inspectors TEXT NOT NULL,   -- JSON array of names
+    notes      TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT
+) STRICT;
+CREATE INDEX visit_by_date ON visit(visit_date);
+
+CREATE TABLE checklist_response (
+    id               TEXT PRIMARY KEY,
+    visit_id         TEXT NOT NULL REFERENCES visit(id),
+    template_code    TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    deleted_at       TEXT,
+    FOREIGN KEY (template_code, template_version) REFERENCES checklist_template(code, version),
+    UNIQUE (visit_id, template_code)
+) STRICT;
+
+CREATE TABLE checklist_answer (
+    response_id TEXT NOT NULL REFERENCES checklist_response(id),
+    item_code   TEXT NOT NULL,
+    result      TEXT NOT NULL CHECK (result IN ('conforming', 'non_conforming', 'not_applicable')),
+    note        TEXT,
+    answered_at TEXT NOT NULL,
+    PRIMARY KEY (response_id, item_code)
+) STRICT;
+
+-- Findings (问题). `seq` is the local row number the search indexes point at; it is an alias
+-- of the rowid so VACUUM cannot renumber it under the indexes.
+CREATE TABLE finding (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
+    visit_id         TEXT NOT NULL REFERENCES visit(id),
+    unit_id          TEXT NOT NULL REFERENCES unit(id),
+    spot_id          TEXT REFERENCES spot(id),
+    observed_at      TEXT NOT NULL,
+    observed_on      TEXT NOT NULL,   -- local date of observed_at, for date filters
+    method           TEXT NOT NULL,
+    category_code    TEXT NOT NULL REFERENCES category(code),
+    severity         TEXT NOT NULL CHECK (severity IN ('minor', 'serious', 'grave')),
+    description      TEXT NOT NULL CHECK (length(trim(description)) > 0),
+    persons_involved TEXT,
+    response_id      TEXT REFERENCES checklist_response(id),
+    item_code        TEXT,
+    status           TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    deleted_at       TEXT
+) STRICT;
+CREATE INDEX finding_by_unit ON finding(unit_id);
+CREATE INDEX finding_by_visit ON finding(visit_id);
+CREATE INDEX finding_by_day ON finding(observed_on);
+CREATE INDEX finding_by_category ON finding(category_code);
+
+-- Evidence (证据): one row per file attached to a finding or a checklist item. The bytes live
+-- in content-addressed storage; several rows may share one digest.
+CREATE TABLE evidence (
+    id            TEXT PRIMARY KEY,
+    finding_id    TEXT REFERENCES finding(id),
+    response_id   TEXT REFERENCES checklist_response(id),
+    item_code     TEXT,
+    sha256        TEXT NOT NULL CHECK (length(sha256) = 64),
+    size          INTEGER NOT NULL CHECK (size >= 0),
+    media_type    TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    imported_at   TEXT NOT NULL,
+    deleted_at    TEXT,
+    CHECK ((finding_id IS NOT NULL) <> (response_id IS NOT NULL AND item_code IS NOT NULL))
+) STRICT;
+CREATE INDEX evidence_by_finding ON evidence(finding_id);
+CREATE INDEX evidence_by_item ON evidence(response_id, item_code);
+CREATE INDEX evidence_by_digest ON evidence(sha256);
+
+-- Rectification (交办 → 整改 → 复核 → 销号): modelled now, driven by the office later.
+CREATE TABLE rectification (
+    id                 TEXT PRIMARY KEY,
+    finding_id         TEXT NOT NULL REFERENCES finding(id),
+    responsible_unit   TEXT NOT NULL,
+    responsible_person TEXT,
+    deadline           TEXT NOT NULL,
+    stage              TEXT NOT NULL CHECK (stage IN ('assigned', 'reported', 'verified', 'closed')),
+    measures           TEXT,
+    assigned_at        TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+) STRICT;
+
+-- The change log: every change to a record, in the transaction that made it. Append-only,
+-- enforced below. It is the sync outbox.
+CREATE TABLE change_log (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        TEXT NOT NULL UNIQUE,
+    device_id TEXT NOT NULL,
+    entity    TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    op        TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+    payload   TEXT NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+CREATE INDEX change_log_by_entity ON change_log(entity, entity_id);
+
+CREATE TRIGGER change_log_no_update BEFORE UPDATE ON change_log
+BEGIN SELECT RAISE(ABORT, 'change_log is append-only'); END;
+CREATE TRIGGER change_log_no_delete BEFORE DELETE ON change_log
+BEGIN SELECT RAISE(ABORT, 'change_log is append-only'); END;
+
+-- Chinese full-text search. Trigram matches any substring of three or more characters; the
+-- gram table holds every single character and adjacent pair, for one- and two-character
+-- words such as 脱岗. Both are kept by the store in the same transaction as the finding.
+CREATE VIRTUAL TABLE finding_fts USING fts5(description, unit, spot, category, tokenize = 'trigram');
+CREATE VIRTUAL TABLE finding_grams USING fts5(grams, tokenize = 'unicode61');

@@ -1,0 +1,204 @@
+//! The catalogue: the problem taxonomy and the checklist templates, built in (from `assets/`,
+//! compiled into the binary so a laptop in a basement has them) or imported from a file.
+//!
+//! Both are versioned. A newer built-in taxonomy updates categories in place by code (old codes
+//! stay, findings point at them); a newer template version is added beside the old ones.
+
+use chrono::{DateTime, Utc};
+use mingcha_core::assets;
+use mingcha_core::checklist::ChecklistTemplate;
+use mingcha_core::taxonomy::{Category, Taxonomy};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::{Result, StoreError};
+use crate::{Store, db, time_text};
+
+/// The built-in taxonomy file, as shipped in `assets/`.
+pub const BUILTIN_TAXONOMY: (&str, &str) = ("assets/taxonomy.json", include_str!("../../../assets/taxonomy.json"));
+
+/// The built-in checklist templates, as shipped in `assets/templates/`.
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("assets/templates/window-service.json", include_str!("../../../assets/templates/window-service.json")),
+    ("assets/templates/work-discipline.json", include_str!("../../../assets/templates/work-discipline.json")),
+    ("assets/templates/eight-rules.json", include_str!("../../../assets/templates/eight-rules.json")),
+    ("assets/templates/business-env.json", include_str!("../../../assets/templates/business-env.json")),
+];
+
+/// Parse the built-in data. It is checked by tests, so an error here is a build defect.
+pub fn builtin() -> Result<(Taxonomy, Vec<ChecklistTemplate>)> {
+    let taxonomy = assets::parse_taxonomy(BUILTIN_TAXONOMY.0, BUILTIN_TAXONOMY.1)?;
+    let templates = BUILTIN_TEMPLATES
+        .iter()
+        .map(|(file, text)| assets::parse_template(file, text, &taxonomy))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((taxonomy, templates))
+}
+
+/// Bring the store's catalogue up to the built-in versions (at init, and after an upgrade).
+pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> {
+    let (taxonomy, templates) = builtin()?;
+    let stored: u32 = db::meta(conn, "taxonomy_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let missing_template = |t: &ChecklistTemplate| -> Result<bool> {
+        Ok(conn
+            .query_row("SELECT 1 FROM checklist_template WHERE code = ?1 AND version = ?2", (&t.code, t.version), |_| Ok(()))
+            .optional()?
+            .is_none())
+    };
+    let mut new_templates = Vec::new();
+    for t in &templates {
+        if missing_template(t)? {
+            new_templates.push(t);
+        }
+    }
+    if stored >= taxonomy.version && new_templates.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    if stored < taxonomy.version {
+        store_taxonomy(&tx, &taxonomy)?;
+    }
+    for t in new_templates {
+        insert_template(&tx, t, "builtin", now)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn store_taxonomy(conn: &Connection, taxonomy: &Taxonomy) -> Result<()> {
+    let mut upsert = conn.prepare(
+        "INSERT INTO category (code, parent_code, name, description, position) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, name = excluded.name,
+             description = excluded.description, position = excluded.position",
+    )?;
+    let mut position = 0;
+    for parent in &taxonomy.categories {
+        position += 1;
+        upsert.execute((&parent.code, None::<String>, &parent.name, &parent.description, position))?;
+        for child in &parent.children {
+            position += 1;
+            upsert.execute((&child.code, &parent.code, &child.name, &child.description, position))?;
+        }
+    }
+    db::set_meta(conn, "taxonomy_version", &taxonomy.version.to_string())
+}
+
+fn insert_template(conn: &Connection, t: &ChecklistTemplate, source: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO checklist_template (code, version, name, body, source, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (&t.code, t.version, &t.name, serde_json::to_string(t)?, source, time_text(now)),
+    )?;
+    Ok(())
+}
+
+/// Rebuild the taxonomy from the store.
+pub(crate) fn taxonomy(conn: &Connection) -> Result<Taxonomy> {
+    let version = db::meta(conn, "taxonomy_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut stmt = conn.prepare("SELECT code, parent_code, name, description FROM category ORDER BY position")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    })?;
+    let mut categories: Vec<Category> = Vec::new();
+    for row in rows {
+        let (code, parent, name, description) = row?;
+        let c = Category { code, name, description, children: vec![] };
+        match parent {
+            None => categories.push(c),
+            Some(p) => categories
+                .iter_mut()
+                .find(|x| x.code == p)
+                .ok_or_else(|| StoreError::Corrupt(format!("category {} has unknown parent {p}", c.code)))?
+                .children
+                .push(c),
+        }
+    }
+    Ok(Taxonomy { version, categories })
+}
+
+/// A template as listed: its latest version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateSummary {
+    pub code: String,
+    pub version: u32,
+    pub name: String,
+    pub items: usize,
+    pub source: String,
+}
+
+impl Store {
+    /// The latest version of every template.
+    pub fn templates(&self) -> Result<Vec<TemplateSummary>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.body, t.source FROM checklist_template t
+             WHERE t.version = (SELECT max(version) FROM checklist_template u WHERE u.code = t.code)
+             ORDER BY t.rowid",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (body, source) = row?;
+            let t: ChecklistTemplate = serde_json::from_str(&body)?;
+            Ok(TemplateSummary { items: t.item_count(), code: t.code, version: t.version, name: t.name, source })
+        })
+        .collect()
+    }
+
+    /// A template by code (or exact name), at `version` or its latest.
+    pub fn template(&self, code_or_name: &str, version: Option<u32>) -> Result<ChecklistTemplate> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM checklist_template WHERE (code = ?1 OR name = ?1) AND (?2 IS NULL OR version = ?2)
+                 ORDER BY version DESC LIMIT 1",
+                (code_or_name.trim(), version),
+                |r| r.get(0),
+            )
+            .optional()?;
+        let body = body.ok_or_else(|| {
+            let key = match version {
+                Some(v) => format!("{code_or_name} v{v}"),
+                None => code_or_name.to_owned(),
+            };
+            StoreError::not_found("checklist template", key)
+        })?;
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    /// Import a template file (e.g. one the office sent). A version already present is refused:
+    /// a filled checklist must always find the exact template it used.
+    pub fn import_template(&mut self, file_name: &str, text: &str) -> Result<ChecklistTemplate> {
+        let t = assets::parse_template(file_name, text, &self.taxonomy)?;
+        let newest: Option<u32> = self
+            .conn
+            .query_row("SELECT max(version) FROM checklist_template WHERE code = ?1", [&t.code], |r| r.get(0))?;
+        if let Some(newest) = newest
+            && t.version <= newest
+        {
+            return Err(StoreError::Duplicate {
+                what: "checklist template version",
+                key: format!("{} v{} (the store has v{newest}; give the file a higher version)", t.code, t.version),
+            });
+        }
+        insert_template(&self.conn, &t, file_name, self.clock.now())?;
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_catalogue_parses_and_is_big_enough_to_use() {
+        let (taxonomy, templates) = builtin().unwrap();
+        let groups: Vec<&str> = taxonomy.categories.iter().map(|c| c.name.as_str()).collect();
+        for expected in ["庸", "懒", "散", "浮", "拖", "服务态度"] {
+            assert!(groups.contains(&expected), "taxonomy lacks {expected}: {groups:?}");
+        }
+        assert!(taxonomy.resolve("脱岗离岗").is_ok());
+        let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(templates.len(), 4, "{names:?}");
+        for t in &templates {
+            assert!(t.item_count() >= 10, "{} has only {} items", t.name, t.item_count());
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Findings (问题): record, edit, tombstone, list and search.
+
+use chrono::{DateTime, FixedOffset};
+use mingcha_core::change::{ChangeOp, EntityKind};
+use mingcha_core::finding::{DiscoveryMethod, Finding, FindingStatus, FindingText, ItemLink, Severity};
+use mingcha_core::id::FindingId;
+use mingcha_core::text::Sensitive;
+use mingcha_core::ValidationError;
+use rusqlite::{Row, params_from_iter};
+use serde::Serialize;
+
+use crate::error::{Result, StoreError};
+use crate::search::{FindingQuery, Indexed, Resolved, filter};
+use crate::units::find_unit;
+use crate::{Store, Writer, parse_id, parse_time, resolve_id};
+
+/// A finding as a user gives it. References are by id or name, resolved by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFinding {
+    pub visit: String,
+    /// Defaults to the visit's spot.
+    pub spot: Option<String>,
+    pub observed_at: DateTime<FixedOffset>,
+    /// Defaults to the visit's kind (明查 / 暗访).
+    pub method: Option<DiscoveryMethod>,
+    /// A taxonomy leaf by code or name; may be left out when the checklist item has one.
+    pub category: Option<String>,
+    pub severity: Severity,
+    pub description: String,
+    pub persons_involved: Option<String>,
+    /// The checklist item it came from: (template code or name, item code or number).
+    pub checklist_item: Option<(String, String)>,
+}
+
+/// A change to a finding's wording or classification. `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingEdit {
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub severity: Option<Severity>,
+    /// `Some(None)` clears it.
+    pub persons_involved: Option<Option<String>>,
+}
+
+/// A finding with the names a list shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingView {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub unit_name: String,
+    pub spot_name: Option<String>,
+    /// "散 / 脱岗离岗"
+    pub category_label: String,
+    pub evidence_count: u64,
+}
+
+const COLUMNS: &str = "f.seq, f.id, f.visit_id, f.unit_id, f.spot_id, f.observed_at, f.method, f.category_code, f.severity,
+    f.description, f.persons_involved, f.response_id, f.item_code, f.status, f.created_at, f.updated_at,
+    u.name, s.name, (SELECT count(*) FROM evidence e WHERE e.finding_id = f.id AND e.deleted_at IS NULL)";
+const FROM: &str = "finding f JOIN unit u ON u.id = f.unit_id LEFT JOIN spot s ON s.id = f.spot_id";
+
+fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn finding_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Finding, String, Option<String>, u64)> {
+    let parse = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    let response: Option<String> = r.get(11)?;
+    let item: Option<String> = r.get(12)?;
+    let finding = Finding {
+        id: parse_id(&parse(1)?)?,
+        visit_id: parse_id(&parse(2)?)?,
+        unit_id: parse_id(&parse(3)?)?,
+        spot_id: r.get::<_, Option<String>>(4)?.map(|s| parse_id(&s)).transpose()?,
+        observed_at: DateTime::parse_from_rfc3339(&parse(5)?).map_err(|e| conversion(5, e))?,
+        method: parse(6)?.parse().map_err(|e| conversion(6, e))?,
+        category: parse(7)?,
+        severity: parse(8)?.parse().map_err(|e| conversion(8, e))?,
+        description: parse(9)?,
+        persons_involved: r.get::<_, Option<String>>(10)?.map(Sensitive::new),
+        checklist_item: match (response, item) {
+            (Some(response), Some(item_code)) => Some(ItemLink { response_id: parse_id(&response)?, item_code }),
+            _ => None,
+        },
+        status: parse(13)?.parse().map_err(|e| conversion(13, e))?,
+        created_at: parse_time(&parse(14)?)?,
+        updated_at: parse_time(&parse(15)?)?,
+    };
+    Ok((r.get(0)?, finding, r.get(16)?, r.get(17)?, r.get(18)?))
+}
+
+impl Store {
+    /// Record one finding.
+    pub fn add_finding(&mut self, new: NewFinding) -> Result<FindingView> {
+        let mut added = self.add_findings(vec![new])?;
+        Ok(added.remove(0))
+    }
+
+    /// Record several findings in one transaction: all are stored, or (on any error) none.
+    pub fn add_findings(&mut self, news: Vec<NewFinding>) -> Result<Vec<FindingView>> {
+        let mut prepared = Vec::with_capacity(news.len());
+        let mut last_visit: Option<mingcha_core::inspection::Visit> = None;
+        for new in news {
+            let visit = match last_visit.take() {
+                Some(v) if v.id.to_string() == new.visit => v,
+                _ => self.visit(&new.visit)?,
+            };
+            if new.observed_at.date_naive() != visit.date {
+                return Err(ValidationError::Inconsistent {
+                    field: "observed at",
+                    reason: format!("{} is not on the visit's day {}", new.observed_at, visit.date),
+                }
+                .into());
+            }
+            let link = match &new.checklist_item {
+                Some((template, item)) => Some(self.item_link(&visit, template, item)?),
+                None => None,
+            };
+            let category = match (&new.category, &link) {
+                (Some(c), _) => self.taxonomy.resolve(c)?.leaf.code.clone(),
+                (None, Some((_, Some(c)))) => c.clone(),
+                (None, _) => return Err(ValidationError::Empty { field: "category" }.into()),
+            };
+            let text = FindingText::parse(&new.description, new.persons_involved.as_deref())?;
+            prepared.push((new, visit.clone(), link.map(|(l, _)| l), category, text));
+            last_visit = Some(visit);
+        }
+        let taxonomy = self.taxonomy.clone();
+        self.write(|w| {
+            prepared
+                .into_iter()
+                .map(|(new, visit, link, category, text)| {
+                    let unit = find_unit(w, &visit.unit_id.to_string())?;
+                    let spot = match new.spot.as_deref() {
+                        Some(s) => Some(w.spot_in(unit.id, s)?),
+                        None => None,
+                    };
+                    let spot_id = spot.as_ref().map(|s| s.id).or(visit.spot_id);
+                    let spot_name = match (&spot, visit.spot_id) {
+                        (Some(s), _) => Some(s.name.clone()),
+                        (None, Some(id)) => Some(w.query_row("SELECT name FROM spot WHERE id = ?1", [id.to_string()], |r| r.get(0))?),
+                        (None, None) => None,
+                    };
+                    let finding = Finding {
+                        id: FindingId::from_uuid(w.new_id()),
+                        visit_id: visit.id,
+                        unit_id: unit.id,
+                        spot_id,
+                        observed_at: new.observed_at,
+                        method: new.method.unwrap_or(visit.kind.into()),
+                        category,
+                        severity: new.severity,
+                        description: text.description,
+                        persons_involved: text.persons_involved,
+                        checklist_item: link,
+                        status: FindingStatus::Draft,
+                        created_at: w.now,
+                        updated_at: w.now,
+                    };
+                    let label = taxonomy.resolve(&finding.category).map(|p| p.label()).unwrap_or_default();
+                    let seq = insert(w, &finding)?;
+                    let doc = Indexed { description: &finding.description, unit: &unit.name, spot: spot_name.as_deref().unwrap_or(""), category: &label };
+                    w.index_finding(seq, &doc)?;
+                    w.log(EntityKind::Finding, &finding.id.to_string(), ChangeOp::Create, &finding)?;
+                    Ok(FindingView { finding, unit_name: unit.name, spot_name, category_label: label, evidence_count: 0 })
+                })
+                .collect()
+        })
+    }
+
+    /// The link to a checklist item of this visit, and the category that item suggests.
+    fn item_link(&self, visit: &mingcha_core::inspection::Visit, template: &str, item: &str) -> Result<(ItemLink, Option<String>)> {
+        let filled = self.checklists_of(&visit.id.to_string())?;
+        let wanted = self.template(template, None)?;
+        let view = filled.iter().find(|v| v.response.template_code == wanted.code).ok_or_else(|| ValidationError::Inconsistent {
+            field: "checklist item",
+            reason: format!("the visit has no {} checklist yet; fill it first", wanted.name),
+        })?;
+        let used = self.template(&view.response.template_code, Some(view.response.template_version))?;
+        let item = used.resolve_item(item)?;
+        Ok((ItemLink { response_id: view.response.id, item_code: item.code.clone() }, item.category.clone()))
+    }
+
+    /// One finding by id or unique id prefix.
+    pub fn finding(&self, key: &str) -> Result<FindingView> {
+        let id = resolve_id(&self.conn, "finding", "finding", key)?;
+        let row = self.conn.query_row(&format!("SELECT {COLUMNS} FROM {FROM} WHERE f.id = ?1"), [id], finding_from_row)?;
+        Ok(self.view(row))
+    }
+
+    fn view(&self, (_, finding, unit_name, spot_name, evidence_count): (i64, Finding, String, Option<String>, u64)) -> FindingView {
+        let category_label = self.taxonomy.resolve(&finding.category).map(|p| p.label()).unwrap_or_else(|_| finding.category.clone());
+        FindingView { finding, unit_name, spot_name, category_label, evidence_count }
+    }
+
+    /// Change a finding's wording or classification. The previous state stays in the change log.
+    pub fn edit_finding(&mut self, key: &str, edit: FindingEdit) -> Result<FindingView> {
+        let current = self.finding(key)?;
+        let mut f = current.finding.clone();
+        let persons = match edit.persons_involved {
+            Some(p) => p,
+            None => f.persons_involved.as_ref().map(|s| s.reveal().to_owned()),
+        };
+        let text = FindingText::parse(edit.description.as_deref().unwrap_or(&f.description), persons.as_deref())?;
+        if let Some(c) = &edit.category {
+            f.category = self.taxonomy.resolve(c)?.leaf.code.clone();
+        }
+        f.severity = edit.severity.unwrap_or(f.severity);
+        f.description = text.description;
+        f.persons_involved = text.persons_involved;
+        let label = self.taxonomy.resolve(&f.category).map(|p| p.label()).unwrap_or_default();
+        let (unit_name, spot_name) = (current.unit_name.clone(), current.spot_name.clone());
+        let finding = self.write(|w| {
+            f.updated_at = w.now;
+            let seq: i64 = w.query_row("SELECT seq FROM finding WHERE id = ?1", [f.id.to_string()], |r| r.get(0))?;
+            w.execute(
+                "UPDATE finding SET category_code = ?2, severity = ?3, description = ?4, persons_involved = ?5, updated_at = ?6 WHERE id = ?1",
+                (f.id.to_string(), &f.category, f.severity.as_str(), &f.description, f.persons_involved.as_ref().map(Sensitive::reveal), w.now_text()),
+            )?;
+            w.unindex_finding(seq)?;
+            w.index_finding(seq, &Indexed { description: &f.description, unit: &unit_name, spot: spot_name.as_deref().unwrap_or(""), category: &label })?;
+            w.log(EntityKind::Finding, &f.id.to_string(), ChangeOp::Update, &f)?;
+            Ok(f)
+        })?;
+        Ok(FindingView { finding, category_label: label, ..current })
+    }
+
+    /// Delete a finding: a tombstone. It leaves lists and search; its record and every earlier
+    /// state stay in the change log, and the office is told on the next sync.
+    pub fn delete_finding(&mut self, key: &str) -> Result<FindingView> {
+        let current = self.finding(key)?;
+        self.write(|w| {
+            let seq: i64 = w.query_row("SELECT seq FROM finding WHERE id = ?1", [current.finding.id.to_string()], |r| r.get(0))?;
+            w.execute("UPDATE finding SET deleted_at = ?2 WHERE id = ?1", (current.finding.id.to_string(), w.now_text()))?;
+            w.unindex_finding(seq)?;
+            w.log(EntityKind::Finding, &current.finding.id.to_string(), ChangeOp::Delete, &current.finding)?;
+            Ok(())
+        })?;
+        Ok(current)
+    }
+
+    /// List findings, newest recorded first, filtered by any of text, unit, category, status,
+    /// dates and visit.
+    pub fn findings(&self, q: &FindingQuery) -> Result<Vec<FindingView>> {
+        let resolved = Resolved {
+            unit_id: q.unit.as_deref().map(|u| self.unit(u).map(|u| u.id.to_string())).transpose()?,
+            visit_id: q.visit.as_deref().map(|v| self.visit(v).map(|v| v.id.to_string())).transpose()?,
+            category: match q.category.as_deref() {
+                None => None,
+                Some(c) => Some(match self.taxonomy.resolve(c) {
+                    Ok(p) => (p.leaf.code.clone(), false),
+                    Err(e) => {
+                        let group = self.taxonomy.categories.iter().find(|g| g.code == c.trim() || g.name == c.trim());
+                        (group.ok_or(StoreError::Invalid(e))?.code.clone(), true)
+                    }
+                }),
+            },
+        };
+        let f = filter(q, &resolved);
+        let limit = if q.limit == 0 { 50 } else { q.limit };
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY f.seq DESC LIMIT {limit} OFFSET {}", f.sql, q.offset);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(f.params), finding_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows.into_iter().map(|r| self.view(r)).collect())
+    }
+}
+
+fn insert(w: &Writer<'_>, f: &Finding) -> Result<i64> {
+    w.prepare_cached(
+        "INSERT INTO finding (id, visit_id, unit_id, spot_id, observed_at, observed_on, method, category_code, severity,
+             description, persons_involved, response_id, item_code, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+    )?
+    .execute(rusqlite::params![
+        f.id.to_string(),
+        f.visit_id.to_string(),
+        f.unit_id.to_string(),
+        f.spot_id.map(|s| s.to_string()),
+        f.observed_at.to_rfc3339(),
+        f.observed_at.date_naive().to_string(),
+        f.method.as_str(),
+        f.category,
+        f.severity.as_str(),
+        f.description,
+        f.persons_involved.as_ref().map(Sensitive::reveal),
+        f.checklist_item.as_ref().map(|l| l.response_id.to_string()),
+        f.checklist_item.as_ref().map(|l| l.item_code.clone()),
+        f.status.as_str(),
+        w.now_text(),
+    ])?;
+    Ok(w.last_insert_rowid())
+}

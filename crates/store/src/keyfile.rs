@@ -1,0 +1,206 @@
+//! The data key and the key file that guards it.
+//!
+//! The database is encrypted with a random 256-bit data key. The key file holds that key
+//! sealed (XChaCha20-Poly1305) under a key derived from the inspector's passphrase with
+//! Argon2id. Changing the passphrase re-seals 32 bytes; the database is never re-encrypted.
+//! A wrong passphrase fails the seal's authentication before the database is touched, so it
+//! can only ever be an error, never damage.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{Result, StoreError};
+
+const FORMAT: &str = "mingcha.keyfile";
+/// Bound into the seal so a sealed key cannot be mistaken for anything else.
+const AAD: &[u8] = b"mingcha data key v1";
+
+/// The 256-bit key the database (and later the evidence files) are encrypted with.
+/// Wiped from memory when dropped.
+pub struct DataKey([u8; 32]);
+
+impl DataKey {
+    pub fn generate() -> Result<Self> {
+        let mut k = [0u8; 32];
+        getrandom::getrandom(&mut k).map_err(|e| StoreError::Io { context: "random data key".into(), source: e.into() })?;
+        Ok(Self(k))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) fn hex(&self) -> Zeroizing<String> {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push_str(&format!("{b:02x}"));
+        }
+        Zeroizing::new(s)
+    }
+}
+
+impl Drop for DataKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(<secret>)")
+    }
+}
+
+/// Argon2id cost. Stored in the key file so it can be raised later without breaking old files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for KdfParams {
+    /// 64 MiB, 3 passes: about a quarter second on a field laptop, costly to guess at scale.
+    fn default() -> Self {
+        Self { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyFile {
+    format: String,
+    format_version: u32,
+    kdf: String,
+    params: KdfParams,
+    salt: String,
+    nonce: String,
+    sealed_key: String,
+}
+
+fn derive(passphrase: &str, salt: &[u8], p: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
+    let params = Params::new(p.memory_kib, p.iterations, p.parallelism, Some(32))
+        .map_err(|e| StoreError::Corrupt(format!("key derivation parameters: {e}")))?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(passphrase.as_bytes(), salt, out.as_mut())
+        .map_err(|e| StoreError::Corrupt(format!("key derivation: {e}")))?;
+    Ok(out)
+}
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|e| StoreError::Io { context: "randomness".into(), source: e.into() })?;
+    Ok(b)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Seal `key` under `passphrase` and write the key file atomically (temp file, fsync, rename),
+/// so a crash mid-write leaves the old file or the new one, never half of one.
+pub fn seal(path: &Path, key: &DataKey, passphrase: &str, params: KdfParams) -> Result<()> {
+    if passphrase.is_empty() {
+        return Err(mingcha_core::ValidationError::Empty { field: "passphrase" }.into());
+    }
+    let salt: [u8; 16] = random()?;
+    let nonce: [u8; 24] = random()?;
+    let kek = derive(passphrase, &salt, params)?;
+    let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
+    let sealed = cipher
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: &key.0, aad: AAD })
+        .map_err(|_| StoreError::Corrupt("sealing the data key failed".into()))?;
+    let file = KeyFile {
+        format: FORMAT.into(),
+        format_version: 1,
+        kdf: "argon2id".into(),
+        params,
+        salt: hex(&salt),
+        nonce: hex(&nonce),
+        sealed_key: hex(&sealed),
+    };
+    let text = serde_json::to_string_pretty(&file)?;
+    let tmp = path.with_extension("json.tmp");
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    };
+    write().map_err(StoreError::io(format!("writing {}", path.display())))
+}
+
+/// Open the key file with `passphrase`.
+pub fn unseal(path: &Path, passphrase: &str) -> Result<DataKey> {
+    let text = fs::read_to_string(path).map_err(StoreError::io(format!("reading {}", path.display())))?;
+    let damaged = |why: &str| StoreError::DamagedKeyFile(path.to_owned(), why.to_owned());
+    let file: KeyFile = serde_json::from_str(&text).map_err(|e| damaged(&e.to_string()))?;
+    if file.format != FORMAT || file.format_version != 1 || file.kdf != "argon2id" {
+        return Err(damaged("unknown format"));
+    }
+    let salt = unhex(&file.salt).ok_or_else(|| damaged("salt"))?;
+    let nonce = unhex(&file.nonce).filter(|n| n.len() == 24).ok_or_else(|| damaged("nonce"))?;
+    let sealed = unhex(&file.sealed_key).ok_or_else(|| damaged("sealed key"))?;
+    let kek = derive(passphrase, &salt, file.params)?;
+    let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
+    let plain = Zeroizing::new(
+        cipher
+            .decrypt(XNonce::from_slice(&nonce), Payload { msg: &sealed, aad: AAD })
+            .map_err(|_| StoreError::WrongPassphrase)?,
+    );
+    let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| damaged("sealed key length"))?;
+    Ok(DataKey(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
+
+    #[test]
+    fn the_right_passphrase_opens_and_a_wrong_one_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        let key = DataKey::generate().unwrap();
+        seal(&path, &key, "正确的口令", FAST).unwrap();
+        assert_eq!(unseal(&path, "正确的口令").unwrap().0, key.0);
+        assert!(matches!(unseal(&path, "wrong"), Err(StoreError::WrongPassphrase)));
+    }
+
+    #[test]
+    fn the_key_file_does_not_contain_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        let key = DataKey::generate().unwrap();
+        seal(&path, &key, "pw", FAST).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(key.hex().as_str()));
+    }
+
+    #[test]
+    fn a_damaged_file_is_named_not_mistaken_for_a_wrong_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        fs::write(&path, "{ not json").unwrap();
+        assert!(matches!(unseal(&path, "pw"), Err(StoreError::DamagedKeyFile(..))));
+    }
+}

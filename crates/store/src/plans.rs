@@ -1,0 +1,126 @@
+//! Inspection plans (督查任务).
+
+use chrono::NaiveDate;
+use mingcha_core::change::{ChangeOp, EntityKind};
+use mingcha_core::id::PlanId;
+use mingcha_core::inspection::{InspectionPlan, NewPlan};
+use rusqlite::Row;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::units::find_unit;
+use crate::{Store, parse_id, parse_time, resolve_id};
+
+/// A plan as a day's screen shows it: a covert plan's targets stay hidden before its first day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanView {
+    #[serde(flatten)]
+    pub plan: InspectionPlan,
+    /// Names of the target units, or empty while they are secret.
+    pub target_names: Vec<String>,
+    pub targets_hidden: bool,
+}
+
+fn plan_from_row(r: &Row<'_>) -> rusqlite::Result<InspectionPlan> {
+    let kind: String = r.get(2)?;
+    let date = |i: usize| -> rusqlite::Result<NaiveDate> {
+        r.get::<_, String>(i)?
+            .parse()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    };
+    let team: String = r.get(5)?;
+    Ok(InspectionPlan {
+        id: parse_id(&r.get::<_, String>(0)?)?,
+        title: r.get(1)?,
+        kind: kind.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?,
+        starts_on: date(3)?,
+        ends_on: date(4)?,
+        team: serde_json::from_str(&team).map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
+        target_units: vec![],
+        checklists: vec![],
+        created_at: parse_time(&r.get::<_, String>(6)?)?,
+    })
+}
+
+impl Store {
+    /// Create a plan for `units` (ids or names) using the checklist templates `checklists`
+    /// (codes or names). Unknown units or templates are refused before anything is stored.
+    pub fn add_plan(&mut self, new: NewPlan, units: &[String], checklists: &[String]) -> Result<InspectionPlan> {
+        let units = units.iter().map(|u| find_unit(&self.conn, u)).collect::<Result<Vec<_>>>()?;
+        let checklists =
+            checklists.iter().map(|c| self.template(c, None).map(|t| t.code)).collect::<Result<Vec<_>>>()?;
+        self.write(|w| {
+            let plan = InspectionPlan {
+                id: PlanId::from_uuid(w.new_id()),
+                title: new.title,
+                kind: new.kind,
+                starts_on: new.starts_on,
+                ends_on: new.ends_on,
+                team: new.team,
+                target_units: units.iter().map(|u| u.id).collect(),
+                checklists,
+                created_at: w.now,
+            };
+            w.execute(
+                "INSERT INTO plan (id, title, kind, starts_on, ends_on, team, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                (
+                    plan.id.to_string(),
+                    &plan.title,
+                    plan.kind.as_str(),
+                    plan.starts_on.to_string(),
+                    plan.ends_on.to_string(),
+                    serde_json::to_string(&plan.team)?,
+                    w.now_text(),
+                ),
+            )?;
+            for u in &plan.target_units {
+                w.execute("INSERT OR IGNORE INTO plan_unit (plan_id, unit_id) VALUES (?1, ?2)", (plan.id.to_string(), u.to_string()))?;
+            }
+            for c in &plan.checklists {
+                w.execute("INSERT OR IGNORE INTO plan_checklist (plan_id, template_code) VALUES (?1, ?2)", (plan.id.to_string(), c))?;
+            }
+            w.log(EntityKind::Plan, &plan.id.to_string(), ChangeOp::Create, &plan)?;
+            Ok(plan)
+        })
+    }
+
+    /// A plan by id or unique id prefix.
+    pub fn plan(&self, key: &str) -> Result<InspectionPlan> {
+        let id = resolve_id(&self.conn, "plan", "plan", key)?;
+        let mut plan = self.conn.query_row(
+            "SELECT id, title, kind, starts_on, ends_on, team, created_at FROM plan WHERE id = ?1",
+            [&id],
+            plan_from_row,
+        )?;
+        let mut units = self.conn.prepare_cached("SELECT unit_id FROM plan_unit WHERE plan_id = ?1 ORDER BY rowid")?;
+        plan.target_units = units.query_map([&id], |r| parse_id(&r.get::<_, String>(0)?))?.collect::<Result<_, _>>()?;
+        let mut lists = self.conn.prepare_cached("SELECT template_code FROM plan_checklist WHERE plan_id = ?1 ORDER BY rowid")?;
+        plan.checklists = lists.query_map([&id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(plan)
+    }
+
+    /// Plans that cover `on` (or all plans), newest first, with covert targets hidden until
+    /// their day.
+    pub fn plans(&self, on: Option<NaiveDate>, today: NaiveDate) -> Result<Vec<PlanView>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id FROM plan WHERE deleted_at IS NULL AND (?1 IS NULL OR (starts_on <= ?1 AND ends_on >= ?1))
+             ORDER BY starts_on DESC, created_at DESC",
+        )?;
+        let ids: Vec<String> = stmt.query_map([on.map(|d| d.to_string())], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        ids.iter()
+            .map(|id| {
+                let plan = self.plan(id)?;
+                let hidden = !plan.targets_visible_on(today);
+                let target_names = if hidden {
+                    vec![]
+                } else {
+                    plan.target_units.iter().map(|u| Ok(find_unit(&self.conn, &u.to_string())?.name)).collect::<Result<_>>()?
+                };
+                let plan = if hidden { InspectionPlan { target_units: vec![], ..plan } } else { plan };
+                Ok(PlanView { plan, target_names, targets_hidden: hidden })
+            })
+            .collect()
+    }
+}
+

@@ -23,7 +23,7 @@ pub enum StoreError {
     NewerSchema { found: u32, known: u32 },
     #[error("migration {version} was changed after it was applied to this store")]
     MigrationChanged { version: u32 },
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("no {what} `{key}`")]
     NotFound { what: &'static str, key: String },

@@ -1,1 +1,76 @@
-//! x
+//! Helpers for whole journeys through Mingcha: a fresh data directory, the real `mingcha`
+//! binary, and realistic Chinese text from the seed speeches.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The seed sentences (from `../shared/seeds`, the speeches these inspections carry out).
+pub const SEED_SENTENCES: &str = include_str!("../fixtures/seed-sentences.txt");
+
+pub fn seed_sentences() -> Vec<&'static str> {
+    SEED_SENTENCES.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+/// The `mingcha` binary, built once per test process with the cargo that runs the tests.
+pub fn mingcha_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--package", "mingcha-cli", "--bin", "mingcha", "--message-format=json"]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let out = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run cargo build");
+        assert!(out.status.success(), "building mingcha failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .next_back()
+            .expect("cargo reported the mingcha executable")
+    })
+}
+
+/// One inspector's laptop: a data directory and a passphrase.
+#[derive(Debug)]
+pub struct Laptop {
+    _tmp: tempfile::TempDir,
+    pub data: PathBuf,
+    pub passphrase: String,
+}
+
+impl Laptop {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data = tmp.path().join("mingcha-data");
+        Self { _tmp: tmp, data, passphrase: "督查 passphrase 2026".into() }
+    }
+
+    /// Run `mingcha --data DIR ARGS…` in China Standard Time.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(mingcha_binary())
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .env("MINGCHA_PASSPHRASE", &self.passphrase)
+            .env("TZ", "Asia/Shanghai")
+            .output()
+            .expect("run mingcha")
+    }
+
+    /// Run with `--json`, require success, and parse the output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(out.status.success(), "mingcha {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("mingcha {args:?}: not JSON ({e})"))
+    }
+}
+
+impl Default for Laptop {
+    fn default() -> Self {
+        Self::new()
+    }
+}

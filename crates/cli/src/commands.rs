@@ -13,7 +13,10 @@ use mingcha_store::visits::NewVisit;
 use mingcha_store::{DataDir, FindingQuery, InitOptions, KdfParams, Store, SystemClock};
 
 use crate::output::show;
-use crate::{ChecklistCommand, Cli, Command, FilterArgs, FindingCommand, PlanCommand, TemplatesCommand, UnitCommand, VisitCommand};
+use crate::{
+    ChecklistCommand, Cli, Command, FilterArgs, FindingCommand, PlanCommand, TemplatesCommand, UnitCommand,
+    VisitCommand,
+};
 use crate::{bench, secret, when};
 
 const PASSPHRASE_VAR: &str = "MINGCHA_PASSPHRASE";
@@ -81,7 +84,14 @@ pub fn run(cli: Cli) -> Result<()> {
             let changes = store.changes_after(after)?;
             show(json, &changes, |cs| {
                 for c in cs {
-                    println!("{:>6}  {}  {:<6} {:<18} {}", c.seq, c.at.format("%Y-%m-%d %H:%M:%S"), c.op.as_str(), c.entity.as_str(), c.entity_id);
+                    println!(
+                        "{:>6}  {}  {:<6} {:<18} {}",
+                        c.seq,
+                        c.at.format("%Y-%m-%d %H:%M:%S"),
+                        c.op.as_str(),
+                        c.entity.as_str(),
+                        c.entity_id
+                    );
                 }
             })
         }
@@ -147,8 +157,15 @@ fn plan(store: &mut Store, c: PlanCommand, json: bool) -> Result<()> {
             let plans = store.plans(when::opt_date("date", date.as_deref())?, when::today())?;
             show(json, &plans, |ps| {
                 for p in ps {
-                    let targets = if p.targets_hidden { "（暗访对象当日可见）".to_owned() } else { p.target_names.join("、") };
-                    println!("{}  {} {} {}..{}  {}", p.plan.id, p.plan.kind, p.plan.title, p.plan.starts_on, p.plan.ends_on, targets);
+                    let targets = if p.targets_hidden {
+                        "（暗访对象当日可见）".to_owned()
+                    } else {
+                        p.target_names.join("、")
+                    };
+                    println!(
+                        "{}  {} {} {}..{}  {}",
+                        p.plan.id, p.plan.kind, p.plan.title, p.plan.starts_on, p.plan.ends_on, targets
+                    );
                 }
             })
         }
@@ -177,7 +194,10 @@ fn visit(store: &mut Store, c: VisitCommand, json: bool) -> Result<()> {
             let visits = store.visits(when::opt_date("date", date.as_deref())?)?;
             show(json, &visits, |vs| {
                 for v in vs {
-                    println!("{}  {} {} {}  ({} findings)", v.visit.id, v.visit.date, v.visit.kind, v.unit_name, v.findings);
+                    println!(
+                        "{}  {} {} {}  ({} findings)",
+                        v.visit.id, v.visit.date, v.visit.kind, v.unit_name, v.findings
+                    );
                 }
             })
         }
@@ -298,7 +318,13 @@ fn finding(store: &mut Store, c: FindingCommand, json: bool) -> Result<()> {
                     println!("  persons involved (sensitive): {}", p.reveal());
                 }
                 for e in &evidence {
-                    println!("  evidence {} {} {} bytes  sha256 {}", e.original_name, e.media_type, e.size, e.sha256.as_str());
+                    println!(
+                        "  evidence {} {} {} bytes  sha256 {}",
+                        e.original_name,
+                        e.media_type,
+                        e.size,
+                        e.sha256.as_str()
+                    );
                 }
             })
         }
@@ -314,7 +340,9 @@ fn finding(store: &mut Store, c: FindingCommand, json: bool) -> Result<()> {
         }
         FindingCommand::Delete { finding } => {
             let f = store.delete_finding(&finding)?;
-            show(json, &serde_json::json!({"deleted": f.finding.id}), |_| println!("deleted {} (kept in the log)", f.finding.id))
+            show(json, &serde_json::json!({"deleted": f.finding.id}), |_| {
+                println!("deleted {} (kept in the log)", f.finding.id)
+            })
         }
     }
 }
@@ -338,7 +366,10 @@ fn templates(store: &mut Store, c: TemplatesCommand, json: bool) -> Result<()> {
                     println!("\n{}", s.title);
                     for i in &s.items {
                         n += 1;
-                        println!("  {n:>2}. {} {}\n      检查要点: {}\n      证据: {}", i.code, i.text, i.guidance, i.evidence_hint);
+                        println!(
+                            "  {n:>2}. {} {}\n      检查要点: {}\n      证据: {}",
+                            i.code, i.text, i.guidance, i.evidence_hint
+                        );
                     }
                 }
             })

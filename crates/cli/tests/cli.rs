@@ -1,6 +1,8 @@
 //! The `mingcha` binary as a script or a person uses it: bad input gets one line and a non-zero
 //! exit, and leaves what is stored exactly as it was.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -29,7 +31,10 @@ fn ok_json(data: &Path, args: &[&str]) -> serde_json::Value {
 fn setup(data: &Path) -> String {
     ok_json(data, &["init", "--inspector", "王督查", "--device", "ci"]);
     ok_json(data, &["unit", "add", "河西街道便民服务中心", "--spot", "综合窗口"]);
-    let v = ok_json(data, &["visit", "new", "--unit", "河西街道", "--kind", "open", "--date", "2026-11-12", "--at", "09:00"]);
+    let v = ok_json(
+        data,
+        &["visit", "new", "--unit", "河西街道", "--kind", "open", "--date", "2026-11-12", "--at", "09:00"],
+    );
     v["id"].as_str().unwrap().to_owned()
 }
 
@@ -46,14 +51,32 @@ fn bad_input_is_one_clear_line_and_changes_nothing() {
     let db_before = std::fs::read(data.join("key.json")).unwrap();
 
     let cases: &[(&[&str], &str)] = &[
-        (&["visit", "new", "--unit", "不存在的单位", "--kind", "明查", "--date", "2026-11-12"], "no unit `不存在的单位`"),
-        (&["finding", "add", "--visit", &visit, "--category", "摸鱼", "--text", "x", "--at", "10:00"], "unknown category `摸鱼`"),
-        (&["finding", "add", "--visit", &visit, "--category", "脱岗离岗", "--text", "   ", "--at", "10:00"], "description must not be empty"),
-        (&["visit", "new", "--unit", "河西街道", "--kind", "明查", "--date", "2026-02-30"], "`2026-02-30` is not a valid date"),
+        (
+            &["visit", "new", "--unit", "不存在的单位", "--kind", "明查", "--date", "2026-11-12"],
+            "no unit `不存在的单位`",
+        ),
+        (
+            &["finding", "add", "--visit", &visit, "--category", "摸鱼", "--text", "x", "--at", "10:00"],
+            "unknown category `摸鱼`",
+        ),
+        (
+            &["finding", "add", "--visit", &visit, "--category", "脱岗离岗", "--text", "   ", "--at", "10:00"],
+            "description must not be empty",
+        ),
+        (
+            &["visit", "new", "--unit", "河西街道", "--kind", "明查", "--date", "2026-02-30"],
+            "`2026-02-30` is not a valid date",
+        ),
         (&["visit", "new", "--unit", "河西街道", "--kind", "偷看", "--date", "2026-11-12"], "明查|暗访"),
         (&["finding", "add", "--visit", &visit, "--category", "散", "--text", "迟到", "--at", "10:00"], "is a group"),
-        (&["checklist", "fill", "--visit", &visit, "--template", "window-service", "1=符合", "99=不符合"], "`99` is not an item"),
-        (&["finding", "add", "--visit", &visit, "--category", "空岗", "--text", "空岗", "--at", "25:00"], "is not a time"),
+        (
+            &["checklist", "fill", "--visit", &visit, "--template", "window-service", "1=符合", "99=不符合"],
+            "`99` is not an item",
+        ),
+        (
+            &["finding", "add", "--visit", &visit, "--category", "空岗", "--text", "空岗", "--at", "25:00"],
+            "is not a time",
+        ),
     ];
     for (args, expected) in cases {
         let out = mingcha(&data, args);
@@ -87,7 +110,13 @@ fn a_missing_data_dir_or_wrong_passphrase_says_so() {
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON error");
     assert_eq!(err["error"]["code"], "wrong_passphrase");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_mingcha")).arg("--data").arg(&data).arg("status").env_remove("MINGCHA_PASSPHRASE").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mingcha"))
+        .arg("--data")
+        .arg(&data)
+        .arg("status")
+        .env_remove("MINGCHA_PASSPHRASE")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("set MINGCHA_PASSPHRASE"));
 }
 
@@ -108,7 +137,8 @@ fn a_malformed_template_file_is_named_down_to_the_field() {
     for part in ["会风会纪.json", "item `mt-02`", "guidance"] {
         assert!(stderr.contains(part), "expected {part} in {stderr}");
     }
-    std::fs::write(&file, body.replace(r#""text":"会上不玩手机","#, r#""text":"会上不玩手机","guidance":"观察","#)).unwrap();
+    std::fs::write(&file, body.replace(r#""text":"会上不玩手机","#, r#""text":"会上不玩手机","guidance":"观察","#))
+        .unwrap();
     let t = ok_json(&data, &["templates", "import", file.to_str().unwrap()]);
     assert_eq!(t["code"], "meetings");
     let list = ok_json(&data, &["templates", "list"]);
@@ -120,9 +150,28 @@ fn answers_and_findings_round_trip_through_json() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("store");
     let visit = setup(&data);
-    let r = ok_json(&data, &["checklist", "fill", "--visit", &visit, "--template", "窗口服务规范", "1=符合", "ws-03=不符合:窗口无人值守"]);
+    let r = ok_json(
+        &data,
+        &["checklist", "fill", "--visit", &visit, "--template", "窗口服务规范", "1=符合", "ws-03=不符合:窗口无人值守"],
+    );
     assert_eq!(r["score"]["non_conforming"], 1);
-    let f = ok_json(&data, &["finding", "add", "--visit", &visit, "--item", "window-service:ws-03", "--text", "综合窗口无人值守二十分钟", "--at", "09:40", "--persons", "工作人员赵某"]);
+    let f = ok_json(
+        &data,
+        &[
+            "finding",
+            "add",
+            "--visit",
+            &visit,
+            "--item",
+            "window-service:ws-03",
+            "--text",
+            "综合窗口无人值守二十分钟",
+            "--at",
+            "09:40",
+            "--persons",
+            "工作人员赵某",
+        ],
+    );
     assert_eq!(f["observed_at"], "2026-11-12T09:40:00+08:00");
     assert_eq!(f["checklist_item"]["item_code"], "ws-03");
     let id = f["id"].as_str().unwrap();

@@ -65,7 +65,12 @@ pub fn parse_taxonomy(file: &str, text: &str) -> Result<Taxonomy, AssetError> {
 /// Parse a checklist template file; every item's category must be a leaf of `taxonomy`.
 pub fn parse_template(file: &str, text: &str, taxonomy: &Taxonomy) -> Result<ChecklistTemplate, AssetError> {
     let template: ChecklistTemplate = parse_as(file, text, TEMPLATE_FORMAT)?;
-    let err = |item: String, field: &str, message: String| AssetError { file: file.into(), item, field: field.into(), message };
+    let err = |item: String, field: &str, message: String| AssetError {
+        file: file.into(),
+        item,
+        field: field.into(),
+        message,
+    };
     for (field, value) in [("code", &template.code), ("name", &template.name)] {
         if value.trim().is_empty() {
             return Err(err(String::new(), field, "must not be empty".into()));
@@ -84,9 +89,12 @@ pub fn parse_template(file: &str, text: &str, taxonomy: &Taxonomy) -> Result<Che
         }
         for (i, item) in section.items.iter().enumerate() {
             let at = format!("item `{}` (sections[{s}].items[{i}])", item.code);
-            for (field, value) in
-                [("code", &item.code), ("text", &item.text), ("guidance", &item.guidance), ("evidence_hint", &item.evidence_hint)]
-            {
+            for (field, value) in [
+                ("code", &item.code),
+                ("text", &item.text),
+                ("guidance", &item.guidance),
+                ("evidence_hint", &item.evidence_hint),
+            ] {
                 if value.trim().is_empty() {
                     return Err(err(at, field, "must not be empty".into()));
                 }
@@ -109,22 +117,36 @@ pub fn parse_template(file: &str, text: &str, taxonomy: &Taxonomy) -> Result<Che
 
 /// Check the `format` header, then deserialise the rest, naming the path of the first problem.
 fn parse_as<T: DeserializeOwned>(file: &str, text: &str, format: &str) -> Result<T, AssetError> {
-    let mut value: Value = serde_json::from_str(text)
-        .map_err(|e| AssetError::whole(file, format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column())))?;
+    let mut value: Value = serde_json::from_str(text).map_err(|e| {
+        AssetError::whole(file, format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()))
+    })?;
     let Some(object) = value.as_object_mut() else {
         return Err(AssetError::whole(file, "expected a JSON object at the top"));
     };
     match object.remove("format") {
         Some(Value::String(f)) if f == format => {}
-        Some(other) => return Err(AssetError { field: "format".into(), ..AssetError::whole(file, format!("is {other}, expected \"{format}\"")) }),
-        None => return Err(AssetError { field: "format".into(), ..AssetError::whole(file, format!("is missing, expected \"{format}\"")) }),
+        Some(other) => {
+            return Err(AssetError {
+                field: "format".into(),
+                ..AssetError::whole(file, format!("is {other}, expected \"{format}\""))
+            });
+        }
+        None => {
+            return Err(AssetError {
+                field: "format".into(),
+                ..AssetError::whole(file, format!("is missing, expected \"{format}\""))
+            });
+        }
     }
     match object.remove("format_version").and_then(|v| v.as_u64()) {
         Some(FORMAT_VERSION) => {}
         Some(v) if v > FORMAT_VERSION => {
             return Err(AssetError {
                 field: "format_version".into(),
-                ..AssetError::whole(file, format!("{v} is newer than this Mingcha reads ({FORMAT_VERSION}); update Mingcha"))
+                ..AssetError::whole(
+                    file,
+                    format!("{v} is newer than this Mingcha reads ({FORMAT_VERSION}); update Mingcha"),
+                )
             });
         }
         _ => {
@@ -192,7 +214,8 @@ mod tests {
         )
     }
 
-    const GOOD: &str = r#"{"code":"wd-01","text":"在岗在位","guidance":"查看","evidence_hint":"拍照","category":"san.absent"}"#;
+    const GOOD: &str =
+        r#"{"code":"wd-01","text":"在岗在位","guidance":"查看","evidence_hint":"拍照","category":"san.absent"}"#;
 
     #[test]
     fn good_files_parse() {

@@ -10,8 +10,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::id::{ChangeId, DeviceId};
 use crate::ValidationError;
+use crate::id::{ChangeId, DeviceId};
 
 /// What kind of record changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

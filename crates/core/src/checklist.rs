@@ -167,7 +167,8 @@ pub struct Score {
 impl Score {
     /// 0–100, or `None` when nothing applicable has been answered yet.
     pub fn percent(&self) -> Option<f64> {
-        (self.applicable_weight > 0).then(|| f64::from(self.conforming_weight) * 100.0 / f64::from(self.applicable_weight))
+        (self.applicable_weight > 0)
+            .then(|| f64::from(self.conforming_weight) * 100.0 / f64::from(self.applicable_weight))
     }
 
     pub fn is_complete(&self) -> bool {
@@ -178,7 +179,13 @@ impl Score {
 /// Score `answers` against the template they were filled with. Answers to items the template
 /// does not have are ignored (they cannot be stored, but the function stays total).
 pub fn score(template: &ChecklistTemplate, answers: &[Answer]) -> Score {
-    let mut s = Score { total_items: template.item_count(), answered: 0, non_conforming: 0, conforming_weight: 0, applicable_weight: 0 };
+    let mut s = Score {
+        total_items: template.item_count(),
+        answered: 0,
+        non_conforming: 0,
+        conforming_weight: 0,
+        applicable_weight: 0,
+    };
     for answer in answers {
         let Some(item) = template.item(&answer.item_code) else { continue };
         s.answered += 1;

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::id::{EvidenceId, FindingId, ResponseId};
 use crate::ValidationError;
+use crate::id::{EvidenceId, FindingId, ResponseId};
 
 /// A SHA-256 digest as 64 lowercase hex characters: the identity of an original file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

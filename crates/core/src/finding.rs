@@ -7,10 +7,10 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::ValidationError;
 use crate::id::{FindingId, ResponseId, SpotId, UnitId, VisitId};
 use crate::inspection::InspectionKind;
 use crate::text::{self, Sensitive};
-use crate::ValidationError;
 
 pub const DESCRIPTION_MAX: usize = 2000;
 

@@ -112,10 +112,7 @@ impl NewPlan {
                 reason: format!("ends {ends_on} before it starts {starts_on}"),
             });
         }
-        let team = team
-            .iter()
-            .map(|m| text::required("team member", m, 50))
-            .collect::<Result<Vec<_>, _>>()?;
+        let team = team.iter().map(|m| text::required("team member", m, 50)).collect::<Result<Vec<_>, _>>()?;
         Ok(Self { title: text::required("plan title", title, 200)?, kind, starts_on, ends_on, team })
     }
 }
@@ -155,7 +152,10 @@ pub fn check_visit_times(
     if let (Some(a), Some(l)) = (arrived_at, left_at)
         && l < a
     {
-        return Err(ValidationError::Inconsistent { field: "leave time", reason: format!("{l} is before arrival {a}") });
+        return Err(ValidationError::Inconsistent {
+            field: "leave time",
+            reason: format!("{l} is before arrival {a}"),
+        });
     }
     Ok(())
 }
@@ -185,7 +185,8 @@ mod tests {
 
     #[test]
     fn plan_range_must_not_run_backwards() {
-        let err = NewPlan::parse("十一月暗访", InspectionKind::Covert, d("2026-11-10"), d("2026-11-09"), &[]).unwrap_err();
+        let err =
+            NewPlan::parse("十一月暗访", InspectionKind::Covert, d("2026-11-10"), d("2026-11-09"), &[]).unwrap_err();
         assert_eq!(err.code(), "inconsistent");
     }
 
@@ -212,8 +213,12 @@ mod tests {
     fn visit_times_must_fall_on_the_day_and_in_order() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
         let day = d("2026-11-10");
-        assert!(check_visit_times(day, Some(t("2026-11-10T09:00:00+08:00")), Some(t("2026-11-10T10:00:00+08:00"))).is_ok());
+        assert!(
+            check_visit_times(day, Some(t("2026-11-10T09:00:00+08:00")), Some(t("2026-11-10T10:00:00+08:00"))).is_ok()
+        );
         assert!(check_visit_times(day, Some(t("2026-11-11T09:00:00+08:00")), None).is_err());
-        assert!(check_visit_times(day, Some(t("2026-11-10T10:00:00+08:00")), Some(t("2026-11-10T09:00:00+08:00"))).is_err());
+        assert!(
+            check_visit_times(day, Some(t("2026-11-10T10:00:00+08:00")), Some(t("2026-11-10T09:00:00+08:00"))).is_err()
+        );
     }
 }

@@ -4,11 +4,11 @@
 //! The office console uses this later; the states and their rules live here now so the device
 //! and the server can never disagree on what a move means.
 
-use chrono::{NaiveDate, Utc, DateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::id::{FindingId, RectificationId};
 use crate::ValidationError;
+use crate::id::{FindingId, RectificationId};
 
 /// Where a problem stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

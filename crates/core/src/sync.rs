@@ -74,7 +74,11 @@ mod tests {
 
     #[test]
     fn pending_is_everything_after_the_acknowledged_seq_in_order() {
-        let log = vec![change(3, EntityKind::Finding, json!({})), change(1, EntityKind::Unit, json!({})), change(2, EntityKind::Visit, json!({}))];
+        let log = vec![
+            change(3, EntityKind::Finding, json!({})),
+            change(1, EntityKind::Unit, json!({})),
+            change(2, EntityKind::Visit, json!({})),
+        ];
         assert_eq!(pending(&log, 1).iter().map(|c| c.seq).collect::<Vec<_>>(), [2, 3]);
         assert!(pending(&log, 3).is_empty());
     }

@@ -44,9 +44,7 @@ impl CategoryPath<'_> {
 impl Taxonomy {
     /// Every leaf with its parent, in file order.
     pub fn leaves(&self) -> impl Iterator<Item = CategoryPath<'_>> {
-        self.categories
-            .iter()
-            .flat_map(|parent| parent.children.iter().map(move |leaf| CategoryPath { parent, leaf }))
+        self.categories.iter().flat_map(|parent| parent.children.iter().map(move |leaf| CategoryPath { parent, leaf }))
     }
 
     /// Find the leaf a user means, by code (`san.absent`) or by its Chinese name (脱岗离岗).

@@ -61,10 +61,7 @@ mod tests {
     fn limits_count_characters_not_bytes() {
         let ten_hanzi = "工作人员脱岗离岗半小时";
         assert_eq!(required("description", ten_hanzi, 11).as_deref(), Ok(ten_hanzi));
-        assert!(matches!(
-            required("description", ten_hanzi, 5),
-            Err(ValidationError::TooLong { len: 11, max: 5, .. })
-        ));
+        assert!(matches!(required("description", ten_hanzi, 5), Err(ValidationError::TooLong { len: 11, max: 5, .. })));
     }
 
     #[test]

@@ -38,10 +38,7 @@ pub struct NewUnit {
 
 impl NewUnit {
     pub fn parse(name: &str, region: Option<&str>, spots: &[String]) -> Result<Self, ValidationError> {
-        let spots = spots
-            .iter()
-            .map(|s| text::required("spot name", s, NAME_MAX))
-            .collect::<Result<Vec<_>, _>>()?;
+        let spots = spots.iter().map(|s| text::required("spot name", s, NAME_MAX)).collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             name: text::required("unit name", name, NAME_MAX)?,
             region: text::optional("region", region, NAME_MAX)?,

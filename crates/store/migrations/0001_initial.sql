@@ -145,10 +145,12 @@ CREATE TABLE finding (
     updated_at       TEXT NOT NULL,
     deleted_at       TEXT
 ) STRICT;
-CREATE INDEX finding_by_unit ON finding(unit_id);
-CREATE INDEX finding_by_visit ON finding(visit_id);
-CREATE INDEX finding_by_day ON finding(observed_on);
-CREATE INDEX finding_by_category ON finding(category_code);
+-- Partial indexes over live findings: a list filters and pages on them alone (they hold the
+-- row number) and reads only the page's rows from the table.
+CREATE INDEX finding_by_unit ON finding(unit_id) WHERE deleted_at IS NULL;
+CREATE INDEX finding_by_visit ON finding(visit_id) WHERE deleted_at IS NULL;
+CREATE INDEX finding_by_day ON finding(observed_on, category_code) WHERE deleted_at IS NULL;
+CREATE INDEX finding_by_category ON finding(category_code, observed_on) WHERE deleted_at IS NULL;
 
 -- Evidence (证据): one row per file attached to a finding or a checklist item. The bytes live
 -- in content-addressed storage; several rows may share one digest.
@@ -201,8 +203,10 @@ BEGIN SELECT RAISE(ABORT, 'change_log is append-only'); END;
 CREATE TRIGGER change_log_no_delete BEFORE DELETE ON change_log
 BEGIN SELECT RAISE(ABORT, 'change_log is append-only'); END;
 
--- Chinese full-text search. Trigram matches any substring of three or more characters; the
--- gram table holds every single character and adjacent pair, for one- and two-character
--- words such as 脱岗. Both are kept by the store in the same transaction as the finding.
-CREATE VIRTUAL TABLE finding_fts USING fts5(description, unit, spot, category, tokenize = 'trigram');
-CREATE VIRTUAL TABLE finding_grams USING fts5(grams, tokenize = 'unicode61');
+-- Chinese full-text search. Each word of a finding's text (description, unit, spot, category)
+-- is indexed as its overlapping character pairs in order, plus its last character: 脱岗离岗 is
+-- "脱岗 岗离 离岗 岗". A phrase of consecutive pairs is then exactly a substring of any length
+-- (离岗 → "离岗", 脱岗离 → "脱岗 岗离"), and a single character is a prefix (岗 → 岗*).
+-- This answers the one- and two-character words inspectors type most (脱岗, 迟到), which a
+-- trigram index cannot. Kept by the store in the same transaction as the finding.
+CREATE VIRTUAL TABLE finding_search USING fts5(grams, tokenize = 'unicode61 remove_diacritics 0');

@@ -41,7 +41,11 @@ pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> 
     let stored: u32 = db::meta(conn, "taxonomy_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
     let missing_template = |t: &ChecklistTemplate| -> Result<bool> {
         Ok(conn
-            .query_row("SELECT 1 FROM checklist_template WHERE code = ?1 AND version = ?2", (&t.code, t.version), |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM checklist_template WHERE code = ?1 AND version = ?2",
+                (&t.code, t.version),
+                |_| Ok(()),
+            )
             .optional()?
             .is_none())
     };
@@ -167,9 +171,9 @@ impl Store {
     /// a filled checklist must always find the exact template it used.
     pub fn import_template(&mut self, file_name: &str, text: &str) -> Result<ChecklistTemplate> {
         let t = assets::parse_template(file_name, text, &self.taxonomy)?;
-        let newest: Option<u32> = self
-            .conn
-            .query_row("SELECT max(version) FROM checklist_template WHERE code = ?1", [&t.code], |r| r.get(0))?;
+        let newest: Option<u32> =
+            self.conn
+                .query_row("SELECT max(version) FROM checklist_template WHERE code = ?1", [&t.code], |r| r.get(0))?;
         if let Some(newest) = newest
             && t.version <= newest
         {

@@ -65,7 +65,11 @@ impl Store {
         let mut answered = Vec::with_capacity(answers.len());
         for a in answers {
             let item = template.resolve_item(&a.item)?;
-            answered.push(Answer { item_code: item.code.clone(), result: a.result, note: text::optional("note", a.note.as_deref(), 1000)? });
+            answered.push(Answer {
+                item_code: item.code.clone(),
+                result: a.result,
+                note: text::optional("note", a.note.as_deref(), 1000)?,
+            });
         }
         let response = self.write(|w| {
             let (id, created_at, op) = match existing {
@@ -113,7 +117,9 @@ impl Store {
         codes
             .iter()
             .map(|code| {
-                let r = self.response_row(visit.id, code)?.ok_or_else(|| crate::StoreError::not_found("checklist", code.clone()))?;
+                let r = self
+                    .response_row(visit.id, code)?
+                    .ok_or_else(|| crate::StoreError::not_found("checklist", code.clone()))?;
                 let template = self.template(&r.template_code, Some(r.template_version))?;
                 Ok(ResponseView::new(&template, r))
             })
@@ -138,15 +144,25 @@ impl Store {
             )
             .optional()?;
         row.map(|(id, template_code, template_version, created_at)| {
-            Ok(ChecklistResponse { id, visit_id: visit, template_code, template_version, answers: answers_of(&self.conn, id)?, created_at })
+            Ok(ChecklistResponse {
+                id,
+                visit_id: visit,
+                template_code,
+                template_version,
+                answers: answers_of(&self.conn, id)?,
+                created_at,
+            })
         })
         .transpose()
     }
 }
 
 fn answers_of(conn: &rusqlite::Connection, id: ResponseId) -> Result<Vec<Answer>> {
-    let mut stmt = conn.prepare_cached("SELECT item_code, result, note FROM checklist_answer WHERE response_id = ?1 ORDER BY rowid")?;
-    let rows = stmt.query_map([id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+    let mut stmt = conn
+        .prepare_cached("SELECT item_code, result, note FROM checklist_answer WHERE response_id = ?1 ORDER BY rowid")?;
+    let rows = stmt.query_map([id.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+    })?;
     rows.map(|row| {
         let (item_code, result, note) = row?;
         Ok(Answer { item_code, result: result.parse()?, note })

@@ -1,16 +1,16 @@
 //! Findings (问题): record, edit, tombstone, list and search.
 
 use chrono::{DateTime, FixedOffset};
+use mingcha_core::ValidationError;
 use mingcha_core::change::{ChangeOp, EntityKind};
 use mingcha_core::finding::{DiscoveryMethod, Finding, FindingStatus, FindingText, ItemLink, Severity};
 use mingcha_core::id::FindingId;
 use mingcha_core::text::Sensitive;
-use mingcha_core::ValidationError;
 use rusqlite::{Row, params_from_iter};
 use serde::Serialize;
 
 use crate::error::{Result, StoreError};
-use crate::search::{FindingQuery, Indexed, Resolved, filter};
+use crate::search::{FindingQuery, Resolved, plan};
 use crate::units::find_unit;
 use crate::{Store, Writer, parse_id, parse_time, resolve_id};
 
@@ -54,10 +54,10 @@ pub struct FindingView {
     pub evidence_count: u64,
 }
 
-const COLUMNS: &str = "f.seq, f.id, f.visit_id, f.unit_id, f.spot_id, f.observed_at, f.method, f.category_code, f.severity,
+const COLUMNS: &str =
+    "f.seq, f.id, f.visit_id, f.unit_id, f.spot_id, f.observed_at, f.method, f.category_code, f.severity,
     f.description, f.persons_involved, f.response_id, f.item_code, f.status, f.created_at, f.updated_at,
     u.name, s.name, (SELECT count(*) FROM evidence e WHERE e.finding_id = f.id AND e.deleted_at IS NULL)";
-const FROM: &str = "finding f JOIN unit u ON u.id = f.unit_id LEFT JOIN spot s ON s.id = f.spot_id";
 
 fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
@@ -125,11 +125,12 @@ impl Store {
             prepared.push((new, visit.clone(), link.map(|(l, _)| l), category, text));
             last_visit = Some(visit);
         }
-        let taxonomy = self.taxonomy.clone();
+        let labels: Vec<String> = prepared.iter().map(|p| self.category_label(&p.3)).collect();
         self.write(|w| {
             prepared
                 .into_iter()
-                .map(|(new, visit, link, category, text)| {
+                .zip(labels)
+                .map(|((new, visit, link, category, text), label)| {
                     let unit = find_unit(w, &visit.unit_id.to_string())?;
                     let spot = match new.spot.as_deref() {
                         Some(s) => Some(w.spot_in(unit.id, s)?),
@@ -138,7 +139,9 @@ impl Store {
                     let spot_id = spot.as_ref().map(|s| s.id).or(visit.spot_id);
                     let spot_name = match (&spot, visit.spot_id) {
                         (Some(s), _) => Some(s.name.clone()),
-                        (None, Some(id)) => Some(w.query_row("SELECT name FROM spot WHERE id = ?1", [id.to_string()], |r| r.get(0))?),
+                        (None, Some(id)) => {
+                            Some(w.query_row("SELECT name FROM spot WHERE id = ?1", [id.to_string()], |r| r.get(0))?)
+                        }
                         (None, None) => None,
                     };
                     let finding = Finding {
@@ -157,24 +160,38 @@ impl Store {
                         created_at: w.now,
                         updated_at: w.now,
                     };
-                    let label = taxonomy.resolve(&finding.category).map(|p| p.label()).unwrap_or_default();
                     let seq = insert(w, &finding)?;
-                    let doc = Indexed { description: &finding.description, unit: &unit.name, spot: spot_name.as_deref().unwrap_or(""), category: &label };
-                    w.index_finding(seq, &doc)?;
+                    w.index_finding(
+                        seq,
+                        &[&finding.description, &unit.name, spot_name.as_deref().unwrap_or(""), &label],
+                    )?;
                     w.log(EntityKind::Finding, &finding.id.to_string(), ChangeOp::Create, &finding)?;
-                    Ok(FindingView { finding, unit_name: unit.name, spot_name, category_label: label, evidence_count: 0 })
+                    Ok(FindingView {
+                        finding,
+                        unit_name: unit.name,
+                        spot_name,
+                        category_label: label,
+                        evidence_count: 0,
+                    })
                 })
                 .collect()
         })
     }
 
     /// The link to a checklist item of this visit, and the category that item suggests.
-    fn item_link(&self, visit: &mingcha_core::inspection::Visit, template: &str, item: &str) -> Result<(ItemLink, Option<String>)> {
+    fn item_link(
+        &self,
+        visit: &mingcha_core::inspection::Visit,
+        template: &str,
+        item: &str,
+    ) -> Result<(ItemLink, Option<String>)> {
         let filled = self.checklists_of(&visit.id.to_string())?;
         let wanted = self.template(template, None)?;
-        let view = filled.iter().find(|v| v.response.template_code == wanted.code).ok_or_else(|| ValidationError::Inconsistent {
-            field: "checklist item",
-            reason: format!("the visit has no {} checklist yet; fill it first", wanted.name),
+        let view = filled.iter().find(|v| v.response.template_code == wanted.code).ok_or_else(|| {
+            ValidationError::Inconsistent {
+                field: "checklist item",
+                reason: format!("the visit has no {} checklist yet; fill it first", wanted.name),
+            }
         })?;
         let used = self.template(&view.response.template_code, Some(view.response.template_version))?;
         let item = used.resolve_item(item)?;
@@ -184,12 +201,19 @@ impl Store {
     /// One finding by id or unique id prefix.
     pub fn finding(&self, key: &str) -> Result<FindingView> {
         let id = resolve_id(&self.conn, "finding", "finding", key)?;
-        let row = self.conn.query_row(&format!("SELECT {COLUMNS} FROM {FROM} WHERE f.id = ?1"), [id], finding_from_row)?;
+        let row = self.conn.query_row(
+            &format!("SELECT {COLUMNS} FROM finding f JOIN unit u ON u.id = f.unit_id LEFT JOIN spot s ON s.id = f.spot_id WHERE f.id = ?1"),
+            [id],
+            finding_from_row,
+        )?;
         Ok(self.view(row))
     }
 
-    fn view(&self, (_, finding, unit_name, spot_name, evidence_count): (i64, Finding, String, Option<String>, u64)) -> FindingView {
-        let category_label = self.taxonomy.resolve(&finding.category).map(|p| p.label()).unwrap_or_else(|_| finding.category.clone());
+    fn view(
+        &self,
+        (_, finding, unit_name, spot_name, evidence_count): (i64, Finding, String, Option<String>, u64),
+    ) -> FindingView {
+        let category_label = self.category_label(&finding.category);
         FindingView { finding, unit_name, spot_name, category_label, evidence_count }
     }
 
@@ -208,7 +232,7 @@ impl Store {
         f.severity = edit.severity.unwrap_or(f.severity);
         f.description = text.description;
         f.persons_involved = text.persons_involved;
-        let label = self.taxonomy.resolve(&f.category).map(|p| p.label()).unwrap_or_default();
+        let label = self.category_label(&f.category);
         let (unit_name, spot_name) = (current.unit_name.clone(), current.spot_name.clone());
         let finding = self.write(|w| {
             f.updated_at = w.now;
@@ -218,7 +242,7 @@ impl Store {
                 (f.id.to_string(), &f.category, f.severity.as_str(), &f.description, f.persons_involved.as_ref().map(Sensitive::reveal), w.now_text()),
             )?;
             w.unindex_finding(seq)?;
-            w.index_finding(seq, &Indexed { description: &f.description, unit: &unit_name, spot: spot_name.as_deref().unwrap_or(""), category: &label })?;
+            w.index_finding(seq, &[&f.description, &unit_name, spot_name.as_deref().unwrap_or(""), &label])?;
             w.log(EntityKind::Finding, &f.id.to_string(), ChangeOp::Update, &f)?;
             Ok(f)
         })?;
@@ -230,8 +254,12 @@ impl Store {
     pub fn delete_finding(&mut self, key: &str) -> Result<FindingView> {
         let current = self.finding(key)?;
         self.write(|w| {
-            let seq: i64 = w.query_row("SELECT seq FROM finding WHERE id = ?1", [current.finding.id.to_string()], |r| r.get(0))?;
-            w.execute("UPDATE finding SET deleted_at = ?2 WHERE id = ?1", (current.finding.id.to_string(), w.now_text()))?;
+            let seq: i64 =
+                w.query_row("SELECT seq FROM finding WHERE id = ?1", [current.finding.id.to_string()], |r| r.get(0))?;
+            w.execute(
+                "UPDATE finding SET deleted_at = ?2 WHERE id = ?1",
+                (current.finding.id.to_string(), w.now_text()),
+            )?;
             w.unindex_finding(seq)?;
             w.log(EntityKind::Finding, &current.finding.id.to_string(), ChangeOp::Delete, &current.finding)?;
             Ok(())
@@ -256,11 +284,10 @@ impl Store {
                 }),
             },
         };
-        let f = filter(q, &resolved);
-        let limit = if q.limit == 0 { 50 } else { q.limit };
-        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY f.seq DESC LIMIT {limit} OFFSET {}", f.sql, q.offset);
+        let p = plan(q, &resolved, if q.limit == 0 { 50 } else { q.limit });
+        let sql = format!("SELECT {COLUMNS} {}", p.rest);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(f.params), finding_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt.query_map(params_from_iter(p.params), finding_from_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows.into_iter().map(|r| self.view(r)).collect())
     }
 }

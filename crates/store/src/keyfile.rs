@@ -29,7 +29,8 @@ pub struct DataKey([u8; 32]);
 impl DataKey {
     pub fn generate() -> Result<Self> {
         let mut k = [0u8; 32];
-        getrandom::getrandom(&mut k).map_err(|e| StoreError::Io { context: "random data key".into(), source: e.into() })?;
+        getrandom::getrandom(&mut k)
+            .map_err(|e| StoreError::Io { context: "random data key".into(), source: e.into() })?;
         Ok(Self(k))
     }
 
@@ -105,7 +106,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()

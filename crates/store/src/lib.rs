@@ -23,6 +23,7 @@ mod search;
 pub mod units;
 pub mod visits;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,6 +89,8 @@ pub struct Store {
     identity: Identity,
     clock: Arc<dyn Clock>,
     taxonomy: Taxonomy,
+    /// "散 / 脱岗离岗" by leaf code: every listed finding shows one.
+    labels: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -121,7 +124,7 @@ impl Store {
             let (mut conn, taxonomy) = Self::open_with_key(dir, &key, clock.as_ref())?;
             let identity = create_identity(&mut conn, clock.now(), &name, &device_name)?;
             keyfile::seal(&dir.key_file(), &key, passphrase, opts.kdf)?;
-            Ok(Self { conn, identity, clock, taxonomy })
+            Ok(Self::assemble(conn, identity, clock, taxonomy))
         })();
         if made.is_err() {
             for suffix in ["", "-wal", "-shm"] {
@@ -139,7 +142,7 @@ impl Store {
         let key = keyfile::unseal(&dir.key_file(), passphrase)?;
         let (conn, taxonomy) = Self::open_with_key(dir, &key, clock.as_ref())?;
         let identity = identity(&conn)?;
-        Ok(Self { conn, identity, clock, taxonomy })
+        Ok(Self::assemble(conn, identity, clock, taxonomy))
     }
 
     /// Re-seal the data key under a new passphrase. The database is not rewritten.
@@ -154,6 +157,16 @@ impl Store {
         catalog::load_builtin(&conn, clock.now())?;
         let taxonomy = catalog::taxonomy(&conn)?;
         Ok((conn, taxonomy))
+    }
+
+    fn assemble(conn: Connection, identity: Identity, clock: Arc<dyn Clock>, taxonomy: Taxonomy) -> Self {
+        let labels = taxonomy.leaves().map(|p| (p.leaf.code.clone(), p.label())).collect();
+        Self { conn, identity, clock, taxonomy, labels }
+    }
+
+    /// How a category shows in a list, "散 / 脱岗离岗"; an unknown code shows as itself.
+    pub fn category_label(&self, code: &str) -> String {
+        self.labels.get(code).cloned().unwrap_or_else(|| code.to_owned())
     }
 
     pub fn identity(&self) -> &Identity {
@@ -222,7 +235,8 @@ fn create_identity(conn: &mut Connection, now: DateTime<Utc>, name: &str, device
         db::set_meta(w, "device_id", &device)?;
         let payload = serde_json::json!({"id": inspector, "name": name, "created_at": at});
         w.log(EntityKind::Inspector, &inspector, ChangeOp::Create, &payload)?;
-        let payload = serde_json::json!({"id": device, "inspector_id": inspector, "name": device_name, "created_at": at});
+        let payload =
+            serde_json::json!({"id": device, "inspector_id": inspector, "name": device_name, "created_at": at});
         w.log(EntityKind::Device, &device, ChangeOp::Create, &payload)?;
         Ok(())
     })?;
@@ -261,7 +275,13 @@ impl Writer<'_> {
     }
 
     /// Append to the change log; called by every write, in its transaction.
-    pub(crate) fn log(&self, entity: EntityKind, entity_id: &str, op: ChangeOp, payload: &impl Serialize) -> Result<()> {
+    pub(crate) fn log(
+        &self,
+        entity: EntityKind,
+        entity_id: &str,
+        op: ChangeOp,
+        payload: &impl Serialize,
+    ) -> Result<()> {
         changelog::append(&self.tx, self.device, self.now, entity, entity_id, op, payload)
     }
 }

@@ -32,10 +32,13 @@ fn plan_from_row(r: &Row<'_>) -> rusqlite::Result<InspectionPlan> {
     Ok(InspectionPlan {
         id: parse_id(&r.get::<_, String>(0)?)?,
         title: r.get(1)?,
-        kind: kind.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?,
+        kind: kind
+            .parse()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?,
         starts_on: date(3)?,
         ends_on: date(4)?,
-        team: serde_json::from_str(&team).map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
+        team: serde_json::from_str(&team)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
         target_units: vec![],
         checklists: vec![],
         created_at: parse_time(&r.get::<_, String>(6)?)?,
@@ -75,10 +78,16 @@ impl Store {
                 ),
             )?;
             for u in &plan.target_units {
-                w.execute("INSERT OR IGNORE INTO plan_unit (plan_id, unit_id) VALUES (?1, ?2)", (plan.id.to_string(), u.to_string()))?;
+                w.execute(
+                    "INSERT OR IGNORE INTO plan_unit (plan_id, unit_id) VALUES (?1, ?2)",
+                    (plan.id.to_string(), u.to_string()),
+                )?;
             }
             for c in &plan.checklists {
-                w.execute("INSERT OR IGNORE INTO plan_checklist (plan_id, template_code) VALUES (?1, ?2)", (plan.id.to_string(), c))?;
+                w.execute(
+                    "INSERT OR IGNORE INTO plan_checklist (plan_id, template_code) VALUES (?1, ?2)",
+                    (plan.id.to_string(), c),
+                )?;
             }
             w.log(EntityKind::Plan, &plan.id.to_string(), ChangeOp::Create, &plan)?;
             Ok(plan)
@@ -95,7 +104,8 @@ impl Store {
         )?;
         let mut units = self.conn.prepare_cached("SELECT unit_id FROM plan_unit WHERE plan_id = ?1 ORDER BY rowid")?;
         plan.target_units = units.query_map([&id], |r| parse_id(&r.get::<_, String>(0)?))?.collect::<Result<_, _>>()?;
-        let mut lists = self.conn.prepare_cached("SELECT template_code FROM plan_checklist WHERE plan_id = ?1 ORDER BY rowid")?;
+        let mut lists =
+            self.conn.prepare_cached("SELECT template_code FROM plan_checklist WHERE plan_id = ?1 ORDER BY rowid")?;
         plan.checklists = lists.query_map([&id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(plan)
     }
@@ -115,7 +125,10 @@ impl Store {
                 let target_names = if hidden {
                     vec![]
                 } else {
-                    plan.target_units.iter().map(|u| Ok(find_unit(&self.conn, &u.to_string())?.name)).collect::<Result<_>>()?
+                    plan.target_units
+                        .iter()
+                        .map(|u| Ok(find_unit(&self.conn, &u.to_string())?.name))
+                        .collect::<Result<_>>()?
                 };
                 let plan = if hidden { InspectionPlan { target_units: vec![], ..plan } } else { plan };
                 Ok(PlanView { plan, target_names, targets_hidden: hidden })
@@ -123,4 +136,3 @@ impl Store {
             .collect()
     }
 }
-

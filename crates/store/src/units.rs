@@ -106,7 +106,8 @@ impl Store {
             if taken.is_some() {
                 return Err(StoreError::Duplicate { what: "unit", key: new.name.clone() });
             }
-            let unit = Unit { id: UnitId::from_uuid(w.new_id()), name: new.name, region: new.region, created_at: w.now };
+            let unit =
+                Unit { id: UnitId::from_uuid(w.new_id()), name: new.name, region: new.region, created_at: w.now };
             let at = w.now_text();
             w.execute(
                 "INSERT INTO unit (id, name, region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -129,10 +130,12 @@ impl Store {
             "SELECT {UNIT_COLUMNS}, (SELECT count(*) FROM finding f WHERE f.unit_id = unit.id AND f.deleted_at IS NULL)
              FROM unit WHERE deleted_at IS NULL ORDER BY name"
         ))?;
-        let units = stmt
-            .query_map([], |r| Ok((unit_from_row(r)?, r.get::<_, u64>(4)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        units.into_iter().map(|(unit, findings)| Ok(UnitSummary { spots: self.spots(unit.id)?, unit, findings })).collect()
+        let units =
+            stmt.query_map([], |r| Ok((unit_from_row(r)?, r.get::<_, u64>(4)?)))?.collect::<Result<Vec<_>, _>>()?;
+        units
+            .into_iter()
+            .map(|(unit, findings)| Ok(UnitSummary { spots: self.spots(unit.id)?, unit, findings }))
+            .collect()
     }
 
     pub fn spots(&self, unit: UnitId) -> Result<Vec<Spot>> {
@@ -142,4 +145,3 @@ impl Store {
         Ok(stmt.query_map([unit.to_string()], spot_from_row)?.collect::<Result<_, _>>()?)
     }
 }
-

@@ -42,7 +42,9 @@ fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> ru
 
 pub(crate) fn visit_from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     let opt_time = |i: usize| -> rusqlite::Result<Option<DateTime<FixedOffset>>> {
-        r.get::<_, Option<String>>(i)?.map(|s| DateTime::parse_from_rfc3339(&s).map_err(|e| conversion(i, e))).transpose()
+        r.get::<_, Option<String>>(i)?
+            .map(|s| DateTime::parse_from_rfc3339(&s).map_err(|e| conversion(i, e)))
+            .transpose()
     };
     Ok(Visit {
         id: parse_id(&r.get::<_, String>(0)?)?,
@@ -66,7 +68,8 @@ impl Store {
         let plan = new.plan.as_deref().map(|p| self.plan(p)).transpose()?;
         check_visit_times(new.date, new.arrived_at, None)?;
         let notes = text::optional("notes", new.notes.as_deref(), 2000)?;
-        let inspectors = if new.inspectors.is_empty() { vec![self.identity.inspector_name.clone()] } else { new.inspectors };
+        let inspectors =
+            if new.inspectors.is_empty() { vec![self.identity.inspector_name.clone()] } else { new.inspectors };
         self.write(|w| {
             let spot = new.spot.as_deref().map(|s| w.spot_in(unit.id, s)).transpose()?;
             let visit = Visit {

@@ -1,5 +1,7 @@
 //! The store as a library user meets it: one data directory, one passphrase, a field day.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
+
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -117,7 +119,8 @@ fn edits_and_deletes_leave_a_trace_and_the_log_cannot_be_rewritten() {
         .edit_finding(&id, FindingEdit { description: Some("工作人员离岗半小时".into()), ..Default::default() })
         .unwrap();
     assert_eq!(edited.finding.description, "工作人员离岗半小时");
-    let search = |s: &Store, q: &str| s.findings(&FindingQuery { text: Some(q.into()), ..Default::default() }).unwrap().len();
+    let search =
+        |s: &Store, q: &str| s.findings(&FindingQuery { text: Some(q.into()), ..Default::default() }).unwrap().len();
     assert_eq!(search(&s, "脱岗"), 0, "the old wording is no longer found");
     assert_eq!(search(&s, "半小时"), 1);
 
@@ -202,7 +205,14 @@ fn covert_plan_targets_stay_hidden_before_the_day() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::new(tmp.path().join("data"));
     let (mut s, _) = field_day(&dir);
-    let plan = NewPlan::parse("十一月作风暗访", InspectionKind::Covert, day(), day() + chrono::Duration::days(2), &["李督查".into()]).unwrap();
+    let plan = NewPlan::parse(
+        "十一月作风暗访",
+        InspectionKind::Covert,
+        day(),
+        day() + chrono::Duration::days(2),
+        &["李督查".into()],
+    )
+    .unwrap();
     s.add_plan(plan, &["城南区政务服务中心".into()], &["window-service".into()]).unwrap();
     let early = s.plans(None, day() - chrono::Duration::days(1)).unwrap();
     assert!(early[0].targets_hidden && early[0].target_names.is_empty());
@@ -219,8 +229,7 @@ fn a_filled_checklist_keeps_its_template_version_when_a_newer_one_arrives() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::new(tmp.path().join("data"));
     let (mut s, visit) = field_day(&dir);
-    let mut v2: serde_json::Value =
-        serde_json::from_str(mingcha_store::catalog::BUILTIN_TEMPLATES[1].1).unwrap();
+    let mut v2: serde_json::Value = serde_json::from_str(mingcha_store::catalog::BUILTIN_TEMPLATES[1].1).unwrap();
     v2["version"] = 2.into();
     v2["sections"][0]["items"][0]["text"] = "改版后的第一项".into();
     let again = s.import_template("wd-v2.json", &v2.to_string());

@@ -1,1 +1,242 @@
-fn main() {}
+//! The project's task runner (`cargo xtask …`, see `.cargo/config.toml`): the README's two
+//! commands, so a new machine needs nothing but Rust to build, run and test Mingcha.
+//!
+//! - `cargo xtask run`   — install system packages, build, make a demo store, show it.
+//! - `cargo xtask test`  — install system packages, lint, and run every test.
+//! - `cargo xtask bench` — the benchmarks, in release mode.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// Debian packages the build and the tests need: a C toolchain and perl/make for the vendored
+/// OpenSSL inside SQLCipher, and time zone data for the tests that pin China Standard Time.
+const APT_PACKAGES: &[&str] = &["build-essential", "perl", "make", "pkg-config", "tzdata"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("run") => {
+            setup()?;
+            run(args.get(1).map(PathBuf::from))
+        }
+        Some("test") => {
+            setup()?;
+            test()
+        }
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|test|bench [--quick]>");
+            bail!("unknown task")
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn status(cmd: &mut Command) -> Result<()> {
+    eprintln!("+ {cmd:?}");
+    let s = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !s.success() {
+        bail!("{cmd:?} failed ({s})");
+    }
+    Ok(())
+}
+
+fn has_package(name: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", name])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// Install what is missing, and only that (so a warm machine starts at once).
+fn setup() -> Result<()> {
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        eprintln!("not a Debian/Ubuntu system: make sure a C compiler, perl, make and pkg-config are installed");
+        return Ok(());
+    }
+    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !has_package(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let sudo = if is_root() { None } else { Some("sudo") };
+    let apt = |args: &[&str]| {
+        let mut c = Command::new(sudo.unwrap_or("apt-get"));
+        if sudo.is_some() {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    status(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    status(&mut install)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Build the CLI and show a demo store: two units, a covert plan, a filled checklist with a
+/// 不符合, findings, and a search by a two-character word.
+fn run(data: Option<PathBuf>) -> Result<()> {
+    status(cargo().args(["build", "--release", "--package", "mingcha-cli"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| PathBuf::from("target"), PathBuf::from);
+    let bin = target.join("release/mingcha");
+    let data = data.unwrap_or_else(|| PathBuf::from("mingcha-demo"));
+    let pass = std::env::var("MINGCHA_PASSPHRASE").unwrap_or_else(|_| "mingcha demo passphrase".into());
+    let mingcha = |args: &[&str]| -> Result<String> {
+        let out = Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .env("MINGCHA_PASSPHRASE", &pass)
+            .output()
+            .with_context(|| format!("running {}", bin.display()))?;
+        if !out.status.success() {
+            bail!("mingcha {args:?}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let show = |args: &[&str]| -> Result<()> {
+        println!("\n$ mingcha {}", args.join(" "));
+        print!("{}", mingcha(args)?);
+        Ok(())
+    };
+    if !data.join("key.json").exists() {
+        println!("Making a demo store in {} (passphrase: {pass})", data.display());
+        mingcha(&["init", "--inspector", "演示督查员", "--device", "demo"])?;
+        mingcha(&[
+            "unit",
+            "add",
+            "城南区政务服务中心",
+            "--region",
+            "城南区",
+            "--spot",
+            "3号窗口",
+            "--spot",
+            "综合受理区",
+        ])?;
+        mingcha(&["unit", "add", "城南区不动产登记中心", "--region", "城南区"])?;
+        let today = chrono_today();
+        mingcha(&[
+            "plan",
+            "new",
+            "--title",
+            "作风效能暗访",
+            "--kind",
+            "暗访",
+            "--from",
+            &today,
+            "--unit",
+            "城南区政务服务中心",
+            "--unit",
+            "城南区不动产登记中心",
+            "--checklist",
+            "work-discipline",
+            "--checklist",
+            "window-service",
+        ])?;
+        let visit = mingcha(&[
+            "--json",
+            "visit",
+            "new",
+            "--unit",
+            "城南区政务服务中心",
+            "--kind",
+            "暗访",
+            "--spot",
+            "3号窗口",
+            "--at",
+            "09:05",
+        ])?;
+        let visit = json_id(&visit)?;
+        mingcha(&[
+            "checklist",
+            "fill",
+            "--visit",
+            &visit,
+            "--template",
+            "work-discipline",
+            "1=符合",
+            "5=不符合:9点20分窗口无人",
+            "6=符合",
+        ])?;
+        mingcha(&[
+            "finding",
+            "add",
+            "--visit",
+            &visit,
+            "--item",
+            "work-discipline:5",
+            "--severity",
+            "较重",
+            "--at",
+            "09:20",
+            "--text",
+            "3号窗口工作人员上班时间脱岗二十分钟，群众排队等候无人办理",
+        ])?;
+        mingcha(&[
+            "finding",
+            "add",
+            "--visit",
+            &visit,
+            "--category",
+            "未一次性告知",
+            "--at",
+            "09:40",
+            "--spot",
+            "综合受理区",
+            "--text",
+            "咨询办理营业执照变更，工作人员未一次性告知所需材料，群众需再跑一次",
+        ])?;
+    }
+    show(&["status"])?;
+    show(&["plan", "list"])?;
+    show(&["visit", "list"])?;
+    show(&["finding", "list"])?;
+    show(&["search", "脱岗"])?;
+    println!("\nTry: MINGCHA_PASSPHRASE='{pass}' {} --data {} --help", bin.display(), data.display());
+    Ok(())
+}
+
+fn chrono_today() -> String {
+    let out = Command::new("date").arg("+%Y-%m-%d").output().ok();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+}
+
+fn json_id(s: &str) -> Result<String> {
+    let key = "\"id\": \"";
+    let start = s.find(key).context("no id in output")? + key.len();
+    Ok(s[start..].split('"').next().unwrap_or_default().to_owned())
+}
+
+/// Lint as CI does (warnings are errors), then every test of the default members.
+fn test() -> Result<()> {
+    status(cargo().args(["fmt", "--all", "--check"]))?;
+    status(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let nextest = cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
+    if nextest {
+        status(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))
+    } else {
+        status(cargo().args(["test", "--workspace", "--no-fail-fast"]))
+    }
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--quiet", "--package", "mingcha-cli", "--", "bench", "store"]);
+    if quick {
+        cmd.args(["--findings", "10000", "--evidence", "50000", "--runs", "50"]);
+    }
+    status(&mut cmd)
+}

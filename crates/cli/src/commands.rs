@@ -101,6 +101,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Store::change_passphrase(&dir, &old, &new, KdfParams::default())?;
             show(json, &serde_json::json!({"changed": true}), |_| println!("Passphrase changed."))
         }
+        Command::Photo(c) => crate::photo::run(&mut unlock(&dir)?, &dir, c, json),
         Command::Bench(c) => bench::run(c),
     }
 }
@@ -318,13 +319,8 @@ fn finding(store: &mut Store, c: FindingCommand, json: bool) -> Result<()> {
                     println!("  persons involved (sensitive): {}", p.reveal());
                 }
                 for e in &evidence {
-                    println!(
-                        "  evidence {} {} {} bytes  sha256 {}",
-                        e.original_name,
-                        e.media_type,
-                        e.size,
-                        e.sha256.as_str()
-                    );
+                    print!("  ");
+                    crate::photo::print_evidence(e);
                 }
             })
         }

@@ -11,6 +11,7 @@
 mod bench;
 mod commands;
 mod output;
+mod photo;
 mod secret;
 mod when;
 
@@ -59,6 +60,9 @@ enum Command {
     /// Findings (问题).
     #[command(subcommand)]
     Finding(FindingCommand),
+    /// Evidence: import photos and files, list them with their flags.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
     /// Full-text search over findings (Chinese words of any length).
     Search {
         query: String,

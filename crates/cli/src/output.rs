@@ -21,6 +21,9 @@ pub fn code(e: &anyhow::Error) -> &'static str {
     if let Some(v) = e.downcast_ref::<mingcha_core::ValidationError>() {
         return v.code();
     }
+    if let Some(v) = e.downcast_ref::<mingcha_evidence::EvidenceError>() {
+        return v.code();
+    }
     "error"
 }
 

@@ -26,11 +26,13 @@ pub enum EntityKind {
     ChecklistResponse,
     Finding,
     Evidence,
+    /// A watermarked copy of an evidence photo, made for a notice.
+    DisclosureCopy,
     Rectification,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         Self::Inspector,
         Self::Device,
         Self::Unit,
@@ -40,6 +42,7 @@ impl EntityKind {
         Self::ChecklistResponse,
         Self::Finding,
         Self::Evidence,
+        Self::DisclosureCopy,
         Self::Rectification,
     ];
 
@@ -54,6 +57,7 @@ impl EntityKind {
             Self::ChecklistResponse => "checklist_response",
             Self::Finding => "finding",
             Self::Evidence => "evidence",
+            Self::DisclosureCopy => "disclosure_copy",
             Self::Rectification => "rectification",
         }
     }

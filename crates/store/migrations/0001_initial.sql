@@ -152,24 +152,63 @@ CREATE INDEX finding_by_visit ON finding(visit_id) WHERE deleted_at IS NULL;
 CREATE INDEX finding_by_day ON finding(observed_on, category_code) WHERE deleted_at IS NULL;
 CREATE INDEX finding_by_category ON finding(category_code, observed_on) WHERE deleted_at IS NULL;
 
--- Evidence (证据): one row per file attached to a finding or a checklist item. The bytes live
--- in content-addressed storage; several rows may share one digest.
+-- Evidence originals by content (SHA-256 of the bytes as imported), with what was read from
+-- them once. The bytes live write-once under evidence/sha256/; several evidence rows may
+-- share one blob (the same photo attached to two findings).
+CREATE TABLE blob (
+    sha256       TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    size         INTEGER NOT NULL CHECK (size >= 0),
+    media_type   TEXT NOT NULL,
+    stored_at    TEXT NOT NULL,
+    taken_at     TEXT,      -- EXIF DateTimeOriginal as the camera wrote it, local time (YYYY-MM-DDTHH:MM:SS)
+    taken_offset TEXT,      -- EXIF OffsetTimeOriginal (+08:00), when the camera wrote one
+    gps_lat      REAL,
+    gps_lon      REAL,
+    gps_alt      REAL,
+    camera_make  TEXT,
+    camera_model TEXT,
+    orientation  INTEGER CHECK (orientation BETWEEN 1 AND 8),
+    width        INTEGER,
+    height       INTEGER,
+    damaged      TEXT       -- why an image could not be decoded; NULL when it could or is no image
+) STRICT;
+
+-- Evidence (证据): one file attached to a finding, a visit, or a checklist item.
 CREATE TABLE evidence (
     id            TEXT PRIMARY KEY,
     finding_id    TEXT REFERENCES finding(id),
+    visit_id      TEXT REFERENCES visit(id),
     response_id   TEXT REFERENCES checklist_response(id),
     item_code     TEXT,
-    sha256        TEXT NOT NULL CHECK (length(sha256) = 64),
+    sha256        TEXT NOT NULL REFERENCES blob(sha256),
     size          INTEGER NOT NULL CHECK (size >= 0),
     media_type    TEXT NOT NULL,
     original_name TEXT NOT NULL,
     imported_at   TEXT NOT NULL,
     deleted_at    TEXT,
-    CHECK ((finding_id IS NOT NULL) <> (response_id IS NOT NULL AND item_code IS NOT NULL))
+    CHECK ((finding_id IS NOT NULL) + (visit_id IS NOT NULL) + (response_id IS NOT NULL AND item_code IS NOT NULL) = 1)
 ) STRICT;
 CREATE INDEX evidence_by_finding ON evidence(finding_id);
+CREATE INDEX evidence_by_visit ON evidence(visit_id);
 CREATE INDEX evidence_by_item ON evidence(response_id, item_code);
 CREATE INDEX evidence_by_digest ON evidence(sha256);
+-- The same original attached twice to the same thing is one piece of evidence.
+CREATE UNIQUE INDEX evidence_once_per_finding ON evidence(finding_id, sha256) WHERE finding_id IS NOT NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX evidence_once_per_visit ON evidence(visit_id, sha256) WHERE visit_id IS NOT NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX evidence_once_per_item ON evidence(response_id, item_code, sha256) WHERE response_id IS NOT NULL AND deleted_at IS NULL;
+
+-- Disclosure copies for notices: a watermarked (and optionally GPS-free) copy of an original,
+-- itself stored as a blob. The original and its digest are never touched.
+CREATE TABLE disclosure_copy (
+    id          TEXT PRIMARY KEY,
+    evidence_id TEXT NOT NULL REFERENCES evidence(id),
+    original    TEXT NOT NULL REFERENCES blob(sha256),
+    copy        TEXT NOT NULL REFERENCES blob(sha256),
+    watermark   TEXT NOT NULL,
+    gps_removed INTEGER NOT NULL CHECK (gps_removed IN (0, 1)),
+    created_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX disclosure_by_evidence ON disclosure_copy(evidence_id);
 
 -- Rectification (交办 → 整改 → 复核 → 销号): modelled now, driven by the office later.
 CREATE TABLE rectification (

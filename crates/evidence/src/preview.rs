@@ -1,0 +1,155 @@
+//! Previews: derived and disposable, always upright. A thumbnail (256 px on the long side)
+//! for grids and a screen preview (1600 px) for the large view.
+//!
+//! A JPEG is decoded at the smallest DCT scale (1/8, 1/4, 1/2) that still covers the screen
+//! size, so a 12-megapixel photo is decoded at 2000×1500, never at full size.
+
+use std::fs;
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use image::imageops::FilterType;
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, Rgb, RgbImage};
+use mingcha_core::evidence::Sha256Hex;
+
+use crate::EvidenceError;
+
+pub const THUMBNAIL: u32 = 256;
+pub const SCREEN: u32 = 1600;
+
+/// Where previews live: `previews/ab/<hex>-256.jpg` and `…-1600.jpg`.
+#[derive(Debug, Clone)]
+pub struct PreviewStore {
+    root: PathBuf,
+}
+
+/// The two preview files of an original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewPaths {
+    pub thumbnail: PathBuf,
+    pub screen: PathBuf,
+}
+
+impl PreviewStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn paths(&self, sha256: &Sha256Hex) -> PreviewPaths {
+        let h = sha256.as_str();
+        let dir = self.root.join(&h[..2]);
+        PreviewPaths {
+            thumbnail: dir.join(format!("{h}-{THUMBNAIL}.jpg")),
+            screen: dir.join(format!("{h}-{SCREEN}.jpg")),
+        }
+    }
+
+    pub fn exist(&self, sha256: &Sha256Hex) -> bool {
+        let p = self.paths(sha256);
+        p.thumbnail.exists() && p.screen.exists()
+    }
+
+    /// Write both previews of an upright image.
+    pub fn write(&self, sha256: &Sha256Hex, upright: &DynamicImage) -> Result<PreviewPaths, EvidenceError> {
+        let screen = if upright.width().max(upright.height()) > SCREEN {
+            upright.resize(SCREEN, SCREEN, FilterType::Triangle)
+        } else {
+            upright.clone()
+        };
+        let thumbnail = if screen.width().max(screen.height()) > THUMBNAIL {
+            screen.thumbnail(THUMBNAIL, THUMBNAIL)
+        } else {
+            screen.clone()
+        };
+        let paths = self.paths(sha256);
+        write_jpeg(&paths.screen, &screen.to_rgb8())?;
+        write_jpeg(&paths.thumbnail, &thumbnail.to_rgb8())?;
+        Ok(paths)
+    }
+
+    /// Write the placeholder previews of a file that cannot be shown (damaged).
+    pub fn write_placeholder(&self, sha256: &Sha256Hex) -> Result<PreviewPaths, EvidenceError> {
+        self.write(sha256, &DynamicImage::ImageRgb8(placeholder(800, 600)))
+    }
+}
+
+fn write_jpeg(path: &std::path::Path, img: &RgbImage) -> Result<(), EvidenceError> {
+    let dir = path.parent().expect("preview paths have a parent");
+    fs::create_dir_all(dir).map_err(EvidenceError::io(format!("creating {}", dir.display())))?;
+    let bytes = crate::sample::encode_jpeg(img, 82);
+    // Written whole then renamed, so a reader never sees half a preview.
+    let tmp = path.with_extension("jpg.tmp");
+    fs::write(&tmp, bytes).map_err(EvidenceError::io(format!("writing {}", tmp.display())))?;
+    fs::rename(&tmp, path).map_err(EvidenceError::io(format!("writing {}", path.display())))
+}
+
+/// A grey card with a cross: "this file is kept, but cannot be shown".
+pub fn placeholder(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        let (u, v) = (x as f32 / width as f32, y as f32 / height as f32);
+        let on_cross = (u - v).abs() < 0.01 || (u + v - 1.0).abs() < 0.01;
+        if on_cross { Rgb([150, 150, 150]) } else { Rgb([225, 225, 225]) }
+    })
+}
+
+/// Whether a JPEG ends with its end-of-image marker (cameras may pad with zeros after it).
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    end >= 2 && bytes[end - 2..end] == [0xFF, 0xD9]
+}
+
+/// Decode an image for previews, upright, no larger than needed for the screen preview.
+/// `Err` carries why it cannot be decoded, in words for the summary.
+pub fn decode_upright(bytes: &[u8], media_type: &str, orientation: Option<u8>) -> Result<DynamicImage, String> {
+    let mut img = match media_type {
+        "image/jpeg" => {
+            if !jpeg_is_complete(bytes) {
+                return Err("truncated JPEG: the end-of-image marker is missing".into());
+            }
+            decode_jpeg_scaled(bytes)?
+        }
+        "image/png" | "image/webp" | "image/gif" => {
+            image::load_from_memory(bytes).map_err(|e| format!("cannot decode: {e}"))?
+        }
+        other => return Err(format!("no preview for {other}")),
+    };
+    if let Some(o) = orientation.and_then(Orientation::from_exif) {
+        img.apply_orientation(o);
+    }
+    Ok(img)
+}
+
+fn decode_jpeg_scaled(bytes: &[u8]) -> Result<DynamicImage, String> {
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    d.read_info().map_err(|e| format!("cannot decode JPEG: {e}"))?;
+    let info = d.info().ok_or("cannot decode JPEG: no header")?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let long = w.max(h).max(1);
+    if long > SCREEN {
+        let req = |side: u32| u16::try_from((side * SCREEN).div_ceil(long)).unwrap_or(u16::MAX);
+        d.scale(req(w), req(h)).map_err(|e| format!("cannot decode JPEG: {e}"))?;
+    }
+    let pixels = d.decode().map_err(|e| format!("cannot decode JPEG: {e}"))?;
+    let info = d.info().ok_or("cannot decode JPEG: no header")?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let bad = || "cannot decode JPEG: pixel data does not match its size".to_owned();
+    Ok(match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(bad)?),
+        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(bad)?),
+        jpeg_decoder::PixelFormat::L16 => {
+            let gray: Vec<u8> = pixels.chunks_exact(2).map(|p| p[0]).collect();
+            DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, gray).ok_or_else(bad)?)
+        }
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            let rgb: Vec<u8> = pixels
+                .chunks_exact(4)
+                .flat_map(|p| {
+                    let k = u16::from(p[3]);
+                    [p[0], p[1], p[2]].map(|c| (u16::from(c) * k / 255) as u8)
+                })
+                .collect();
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(bad)?)
+        }
+    })
+}

@@ -1,0 +1,283 @@
+//! Importing evidence as an inspector does at the end of a day: real files on disk, a real
+//! store, every awkward file a camera card or a colleague's folder can hold.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use image::{Rgb, RgbImage};
+use mingcha_core::clock::FixedClock;
+use mingcha_core::evidence::EvidenceFlag;
+use mingcha_core::finding::Severity;
+use mingcha_core::inspection::InspectionKind;
+use mingcha_core::unit::NewUnit;
+use mingcha_evidence::import::{Outcome, Summary, blob_store, import, preview_store};
+use mingcha_evidence::sample::{SampleExif, camera_photo, encode_jpeg, with_exif};
+use mingcha_store::evidence::TargetRef;
+use mingcha_store::findings::NewFinding;
+use mingcha_store::visits::NewVisit;
+use mingcha_store::{DataDir, InitOptions, KdfParams, Store};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 10).unwrap()
+}
+
+fn taken(d: u32, h: u32) -> SampleExif {
+    SampleExif {
+        taken_at: NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(h, 15, 0),
+        offset: Some("+08:00".into()),
+        gps: Some((30.2741, 120.1551)),
+        make: Some("HUAWEI".into()),
+        model: Some("P60".into()),
+        orientation: None,
+    }
+}
+
+struct Field {
+    _tmp: tempfile::TempDir,
+    data: DataDir,
+    store: Store,
+    finding: String,
+    card: PathBuf,
+}
+
+fn field() -> Field {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::new(tmp.path().join("data"));
+    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 10, 12, 0, 0).unwrap()));
+    let opts = InitOptions {
+        inspector_name: "赵督查".into(),
+        device_name: "t".into(),
+        kdf: KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
+    };
+    let mut store = Store::init(&data, "evidence test pass", &opts, clock).unwrap();
+    store.add_unit(NewUnit::parse("高新区行政服务中心", None, &[]).unwrap()).unwrap();
+    let visit = store
+        .add_visit(NewVisit {
+            unit: "高新区行政服务中心".into(),
+            spot: Some("5号窗口".into()),
+            plan: None,
+            kind: InspectionKind::Open,
+            date: day(),
+            arrived_at: None,
+            inspectors: vec![],
+            notes: None,
+        })
+        .unwrap();
+    let at = chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 10, 9, 40, 0).unwrap();
+    let finding = store
+        .add_finding(NewFinding {
+            visit: visit.id.to_string(),
+            spot: None,
+            observed_at: at,
+            method: None,
+            category: Some("未亮牌上岗".into()),
+            severity: Severity::Minor,
+            description: "5号窗口工作人员未佩戴工作牌".into(),
+            persons_involved: None,
+            checklist_item: None,
+        })
+        .unwrap();
+    let card = tmp.path().join("DCIM");
+    fs::create_dir_all(&card).unwrap();
+    Field { data, store, finding: finding.finding.id.to_string(), card, _tmp: tmp }
+}
+
+impl Field {
+    fn import(&mut self, paths: &[PathBuf]) -> Summary {
+        import(&mut self.store, &self.data, &TargetRef::Finding(self.finding.clone()), paths, None).unwrap()
+    }
+    fn outcome(summary: &Summary, name: &str) -> Outcome {
+        summary
+            .files
+            .iter()
+            .find(|f| f.path.file_name().is_some_and(|n| n.to_string_lossy() == name))
+            .unwrap_or_else(|| panic!("{name} not in summary: {summary:#?}"))
+            .outcome
+            .clone()
+    }
+    fn stored_blobs(&self) -> usize {
+        blob_store(&self.data).digests().len()
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    fs::write(path, bytes).unwrap();
+}
+
+/// An upright 64×48 picture in four colours: red top-left, green top-right, blue bottom-left,
+/// white bottom-right.
+fn quadrants() -> RgbImage {
+    RgbImage::from_fn(64, 48, |x, y| match (x < 32, y < 24) {
+        (true, true) => Rgb([230, 20, 20]),
+        (false, true) => Rgb([20, 200, 20]),
+        (true, false) => Rgb([20, 20, 230]),
+        (false, false) => Rgb([250, 250, 250]),
+    })
+}
+
+/// How a camera stores the upright picture `u` when it writes EXIF orientation `o`
+/// (the TIFF definition: where row 0 and column 0 of the stored picture are seen).
+fn stored_as(u: &RgbImage, o: u8) -> RgbImage {
+    let (w, h) = u.dimensions();
+    let swap = o >= 5;
+    let (sw, sh) = if swap { (h, w) } else { (w, h) };
+    let mut s = RgbImage::new(sw, sh);
+    for y in 0..h {
+        for x in 0..w {
+            let (sx, sy) = match o {
+                1 => (x, y),
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (y, w - 1 - x),
+                7 => (h - 1 - y, w - 1 - x),
+                8 => (h - 1 - y, x),
+                _ => unreachable!(),
+            };
+            s.put_pixel(sx, sy, *u.get_pixel(x, y));
+        }
+    }
+    s
+}
+
+#[test]
+fn every_exif_orientation_gives_an_upright_preview() {
+    let mut f = field();
+    let paths: Vec<PathBuf> = (1..=8)
+        .map(|o| {
+            let jpeg = encode_jpeg(&stored_as(&quadrants(), o), 95);
+            let exif = SampleExif { orientation: Some(o), ..taken(10, 9) };
+            let p = f.card.join(format!("orientation-{o}.jpg"));
+            write(&p, &with_exif(&jpeg, &exif));
+            p
+        })
+        .collect();
+    let summary = f.import(&paths);
+    assert_eq!(summary.imported, 8, "{summary:#?}");
+    for (o, p) in (1..=8).zip(&paths) {
+        let Outcome::Imported { sha256, .. } = Field::outcome(&summary, p.file_name().unwrap().to_str().unwrap())
+        else {
+            panic!("orientation {o} not imported")
+        };
+        let preview = image::open(preview_store(&f.data).paths(&sha256).thumbnail).unwrap().to_rgb8();
+        assert_eq!(preview.dimensions(), (64, 48), "orientation {o}: preview is landscape like the scene");
+        let at = |x, y| *preview.get_pixel(x, y);
+        let near = |p: Rgb<u8>, q: [u8; 3]| p.0.iter().zip(q).all(|(a, b)| a.abs_diff(b) < 60);
+        assert!(near(at(8, 6), [230, 20, 20]), "orientation {o}: top-left should be red, is {:?}", at(8, 6));
+        assert!(near(at(56, 6), [20, 200, 20]), "orientation {o}: top-right should be green, is {:?}", at(56, 6));
+        assert!(near(at(8, 42), [20, 20, 230]), "orientation {o}: bottom-left should be blue, is {:?}", at(8, 42));
+        assert!(near(at(56, 42), [250, 250, 250]), "orientation {o}: bottom-right should be white");
+    }
+}
+
+#[test]
+fn a_reimport_stores_nothing_twice() {
+    let mut f = field();
+    for i in 0..3 {
+        write(&f.card.join(format!("IMG_000{i}.JPG")), &camera_photo(320, 240, i, &taken(10, 9)));
+    }
+    let first = f.import(std::slice::from_ref(&f.card.clone()));
+    assert_eq!((first.imported, first.already_present, first.failed), (3, 0, 0));
+    let second = f.import(std::slice::from_ref(&f.card.clone()));
+    assert_eq!((second.imported, second.already_present, second.failed), (0, 3, 0));
+    assert_eq!(f.stored_blobs(), 3);
+    assert_eq!(f.store.evidence_of(&f.finding).unwrap().len(), 3);
+    // The original bytes are exactly what was on the card.
+    for e in f.store.evidence_of(&f.finding).unwrap() {
+        let stored = fs::read(blob_store(&f.data).path(&e.evidence.sha256)).unwrap();
+        assert_eq!(stored, fs::read(f.card.join(&e.evidence.original_name)).unwrap());
+        assert!(blob_store(&f.data).verify(&e.evidence.sha256).unwrap());
+    }
+}
+
+#[test]
+fn exif_is_read_and_suspicious_capture_times_are_flagged() {
+    let mut f = field();
+    write(&f.card.join("today.jpg"), &camera_photo(320, 240, 1, &taken(10, 9)));
+    write(&f.card.join("last-week.jpg"), &camera_photo(320, 240, 2, &taken(3, 9)));
+    write(&f.card.join("no-exif.jpg"), &camera_photo(320, 240, 3, &SampleExif::default()));
+    let summary = f.import(std::slice::from_ref(&f.card.clone()));
+    assert_eq!(summary.imported, 3);
+    let listed = f.store.evidence_of(&f.finding).unwrap();
+    let by_name = |n: &str| listed.iter().find(|e| e.evidence.original_name == n).unwrap();
+    let today = by_name("today.jpg");
+    assert!(today.flags.is_empty(), "{:?}", today.flags);
+    assert_eq!(today.meta.make.as_deref(), Some("HUAWEI"));
+    assert_eq!(today.meta.taken_offset.as_deref(), Some("+08:00"));
+    let gps = today.meta.gps.unwrap();
+    assert!((gps.lat - 30.2741).abs() < 1e-4 && (gps.lon - 120.1551).abs() < 1e-4, "{gps:?}");
+    assert_eq!(
+        by_name("last-week.jpg").flags,
+        [EvidenceFlag::TakenOutsideVisitDay {
+            taken_on: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+            visit_on: day()
+        }]
+    );
+    assert_eq!(by_name("no-exif.jpg").flags, [EvidenceFlag::NoCaptureTime]);
+}
+
+#[test]
+fn bad_files_each_get_a_reason_and_the_rest_is_imported() {
+    let mut f = field();
+    let card = f.card.clone();
+    let good = camera_photo(640, 480, 7, &taken(10, 10));
+    write(&card.join("IMG_0001.JPG"), &good);
+    write(&card.join("空文件.jpg"), b"");
+    write(&card.join("截断 照片.jpg"), &good[..good.len() / 2]);
+    write(&card.join("not-a-photo.jpg"), "这是一段文字，不是照片。".as_bytes());
+    write(&card.join("录音 📢 ..m4a"), b"\0\0\0\x1cftypM4A \0\0\0\0voice memo bytes");
+    write(&card.join("..hidden-looking but fine.pdf".trim_start_matches('.')), b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n");
+    // A 500 MB video: sparse on disk, streamed through a small buffer, no preview.
+    let video = fs::File::create(card.join("VID_0001.MP4")).unwrap();
+    use std::io::Write;
+    (&video).write_all(b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2").unwrap();
+    video.set_len(500 * 1024 * 1024).unwrap();
+    // A folder that loops back on itself, and a link to nowhere.
+    std::os::unix::fs::symlink(&card, card.join("loop")).unwrap();
+    std::os::unix::fs::symlink(card.join("gone.jpg"), card.join("dangling.jpg")).unwrap();
+    let again = card.join("IMG_0001.JPG");
+    let summary = f.import(&[card.clone(), again, card.join("missing.jpg")]);
+
+    let failed = |name: &str| match Field::outcome(&summary, name) {
+        Outcome::Failed { reason } => reason,
+        other => panic!("{name}: expected a failure, got {other:?}"),
+    };
+    assert!(failed("空文件.jpg").contains("empty file"));
+    assert!(failed("not-a-photo.jpg").contains("named as image/jpeg but the content is not"));
+    assert!(failed("loop").contains("loops back"));
+    assert!(failed("dangling.jpg").contains("cannot read"));
+    assert!(failed("missing.jpg").contains("cannot read"));
+    assert!(matches!(Field::outcome(&summary, "IMG_0001.JPG"), Outcome::Imported { .. }));
+    assert!(
+        summary
+            .files
+            .iter()
+            .any(|r| matches!(&r.outcome, Outcome::AlreadyPresent { note, .. } if note.contains("named twice")))
+    );
+
+    let Outcome::Imported { flags, sha256, .. } = Field::outcome(&summary, "截断 照片.jpg") else {
+        panic!("truncated photo is kept")
+    };
+    assert!(matches!(&flags[0], EvidenceFlag::Damaged { reason } if reason.contains("truncated")), "{flags:?}");
+    assert!(preview_store(&f.data).exist(&sha256), "a damaged photo shows a placeholder preview");
+    let Outcome::Imported { media_type, sha256, .. } = Field::outcome(&summary, "VID_0001.MP4") else {
+        panic!("video")
+    };
+    assert_eq!(media_type, "video/mp4");
+    assert!(!preview_store(&f.data).exist(&sha256));
+    assert_eq!(fs::metadata(blob_store(&f.data).path(&sha256)).unwrap().len(), 500 * 1024 * 1024);
+    assert!(
+        matches!(Field::outcome(&summary, "录音 📢 ..m4a"), Outcome::Imported { media_type, .. } if media_type == "audio/mp4")
+    );
+
+    assert_eq!((summary.imported, summary.failed), (5, 5), "{summary:#?}");
+    let names: Vec<String> =
+        f.store.evidence_of(&f.finding).unwrap().into_iter().map(|e| e.evidence.original_name).collect();
+    assert!(names.contains(&"录音 📢 ..m4a".to_owned()), "{names:?}");
+    assert_eq!(f.stored_blobs(), 5);
+}

@@ -1,10 +1,11 @@
 //! An inspector's field day, start to end, through the `mingcha` binary:
-//! init → plan → visit → checklist with a 不符合 → finding → search finds it.
+//! init → plan → visit → checklist with a 不符合 → finding with photos → search finds it.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
 
 use std::collections::BTreeSet;
 
+use mingcha_evidence::sample::{SampleExif, camera_photo};
 use mingcha_tests::{Laptop, seed_sentences};
 
 const DAY: &str = "2026-11-10";
@@ -109,6 +110,30 @@ fn a_covert_visit_from_plan_to_a_finding_found_by_a_two_character_word() {
     assert_eq!(target["category"], item["category"]);
     assert_eq!(target["method"], "covert");
 
+    // Two photos from the phone, and one old gallery picture passed off as new.
+    let dcim = laptop.data.parent().unwrap().join("DCIM");
+    std::fs::create_dir_all(&dcim).unwrap();
+    let shot = |d: u32, h: u32| SampleExif {
+        taken_at: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(h, 21, 0),
+        offset: Some("+08:00".into()),
+        ..Default::default()
+    };
+    std::fs::write(dcim.join("IMG_3301.JPG"), camera_photo(1024, 768, 1, &shot(10, 9))).unwrap();
+    std::fs::write(dcim.join("IMG_3302.JPG"), camera_photo(1024, 768, 2, &shot(10, 9))).unwrap();
+    std::fs::write(dcim.join("旧照片.jpg"), camera_photo(1024, 768, 3, &shot(2, 15))).unwrap();
+    let target_id = id(&target);
+    let imported = laptop.json(&["photo", "import", "--finding", &target_id, dcim.to_str().unwrap()]);
+    assert_eq!(imported["imported"], 3);
+    let photos = laptop.json(&["photo", "list", "--finding", &target_id]);
+    let flagged: Vec<&str> = photos
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["flags"].as_array().unwrap().is_empty())
+        .map(|p| p["original_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["旧照片.jpg"], "only the old picture is flagged");
+
     // The rest of the day: findings written in the speeches' own words.
     let seeds = seed_sentences();
     for (i, sentence) in seeds.iter().step_by(7).take(25).enumerate() {
@@ -147,7 +172,7 @@ fn a_covert_visit_from_plan_to_a_finding_found_by_a_two_character_word() {
     assert_eq!(status["findings"], 26);
     let log = laptop.json(&["log"]);
     let entities: BTreeSet<&str> = log.as_array().unwrap().iter().map(|c| c["entity"].as_str().unwrap()).collect();
-    for e in ["inspector", "device", "unit", "spot", "plan", "visit", "checklist_response", "finding"] {
+    for e in ["inspector", "device", "unit", "spot", "plan", "visit", "checklist_response", "finding", "evidence"] {
         assert!(entities.contains(e), "the log has no {e}");
     }
 }

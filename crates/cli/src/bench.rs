@@ -36,6 +36,20 @@ pub enum BenchCommand {
         #[arg(long)]
         explain: bool,
     },
+    /// Import camera photos and compare with vipsthumbnail making the same previews.
+    Import {
+        /// How many photos to make (ignored with --folder).
+        #[arg(long, default_value_t = 100)]
+        photos: usize,
+        /// How many different 12 MP frames among them (the rest differ in a comment only).
+        #[arg(long, default_value_t = 20)]
+        distinct: usize,
+        /// Import the JPEGs of this folder instead of made ones.
+        #[arg(long)]
+        folder: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 const SEEDS: &str = include_str!("../../../tests/fixtures/seed-sentences.txt");
@@ -78,6 +92,9 @@ pub fn run(c: BenchCommand) -> Result<()> {
     match c {
         BenchCommand::Store { findings, evidence, runs, seed, explain } => {
             store(findings, evidence, runs, seed, explain)
+        }
+        BenchCommand::Import { photos, distinct, folder, seed } => {
+            crate::bench_import::run(crate::bench_import::ImportBench { photos, distinct, folder, seed })
         }
     }
 }

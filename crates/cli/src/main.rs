@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_import;
 mod commands;
 mod output;
 mod photo;

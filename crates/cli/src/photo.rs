@@ -30,6 +30,26 @@ pub enum PhotoCommand {
     },
     /// Show one piece of evidence: EXIF, flags, where the original and previews are.
     Show { evidence: String },
+    /// Write sample camera photos (with EXIF taken on DATE) to try Mingcha without a camera.
+    Sample {
+        out: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        count: u64,
+        /// The capture day written into EXIF (YYYY-MM-DD); defaults to today.
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Make a disclosure copy for a notice: watermark (time, place, inspector, finding) burned
+    /// in. The original stays as it is.
+    Disclose {
+        evidence: String,
+        /// Remove GPS from the copy.
+        #[arg(long)]
+        no_gps: bool,
+        /// Also write the copy to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +127,22 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
             let list = store.evidence_of_target(&target.target)?;
             show(json, &list, |l| l.iter().for_each(print_evidence))
         }
+        PhotoCommand::Sample { .. } => unreachable!("handled before the store is unlocked"),
+        PhotoCommand::Disclose { evidence, no_gps, out } => {
+            let d = mingcha_evidence::disclosure::disclose(store, data, &evidence, no_gps)?;
+            if let Some(out) = &out {
+                std::fs::copy(&d.path, out).map_err(|e| anyhow!("writing {}: {e}", out.display()))?;
+            }
+            show(json, &d, |d| {
+                println!("disclosure copy {}  sha256 {}", d.path.display(), d.sha256.as_str());
+                for line in &d.watermark {
+                    println!("  {line}");
+                }
+                if d.gps_removed {
+                    println!("  GPS removed");
+                }
+            })
+        }
         PhotoCommand::Show { evidence } => {
             let e = store.evidence(&evidence)?;
             let original = import::blob_store(data).path(&e.evidence.sha256);
@@ -132,6 +168,29 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
             })
         }
     }
+}
+
+/// Write `count` sample photos into `out` (no store needed).
+pub fn sample(out: &std::path::Path, count: u64, date: Option<&str>, json: bool) -> Result<()> {
+    let day = crate::when::date("date", date)?;
+    std::fs::create_dir_all(out).map_err(|e| anyhow!("creating {}: {e}", out.display()))?;
+    let written: Vec<PathBuf> = (0..count)
+        .map(|i| {
+            let exif = mingcha_evidence::sample::SampleExif {
+                taken_at: day.and_hms_opt(9, 10 + (i % 50) as u32, 0),
+                offset: Some(chrono::Local::now().format("%:z").to_string()),
+                gps: Some((30.2741, 120.1551)),
+                make: Some("Mingcha".into()),
+                model: Some("sample".into()),
+                orientation: None,
+            };
+            let path = out.join(format!("IMG_{:04}.JPG", i + 1));
+            std::fs::write(&path, mingcha_evidence::sample::camera_photo(1600, 1200, i, &exif))
+                .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+            Ok(path)
+        })
+        .collect::<Result<_>>()?;
+    show(json, &written, |w| w.iter().for_each(|p| println!("{}", p.display())))
 }
 
 /// One line for a piece of evidence, with its flags in words.

@@ -55,7 +55,7 @@ pub fn camera_frame(width: u32, height: u32, seed: u64) -> RgbImage {
         }
         noise = noise.rotate_left(7) ^ u64::from(x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503));
         let px = |c: usize| {
-            let n = ((noise >> (c * 8)) & 0x3F) as f32 - 32.0;
+            let n = ((noise >> (c * 8)) % 24) as f32 - 12.0;
             (base + tint[c] + n).clamp(0.0, 255.0) as u8
         };
         image::Rgb([px(0), px(1), px(2)])

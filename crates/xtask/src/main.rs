@@ -11,24 +11,31 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// Debian packages the build and the tests need: a C toolchain and perl/make for the vendored
-/// OpenSSL inside SQLCipher, and time zone data for the tests that pin China Standard Time.
-const APT_PACKAGES: &[&str] = &["build-essential", "perl", "make", "pkg-config", "tzdata"];
+/// OpenSSL inside SQLCipher, time zone data for the tests that pin China Standard Time, and a
+/// Chinese font for the watermarks burned into disclosure copies.
+const APT_PACKAGES: &[&str] = &["build-essential", "perl", "make", "pkg-config", "tzdata", "fonts-noto-cjk"];
+
+/// What the benchmarks add: vipsthumbnail, the reference for photo import.
+const BENCH_PACKAGES: &[&str] = &["libvips-tools"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
-        Some("setup") => setup(),
+        Some("setup") => setup(APT_PACKAGES),
         Some("run") => {
-            setup()?;
+            setup(APT_PACKAGES)?;
             run(args.get(1).map(PathBuf::from))
         }
         Some("test") => {
-            setup()?;
+            setup(APT_PACKAGES)?;
             test()
         }
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => {
+            setup(&[APT_PACKAGES, BENCH_PACKAGES].concat())?;
+            bench(&args[1..])
+        }
         _ => {
             eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|test|bench [--quick]>");
             bail!("unknown task")
@@ -57,12 +64,12 @@ fn has_package(name: &str) -> bool {
 }
 
 /// Install what is missing, and only that (so a warm machine starts at once).
-fn setup() -> Result<()> {
+fn setup(packages: &[&str]) -> Result<()> {
     if Command::new("dpkg-query").arg("--version").output().is_err() {
         eprintln!("not a Debian/Ubuntu system: make sure a C compiler, perl, make and pkg-config are installed");
         return Ok(());
     }
-    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !has_package(p)).collect();
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !has_package(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -184,7 +191,8 @@ fn run(data: Option<PathBuf>) -> Result<()> {
             "--text",
             "3号窗口工作人员上班时间脱岗二十分钟，群众排队等候无人办理",
         ])?;
-        mingcha(&[
+        let finding = mingcha(&[
+            "--json",
             "finding",
             "add",
             "--visit",
@@ -198,12 +206,20 @@ fn run(data: Option<PathBuf>) -> Result<()> {
             "--text",
             "咨询办理营业执照变更，工作人员未一次性告知所需材料，群众需再跑一次",
         ])?;
+        // Two photos "from the phone", attached to the second finding.
+        let camera = data.join("sample-camera");
+        let camera = camera.to_str().context("the demo folder is not UTF-8")?;
+        mingcha(&["photo", "sample", camera, "--count", "2"])?;
+        mingcha(&["photo", "import", "--finding", &json_id(&finding)?, camera])?;
     }
     show(&["status"])?;
     show(&["plan", "list"])?;
     show(&["visit", "list"])?;
     show(&["finding", "list"])?;
     show(&["search", "脱岗"])?;
+    show(&["search", "告知"])?;
+    let first = mingcha(&["--json", "search", "告知"])?;
+    show(&["photo", "list", "--finding", &json_id(&first)?])?;
     println!("\nTry: MINGCHA_PASSPHRASE='{pass}' {} --data {} --help", bin.display(), data.display());
     Ok(())
 }
@@ -231,12 +247,21 @@ fn test() -> Result<()> {
     }
 }
 
+/// Both benchmarks in release mode: the store (list and search against raw SQL) and photo
+/// import (against vipsthumbnail). `--quick` runs smaller sizes.
 fn bench(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    let mut cmd = cargo();
-    cmd.args(["run", "--release", "--quiet", "--package", "mingcha-cli", "--", "bench", "store"]);
+    status(cargo().args(["build", "--release", "--quiet", "--package", "mingcha-cli"]))?;
+    let run = |extra: &[&str]| {
+        let mut cmd = cargo();
+        cmd.args(["run", "--release", "--quiet", "--package", "mingcha-cli", "--", "bench"]).args(extra);
+        status(&mut cmd)
+    };
     if quick {
-        cmd.args(["--findings", "10000", "--evidence", "50000", "--runs", "50"]);
+        run(&["store", "--findings", "10000", "--evidence", "50000", "--runs", "50"])?;
+        run(&["import", "--photos", "40", "--distinct", "10"])
+    } else {
+        run(&["store"])?;
+        run(&["import", "--photos", "200", "--distinct", "20"])
     }
-    status(&mut cmd)
 }

@@ -13,6 +13,7 @@ use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::finding::Severity;
 use mingcha_core::inspection::InspectionKind;
 use mingcha_core::unit::NewUnit;
+use mingcha_evidence::sample::Rng;
 use mingcha_store::evidence::NewEvidence;
 use mingcha_store::findings::NewFinding;
 use mingcha_store::visits::NewVisit;
@@ -72,20 +73,9 @@ const BEHAVIOURS: &[(&str, &str)] = &[
 
 const SPOTS: &[&str] = &["1号窗口", "3号窗口", "综合受理区", "二楼办公区", "咨询台", "自助服务区"];
 
-/// A small deterministic generator (splitmix64): the same seed makes the same store.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
-        &from[(self.next() % from.len() as u64) as usize]
-    }
+/// One of `from`, chosen by the seeded generator.
+fn pick<'a, T>(rng: &mut Rng, from: &'a [T]) -> &'a T {
+    &from[(rng.next_u64() % from.len() as u64) as usize]
 }
 
 pub fn run(c: BenchCommand) -> Result<()> {
@@ -136,7 +126,7 @@ fn store(n_findings: usize, n_evidence: usize, runs: usize, seed: u64, explain: 
     for v in 0..visits {
         let date = first_day + Days::days((v * 300 / visits.max(1)) as i64);
         let visit = s.add_visit(NewVisit {
-            unit: rng.pick(&units).clone(),
+            unit: pick(&mut rng, &units).clone(),
             spot: None,
             plan: None,
             kind: if v % 3 == 0 { InspectionKind::Covert } else { InspectionKind::Open },
@@ -147,17 +137,17 @@ fn store(n_findings: usize, n_evidence: usize, runs: usize, seed: u64, explain: 
         })?;
         let batch = (0..per_visit.min(n_findings - v * per_visit))
             .map(|i| {
-                let (behaviour, category) = *rng.pick(BEHAVIOURS);
+                let (behaviour, category) = *pick(&mut rng, BEHAVIOURS);
                 let at = cst.from_local_datetime(&date.and_hms_opt(9, 0, 0).expect("time")).single().expect("time")
                     + Days::minutes(i as i64 * 5);
                 NewFinding {
                     visit: visit.id.to_string(),
-                    spot: Some((*rng.pick(SPOTS)).to_owned()),
+                    spot: Some((*pick(&mut rng, SPOTS)).to_owned()),
                     observed_at: at,
                     method: None,
                     category: Some(category.to_owned()),
                     severity: Severity::Minor,
-                    description: format!("{behaviour}。{}", rng.pick(&seeds)),
+                    description: format!("{behaviour}。{}", pick(&mut rng, &seeds)),
                     persons_involved: None,
                     checklist_item: None,
                 }
@@ -172,11 +162,11 @@ fn store(n_findings: usize, n_evidence: usize, runs: usize, seed: u64, explain: 
         let batch = chunk
             .iter()
             .map(|i| {
-                let digest: String = (0..4).map(|_| format!("{:016x}", rng.next())).collect();
+                let digest: String = (0..4).map(|_| format!("{:016x}", rng.next_u64())).collect();
                 Ok(NewEvidence {
                     finding: ids[i % ids.len()].clone(),
                     sha256: Sha256Hex::parse(&digest)?,
-                    size: 3_000_000 + rng.next() % 2_000_000,
+                    size: 3_000_000 + rng.next_u64() % 2_000_000,
                     media_type: "image/jpeg".into(),
                     original_name: format!("IMG_{:04}.JPG", i % 10_000),
                 })
@@ -196,7 +186,7 @@ fn store(n_findings: usize, n_evidence: usize, runs: usize, seed: u64, explain: 
         conn.execute_batch("BEGIN")?;
         let mut stmt = conn.prepare_cached("INSERT INTO bench_raw_finding VALUES (?1, ?2, ?3, ?4)")?;
         for i in chunk {
-            stmt.execute((&ids[*i], "v", rng.pick(&seeds), "2026-01-05T09:00:00+08:00"))?;
+            stmt.execute((&ids[*i], "v", pick(&mut rng, &seeds), "2026-01-05T09:00:00+08:00"))?;
         }
         conn.execute_batch("COMMIT")?;
     }

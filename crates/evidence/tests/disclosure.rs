@@ -3,60 +3,22 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
 
 use std::io::Cursor;
-use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use mingcha_core::clock::FixedClock;
-use mingcha_core::finding::Severity;
-use mingcha_core::inspection::InspectionKind;
-use mingcha_core::unit::NewUnit;
+use chrono::NaiveDate;
 use mingcha_evidence::disclosure::disclose;
 use mingcha_evidence::import::{Outcome, blob_store, import};
 use mingcha_evidence::sample::{SampleExif, camera_photo};
 use mingcha_store::evidence::TargetRef;
-use mingcha_store::findings::NewFinding;
-use mingcha_store::visits::NewVisit;
-use mingcha_store::{DataDir, InitOptions, KdfParams, Store};
+use mingcha_store::{DataDir, Store};
+
+mod common;
 
 fn store_with_photo(tmp: &std::path::Path, bytes: &[u8], name: &str) -> (Store, DataDir, String) {
-    let data = DataDir::new(tmp.join("data"));
-    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 10, 12, 0, 0).unwrap()));
-    let opts = InitOptions {
-        inspector_name: "吴督查".into(),
-        device_name: "t".into(),
-        kdf: KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
-    };
-    let mut store = Store::init(&data, "disclosure passphrase", &opts, clock).unwrap();
-    store.add_unit(NewUnit::parse("西湖区民政局", None, &[]).unwrap()).unwrap();
-    let visit = store
-        .add_visit(NewVisit {
-            unit: "西湖区民政局".into(),
-            spot: Some("婚姻登记处".into()),
-            plan: None,
-            kind: InspectionKind::Covert,
-            date: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
-            arrived_at: None,
-            inspectors: vec![],
-            notes: None,
-        })
-        .unwrap();
-    let at = chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 10, 14, 5, 0).unwrap();
-    let f = store
-        .add_finding(NewFinding {
-            visit: visit.id.to_string(),
-            spot: None,
-            observed_at: at,
-            method: None,
-            category: Some("上班看视频".into()),
-            severity: Severity::Serious,
-            description: "工作人员上班时间用手机看短视频".into(),
-            persons_involved: None,
-            checklist_item: None,
-        })
-        .unwrap();
+    let (mut store, data, finding) =
+        common::store_with_finding(tmp, "西湖区民政局", "婚姻登记处", "上班看视频", "工作人员上班时间用手机看短视频");
     let file = tmp.join(name);
     std::fs::write(&file, bytes).unwrap();
-    let summary = import(&mut store, &data, &TargetRef::Finding(f.finding.id.to_string()), &[file], None).unwrap();
+    let summary = import(&mut store, &data, &TargetRef::Finding(finding), &[file], None).unwrap();
     let id = match &summary.files[0].outcome {
         Outcome::Imported { evidence_id, .. } => evidence_id.to_string(),
         other => panic!("{other:?}"),

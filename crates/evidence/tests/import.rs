@@ -5,24 +5,19 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use image::{Rgb, RgbImage};
-use mingcha_core::clock::FixedClock;
 use mingcha_core::evidence::EvidenceFlag;
-use mingcha_core::finding::Severity;
-use mingcha_core::inspection::InspectionKind;
-use mingcha_core::unit::NewUnit;
 use mingcha_evidence::import::{Outcome, Summary, blob_store, import, preview_store};
 use mingcha_evidence::sample::{SampleExif, camera_photo, encode_jpeg, with_exif};
 use mingcha_store::evidence::TargetRef;
-use mingcha_store::findings::NewFinding;
-use mingcha_store::visits::NewVisit;
-use mingcha_store::{DataDir, InitOptions, KdfParams, Store};
+use mingcha_store::{DataDir, Store};
+
+mod common;
 
 fn day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 10).unwrap()
+    common::visit_day()
 }
 
 fn taken(d: u32, h: u32) -> SampleExif {
@@ -46,44 +41,16 @@ struct Field {
 
 fn field() -> Field {
     let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::new(tmp.path().join("data"));
-    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 10, 12, 0, 0).unwrap()));
-    let opts = InitOptions {
-        inspector_name: "赵督查".into(),
-        device_name: "t".into(),
-        kdf: KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
-    };
-    let mut store = Store::init(&data, "evidence test pass", &opts, clock).unwrap();
-    store.add_unit(NewUnit::parse("高新区行政服务中心", None, &[]).unwrap()).unwrap();
-    let visit = store
-        .add_visit(NewVisit {
-            unit: "高新区行政服务中心".into(),
-            spot: Some("5号窗口".into()),
-            plan: None,
-            kind: InspectionKind::Open,
-            date: day(),
-            arrived_at: None,
-            inspectors: vec![],
-            notes: None,
-        })
-        .unwrap();
-    let at = chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 10, 9, 40, 0).unwrap();
-    let finding = store
-        .add_finding(NewFinding {
-            visit: visit.id.to_string(),
-            spot: None,
-            observed_at: at,
-            method: None,
-            category: Some("未亮牌上岗".into()),
-            severity: Severity::Minor,
-            description: "5号窗口工作人员未佩戴工作牌".into(),
-            persons_involved: None,
-            checklist_item: None,
-        })
-        .unwrap();
+    let (store, data, finding) = common::store_with_finding(
+        tmp.path(),
+        "高新区行政服务中心",
+        "5号窗口",
+        "未亮牌上岗",
+        "5号窗口工作人员未佩戴工作牌",
+    );
     let card = tmp.path().join("DCIM");
     fs::create_dir_all(&card).unwrap();
-    Field { data, store, finding: finding.finding.id.to_string(), card, _tmp: tmp }
+    Field { data, store, finding, card, _tmp: tmp }
 }
 
 impl Field {

@@ -133,6 +133,12 @@ fn a_covert_visit_from_plan_to_a_finding_found_by_a_two_character_word() {
         .map(|p| p["original_name"].as_str().unwrap())
         .collect();
     assert_eq!(flagged, ["旧照片.jpg"], "only the old picture is flagged");
+    let first_photo = photos[0]["id"].as_str().unwrap();
+    let copy = dcim.join("通报配图.jpg");
+    let disclosed = laptop.json(&["photo", "disclose", first_photo, "--no-gps", "--out", copy.to_str().unwrap()]);
+    assert!(copy.exists());
+    assert_eq!(disclosed["original"], photos[0]["sha256"], "the copy names its original");
+    assert_ne!(disclosed["sha256"], photos[0]["sha256"]);
 
     // The rest of the day: findings written in the speeches' own words.
     let seeds = seed_sentences();

@@ -30,6 +30,8 @@ pub enum PhotoCommand {
     },
     /// Show one piece of evidence: EXIF, flags, where the original and previews are.
     Show { evidence: String },
+    /// Check every stored original against its digest; list missing, altered and orphan files.
+    Check,
     /// Write sample camera photos (with EXIF taken on DATE) to try Mingcha without a camera.
     Sample {
         out: PathBuf,
@@ -128,6 +130,31 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
             show(json, &list, |l| l.iter().for_each(print_evidence))
         }
         PhotoCommand::Sample { .. } => unreachable!("handled before the store is unlocked"),
+        PhotoCommand::Check => {
+            let report = mingcha_evidence::check::check(store, data)?;
+            show(json, &report, |r| {
+                for h in &r.missing {
+                    println!("MISSING   {}", h.as_str());
+                }
+                for h in &r.altered {
+                    println!("ALTERED   {}  (the bytes no longer match their digest)", h.as_str());
+                }
+                for h in &r.orphans {
+                    println!("orphan    {h}  (stored, not recorded: a later import of the same file reuses it)");
+                }
+                println!(
+                    "{} intact, {} missing, {} altered, {} orphans",
+                    r.intact,
+                    r.missing.len(),
+                    r.altered.len(),
+                    r.orphans.len()
+                );
+            })?;
+            if !report.holds() {
+                bail!("{} recorded originals are missing or altered", report.missing.len() + report.altered.len());
+            }
+            Ok(())
+        }
         PhotoCommand::Disclose { evidence, no_gps, out } => {
             let d = mingcha_evidence::disclosure::disclose(store, data, &evidence, no_gps)?;
             if let Some(out) = &out {

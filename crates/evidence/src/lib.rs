@@ -11,6 +11,7 @@
 //! - [`import`]: files and folders in parallel on every core, with progress events and a
 //!   summary of what was imported, already present, or failed and why.
 //! - [`disclosure`]: watermarked copies for notices, optionally without GPS.
+//! - [`check`]: every recorded original present and unchanged; orphans listed.
 //! - [`sample`]: realistic synthetic camera photos with EXIF, for tests and benchmarks.
 //!
 //! **Architecture invariant:** this crate owns the evidence files; the store owns the rows.
@@ -19,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod blobs;
+pub mod check;
 pub mod disclosure;
 mod error;
 pub mod exif;

@@ -248,3 +248,32 @@ fn bad_files_each_get_a_reason_and_the_rest_is_imported() {
     assert!(names.contains(&"录音 📢 ..m4a".to_owned()), "{names:?}");
     assert_eq!(f.stored_blobs(), 5);
 }
+
+#[test]
+fn a_check_names_altered_missing_and_orphan_files() {
+    let mut f = field();
+    for i in 0..3 {
+        write(&f.card.join(format!("IMG_10{i}.JPG")), &camera_photo(320, 240, 40 + i, &taken(10, 9)));
+    }
+    f.import(std::slice::from_ref(&f.card.clone()));
+    let report = mingcha_evidence::check::check(&f.store, &f.data).unwrap();
+    assert_eq!((report.intact, report.holds()), (3, true));
+
+    let listed = f.store.evidence_of(&f.finding).unwrap();
+    let blobs = blob_store(&f.data);
+    let altered = &listed[0].evidence.sha256;
+    let mut bytes = fs::read(blobs.path(altered)).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(blobs.path(altered), bytes).unwrap();
+    let missing = &listed[1].evidence.sha256;
+    fs::remove_file(blobs.path(missing)).unwrap();
+    let orphan = blobs.put_bytes(b"stored by an import killed before it recorded this").unwrap();
+
+    let report = mingcha_evidence::check::check(&f.store, &f.data).unwrap();
+    assert_eq!(report.altered, std::slice::from_ref(altered));
+    assert_eq!(report.missing, std::slice::from_ref(missing));
+    assert_eq!(report.orphans, [orphan.sha256.as_str().to_owned()]);
+    assert_eq!(report.intact, 1);
+    assert!(!report.holds());
+}

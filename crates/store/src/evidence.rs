@@ -316,6 +316,13 @@ impl Store {
             .is_some())
     }
 
+    /// Every original the store records (evidence and disclosure copies), each once.
+    pub fn blob_digests(&self) -> Result<Vec<Sha256Hex>> {
+        let mut stmt = self.conn.prepare("SELECT sha256 FROM blob ORDER BY sha256")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(Sha256Hex::parse(&r?)?)).collect()
+    }
+
     /// Record a disclosure copy (already stored as a blob) of `evidence`.
     pub fn record_disclosure(
         &mut self,

@@ -133,6 +133,20 @@ fn a_covert_visit_from_plan_to_a_finding_found_by_a_two_character_word() {
         .map(|p| p["original_name"].as_str().unwrap())
         .collect();
     assert_eq!(flagged, ["旧照片.jpg"], "only the old picture is flagged");
+    // The hall on arrival belongs to the visit; the empty window to its checklist item.
+    let hall = dcim.join("大厅全景.jpg");
+    std::fs::write(&hall, camera_photo(1024, 768, 4, &shot(10, 9))).unwrap();
+    let on_visit = laptop.json(&["photo", "import", "--visit", &visit, hall.to_str().unwrap()]);
+    assert_eq!(on_visit["imported"], 1);
+    let item_ref = format!("{visit}:work-discipline:5");
+    let on_item =
+        laptop.json(&["photo", "import", "--checklist-item", &item_ref, dcim.join("IMG_3301.JPG").to_str().unwrap()]);
+    assert_eq!(on_item["imported"], 1, "the same photo may also stand for the checklist item");
+    assert_eq!(laptop.json(&["photo", "list", "--visit", &visit]).as_array().unwrap().len(), 1);
+    assert_eq!(laptop.json(&["photo", "list", "--checklist-item", &item_ref]).as_array().unwrap().len(), 1);
+    let check = laptop.json(&["photo", "check"]);
+    assert_eq!(check["intact"], 4, "four distinct originals, each stored once: {check}");
+
     let first_photo = photos[0]["id"].as_str().unwrap();
     let copy = dcim.join("通报配图.jpg");
     let disclosed = laptop.json(&["photo", "disclose", first_photo, "--no-gps", "--out", copy.to_str().unwrap()]);

@@ -183,10 +183,10 @@ fn process(path: &Path, size: u64, blobs: &BlobStore, previews: &PreviewStore) -
     Ok(BlobRecord { sha256: put.sha256, size: put.size, media_type, meta, damaged: None })
 }
 
-/// The photo kinds previews are made for. HEIC waits for a libheif the Rust binding accepts
-/// (see the README); GIF and other images are kept without a preview, not called damaged.
+/// The photo kinds previews are made for. GIF and other images are kept without a preview,
+/// not called damaged.
 fn previewable(media_type: &str) -> bool {
-    matches!(media_type, "image/jpeg" | "image/png" | "image/webp")
+    matches!(media_type, "image/jpeg" | "image/png" | "image/webp" | "image/heic")
 }
 
 fn read_head(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -109,15 +109,35 @@ pub fn decode_upright(bytes: &[u8], media_type: &str, orientation: Option<u8>) -
             }
             decode_jpeg_scaled(bytes)?
         }
-        "image/png" | "image/webp" | "image/gif" => {
-            image::load_from_memory(bytes).map_err(|e| format!("cannot decode: {e}"))?
-        }
+        "image/png" | "image/webp" => image::load_from_memory(bytes).map_err(|e| format!("cannot decode: {e}"))?,
+        // libheif applies the file's own rotation and mirroring (irot/imir) while decoding, so
+        // the EXIF orientation must not be applied a second time.
+        "image/heic" => return decode_heic(bytes),
         other => return Err(format!("no preview for {other}")),
     };
     if let Some(o) = orientation.and_then(Orientation::from_exif) {
         img.apply_orientation(o);
     }
     Ok(img)
+}
+
+/// Decode a HEIC photo (iPhone) through the system libheif, already upright.
+fn decode_heic(bytes: &[u8]) -> Result<DynamicImage, String> {
+    use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
+    let fail = |e: libheif_rs::HeifError| format!("cannot decode HEIC: {e}");
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(fail)?;
+    let handle = ctx.primary_image_handle().map_err(fail)?;
+    let img = LibHeif::new().decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(fail)?;
+    let planes = img.planes();
+    let plane = planes.interleaved.ok_or("cannot decode HEIC: no RGB plane")?;
+    let (w, h) = (plane.width, plane.height);
+    let row = w as usize * 3;
+    let mut rgb = Vec::with_capacity(row * h as usize);
+    for y in 0..h as usize {
+        let start = y * plane.stride;
+        rgb.extend_from_slice(plane.data.get(start..start + row).ok_or("cannot decode HEIC: short plane")?);
+    }
+    Ok(DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or("cannot decode HEIC: size mismatch")?))
 }
 
 fn decode_jpeg_scaled(bytes: &[u8]) -> Result<DynamicImage, String> {

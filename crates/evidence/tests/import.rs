@@ -277,3 +277,28 @@ fn a_check_names_altered_missing_and_orphan_files() {
     assert_eq!(report.intact, 1);
     assert!(!report.holds());
 }
+
+/// HEIC (what iPhones write) is made here with libheif's own `heif-enc` from a JPEG, as a phone
+/// would have written it; the import decodes it through the same libheif.
+#[test]
+fn an_iphone_heic_gets_an_upright_preview_and_its_exif_read() {
+    let mut f = field();
+    let jpeg = f.card.join("source.jpg");
+    write(&jpeg, &with_exif(&encode_jpeg(&quadrants(), 95), &taken(10, 11)));
+    let heic = f.card.join("IMG_4001.HEIC");
+    let made = std::process::Command::new("heif-enc").args(["-q", "90", "-o"]).arg(&heic).arg(&jpeg).output();
+    let made =
+        made.expect("heif-enc (Debian package libheif-examples) must be installed; `cargo xtask test` installs it");
+    assert!(made.status.success(), "heif-enc failed: {}", String::from_utf8_lossy(&made.stderr));
+    let summary = f.import(std::slice::from_ref(&heic));
+    let Outcome::Imported { sha256, media_type, flags, .. } = Field::outcome(&summary, "IMG_4001.HEIC") else {
+        panic!("{summary:#?}")
+    };
+    assert_eq!(media_type, "image/heic");
+    assert!(flags.is_empty(), "the capture time came through: {flags:?}");
+    let preview = image::open(preview_store(&f.data).paths(&sha256).thumbnail).unwrap().to_rgb8();
+    assert_eq!(preview.dimensions(), (64, 48));
+    let near = |p: Rgb<u8>, q: [u8; 3]| p.0.iter().zip(q).all(|(a, b)| a.abs_diff(b) < 60);
+    assert!(near(*preview.get_pixel(8, 6), [230, 20, 20]), "top-left red, is {:?}", preview.get_pixel(8, 6));
+    assert!(near(*preview.get_pixel(56, 42), [250, 250, 250]), "bottom-right white");
+}

@@ -11,9 +11,11 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// Debian packages the build and the tests need: a C toolchain and perl/make for the vendored
-/// OpenSSL inside SQLCipher, time zone data for the tests that pin China Standard Time, and a
-/// Chinese font for the watermarks burned into disclosure copies.
-const APT_PACKAGES: &[&str] = &["build-essential", "perl", "make", "pkg-config", "tzdata", "fonts-noto-cjk"];
+/// OpenSSL inside SQLCipher, libheif for HEIC (iPhone) previews and its `heif-enc` to make
+/// test photos, time zone data for the tests that pin China Standard Time, and a Chinese font
+/// for the watermarks burned into disclosure copies.
+const APT_PACKAGES: &[&str] =
+    &["build-essential", "perl", "make", "pkg-config", "libheif-dev", "libheif-examples", "tzdata", "fonts-noto-cjk"];
 
 /// What the benchmarks add: vipsthumbnail, the reference for photo import.
 const BENCH_PACKAGES: &[&str] = &["libvips-tools"];

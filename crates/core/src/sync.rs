@@ -38,11 +38,15 @@ pub fn pending(log: &[ChangeRecord], acked_seq: u64) -> Vec<ChangeRecord> {
     out
 }
 
-/// The distinct blobs referenced by evidence creations in `changes`, by digest. A payload
-/// without a readable digest is skipped here; the server refuses such a record on commit.
+/// The distinct blobs referenced by `changes`: evidence originals and disclosure copies, each
+/// once by digest. A payload without a readable digest is skipped here; the server refuses
+/// such a record on commit.
 pub fn blobs_of(changes: &[ChangeRecord]) -> Vec<BlobRef> {
     let mut blobs = BTreeMap::new();
-    for c in changes.iter().filter(|c| c.entity == EntityKind::Evidence && c.op == ChangeOp::Create) {
+    let carries_blob = |c: &&ChangeRecord| {
+        matches!(c.entity, EntityKind::Evidence | EntityKind::DisclosureCopy) && c.op == ChangeOp::Create
+    };
+    for c in changes.iter().filter(carries_blob) {
         let digest = c.payload.get("sha256").and_then(|v| v.as_str()).and_then(|s| Sha256Hex::parse(s).ok());
         let size = c.payload.get("size").and_then(serde_json::Value::as_u64);
         if let (Some(sha256), Some(size)) = (digest, size) {
@@ -84,15 +88,19 @@ mod tests {
     }
 
     #[test]
-    fn the_same_photo_attached_twice_is_one_blob() {
+    fn the_same_photo_attached_twice_is_one_blob_and_copies_travel_too() {
         let h = "a".repeat(64);
         let log = vec![
             change(1, EntityKind::Evidence, json!({"sha256": h, "size": 10})),
             change(2, EntityKind::Evidence, json!({"sha256": h, "size": 10})),
             change(3, EntityKind::Finding, json!({"sha256": "b".repeat(64), "size": 1})),
+            change(4, EntityKind::DisclosureCopy, json!({"sha256": "c".repeat(64), "size": 7})),
         ];
         let blobs = blobs_of(&log);
-        assert_eq!(blobs.len(), 1);
-        assert_eq!(blobs[0].size, 10);
+        assert_eq!(
+            blobs.iter().map(|b| b.size).collect::<Vec<_>>(),
+            [10, 7],
+            "photos and disclosure copies, once each"
+        );
     }
 }

@@ -76,6 +76,12 @@ fn a_copy_is_watermarked_and_gps_free_while_the_original_stays_as_it_was() {
     assert!(mingcha_evidence::exif::read(Cursor::new(std::fs::read(&with_gps.path).unwrap())).gps.is_some());
     let changes = store.changes_after(0).unwrap();
     assert_eq!(changes.iter().filter(|c| c.entity.as_str() == "disclosure_copy").count(), 2);
+    // What the end-of-day sync will upload: the original and both copies, once each.
+    let blobs: Vec<_> = mingcha_core::sync::blobs_of(&changes).into_iter().map(|b| b.sha256).collect();
+    assert_eq!(blobs.len(), 3);
+    for sha in [&original.evidence.sha256, &d.sha256, &with_gps.sha256] {
+        assert!(blobs.contains(sha), "{} is not in the batch", sha.as_str());
+    }
 }
 
 #[test]

@@ -115,6 +115,7 @@ fn status(store: &Store, dir: &DataDir, json: bool) -> Result<()> {
         "data": dir.root(),
         "identity": store.identity(),
         "schema_version": mingcha_store::db::schema_version(store.connection())?,
+        "device_public_key": store.device_public_key()?,
         "units": count("SELECT count(*) FROM unit WHERE deleted_at IS NULL")?,
         "visits": count("SELECT count(*) FROM visit WHERE deleted_at IS NULL")?,
         "findings": count("SELECT count(*) FROM finding WHERE deleted_at IS NULL")?,
@@ -124,6 +125,7 @@ fn status(store: &Store, dir: &DataDir, json: bool) -> Result<()> {
     show(json, &out, |o| {
         println!("{} — device {}", store.identity().inspector_name, store.identity().device_id);
         println!("data: {}", dir.root().display());
+        println!("device key (ed25519): {}", o["device_public_key"].as_str().unwrap_or_default());
         for k in ["units", "visits", "findings", "evidence", "changes"] {
             println!("  {k:<9} {}", o[k]);
         }

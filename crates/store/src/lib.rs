@@ -14,6 +14,7 @@ pub mod catalog;
 mod changelog;
 pub mod checklists;
 pub mod db;
+pub mod device_key;
 mod error;
 pub mod evidence;
 pub mod findings;
@@ -233,10 +234,12 @@ fn create_identity(conn: &mut Connection, now: DateTime<Utc>, name: &str, device
         )?;
         db::set_meta(w, "inspector_id", &inspector)?;
         db::set_meta(w, "device_id", &device)?;
+        let public_key = device_key::create(w)?;
         let payload = serde_json::json!({"id": inspector, "name": name, "created_at": at});
         w.log(EntityKind::Inspector, &inspector, ChangeOp::Create, &payload)?;
-        let payload =
-            serde_json::json!({"id": device, "inspector_id": inspector, "name": device_name, "created_at": at});
+        let payload = serde_json::json!({
+            "id": device, "inspector_id": inspector, "name": device_name, "public_key": public_key, "created_at": at,
+        });
         w.log(EntityKind::Device, &device, ChangeOp::Create, &payload)?;
         Ok(())
     })?;

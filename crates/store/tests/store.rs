@@ -241,3 +241,23 @@ fn a_filled_checklist_keeps_its_template_version_when_a_newer_one_arrives() {
     assert_eq!(filled.score.answered, 3);
     assert_ne!(filled.items[0].item.text, "改版后的第一项");
 }
+
+#[test]
+fn each_device_has_its_own_signing_key_kept_inside_the_encrypted_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::new(tmp.path().join("a"));
+    let (s, _) = field_day(&dir);
+    let public = s.device_public_key().unwrap();
+    let signature = s.sign(b"batch 1").unwrap();
+    assert!(mingcha_store::device_key::verify(&public, b"batch 1", &signature));
+    assert!(!mingcha_store::device_key::verify(&public, b"batch 2", &signature), "a signature covers its message only");
+    let device = s.changes_after(0).unwrap().into_iter().find(|c| c.entity.as_str() == "device").unwrap();
+    assert_eq!(device.payload["public_key"], public.as_str(), "the office learns the key with the device");
+    drop(s);
+    let again = Store::unlock(&dir, PASS, clock()).unwrap();
+    assert_eq!(again.device_public_key().unwrap(), public, "the key survives a restart");
+    let other = DataDir::new(tmp.path().join("b"));
+    let (t, _) = field_day(&other);
+    assert_ne!(t.device_public_key().unwrap(), public);
+    assert!(!mingcha_store::device_key::verify(&t.device_public_key().unwrap(), b"batch 1", &signature));
+}

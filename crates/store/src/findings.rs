@@ -64,27 +64,35 @@ fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> ru
 }
 
 fn finding_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Finding, String, Option<String>, u64)> {
-    let parse = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-    let response: Option<String> = r.get(11)?;
-    let item: Option<String> = r.get(12)?;
+    // Columns that are only parsed are borrowed, not copied: a page of 50 is read often.
+    let text = |i: usize| -> rusqlite::Result<&str> {
+        r.get_ref(i)?
+            .as_str()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    };
+    let opt_text = |i: usize| -> rusqlite::Result<Option<&str>> {
+        r.get_ref(i)?
+            .as_str_or_null()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    };
     let finding = Finding {
-        id: parse_id(&parse(1)?)?,
-        visit_id: parse_id(&parse(2)?)?,
-        unit_id: parse_id(&parse(3)?)?,
-        spot_id: r.get::<_, Option<String>>(4)?.map(|s| parse_id(&s)).transpose()?,
-        observed_at: DateTime::parse_from_rfc3339(&parse(5)?).map_err(|e| conversion(5, e))?,
-        method: parse(6)?.parse().map_err(|e| conversion(6, e))?,
-        category: parse(7)?,
-        severity: parse(8)?.parse().map_err(|e| conversion(8, e))?,
-        description: parse(9)?,
+        id: parse_id(text(1)?)?,
+        visit_id: parse_id(text(2)?)?,
+        unit_id: parse_id(text(3)?)?,
+        spot_id: opt_text(4)?.map(parse_id).transpose()?,
+        observed_at: DateTime::parse_from_rfc3339(text(5)?).map_err(|e| conversion(5, e))?,
+        method: text(6)?.parse().map_err(|e| conversion(6, e))?,
+        category: r.get(7)?,
+        severity: text(8)?.parse().map_err(|e| conversion(8, e))?,
+        description: r.get(9)?,
         persons_involved: r.get::<_, Option<String>>(10)?.map(Sensitive::new),
-        checklist_item: match (response, item) {
-            (Some(response), Some(item_code)) => Some(ItemLink { response_id: parse_id(&response)?, item_code }),
+        checklist_item: match (opt_text(11)?, r.get::<_, Option<String>>(12)?) {
+            (Some(response), Some(item_code)) => Some(ItemLink { response_id: parse_id(response)?, item_code }),
             _ => None,
         },
-        status: parse(13)?.parse().map_err(|e| conversion(13, e))?,
-        created_at: parse_time(&parse(14)?)?,
-        updated_at: parse_time(&parse(15)?)?,
+        status: text(13)?.parse().map_err(|e| conversion(13, e))?,
+        created_at: parse_time(text(14)?)?,
+        updated_at: parse_time(text(15)?)?,
     };
     Ok((r.get(0)?, finding, r.get(16)?, r.get(17)?, r.get(18)?))
 }

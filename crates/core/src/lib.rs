@@ -18,6 +18,7 @@ pub mod clock;
 pub mod error;
 pub mod evidence;
 pub mod finding;
+pub mod hex;
 pub mod id;
 pub mod inspection;
 pub mod rectification;

@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use mingcha_core::evidence::Sha256Hex;
+use mingcha_core::hex;
 use sha2::{Digest, Sha256};
 
 use crate::EvidenceError;
@@ -29,10 +30,6 @@ pub struct Put {
     pub size: u64,
     /// False when the same bytes were already stored (and were reused as they are).
     pub written: bool,
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -76,7 +73,8 @@ impl BlobStore {
             tmp.write_all(&buf[..n]).map_err(EvidenceError::io("writing the evidence store"))?;
             size += n as u64;
         }
-        let sha256 = Sha256Hex::parse(&hex(&hasher.finalize())).map_err(|e| EvidenceError::Image(e.to_string()))?;
+        let sha256 =
+            Sha256Hex::parse(&hex::encode(&hasher.finalize())).map_err(|e| EvidenceError::Image(e.to_string()))?;
         self.commit(tmp, sha256, size)
     }
 
@@ -114,7 +112,7 @@ impl BlobStore {
         let mut f = self.open(sha256)?;
         let mut hasher = Sha256::new();
         io::copy(&mut f, &mut hasher).map_err(EvidenceError::io("reading an original"))?;
-        Ok(hex(&hasher.finalize()) == sha256.as_str())
+        Ok(hex::encode(&hasher.finalize()) == sha256.as_str())
     }
 
     /// Remove temporary files left by an import that was killed mid-write. They were never

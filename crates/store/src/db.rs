@@ -52,7 +52,7 @@ pub fn open(path: &Path, key: &DataKey) -> Result<Connection> {
 }
 
 fn checksum(sql: &str) -> String {
-    Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    mingcha_core::hex::encode(&Sha256::digest(sql.as_bytes()))
 }
 
 fn migrate(conn: &Connection) -> Result<()> {

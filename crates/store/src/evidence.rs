@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, Writer, parse_id, parse_time, resolve_id};
+use crate::{Store, Writer, conversion, parse_id, parse_time, resolve_id};
 
 /// What a file is attached to, as a user names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,10 +81,6 @@ const FROM: &str = "evidence e JOIN blob b ON b.sha256 = e.sha256
     LEFT JOIN finding f ON f.id = e.finding_id LEFT JOIN visit vf ON vf.id = f.visit_id
     LEFT JOIN visit vv ON vv.id = e.visit_id
     LEFT JOIN checklist_response r ON r.id = e.response_id LEFT JOIN visit vr ON vr.id = r.visit_id";
-
-fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-}
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<EvidenceView> {
     let id = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{Result, StoreError};
 use crate::search::{FindingQuery, Resolved, plan};
 use crate::units::find_unit;
-use crate::{Store, Writer, parse_id, parse_time, resolve_id};
+use crate::{Store, Writer, conversion, parse_id, parse_time, resolve_id};
 
 /// A finding as a user gives it. References are by id or name, resolved by the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,22 +59,11 @@ const COLUMNS: &str =
     f.description, f.persons_involved, f.response_id, f.item_code, f.status, f.created_at, f.updated_at,
     u.name, s.name, (SELECT count(*) FROM evidence e WHERE e.finding_id = f.id AND e.deleted_at IS NULL)";
 
-fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-}
-
 fn finding_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Finding, String, Option<String>, u64)> {
     // Columns that are only parsed are borrowed, not copied: a page of 50 is read often.
-    let text = |i: usize| -> rusqlite::Result<&str> {
-        r.get_ref(i)?
-            .as_str()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-    };
-    let opt_text = |i: usize| -> rusqlite::Result<Option<&str>> {
-        r.get_ref(i)?
-            .as_str_or_null()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-    };
+    let text = |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(|e| conversion(i, e)) };
+    let opt_text =
+        |i: usize| -> rusqlite::Result<Option<&str>> { r.get_ref(i)?.as_str_or_null().map_err(|e| conversion(i, e)) };
     let finding = Finding {
         id: parse_id(text(1)?)?,
         visit_id: parse_id(text(2)?)?,

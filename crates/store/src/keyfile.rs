@@ -13,6 +13,7 @@ use std::path::Path;
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use mingcha_core::hex;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -39,11 +40,7 @@ impl DataKey {
     }
 
     pub(crate) fn hex(&self) -> Zeroizing<String> {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push_str(&format!("{b:02x}"));
-        }
-        Zeroizing::new(s)
+        Zeroizing::new(hex::encode(&self.0))
     }
 }
 
@@ -101,17 +98,6 @@ fn random<const N: usize>() -> Result<[u8; N]> {
     Ok(b)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
 /// Seal `key` under `passphrase` and write the key file atomically (temp file, fsync, rename),
 /// so a crash mid-write leaves the old file or the new one, never half of one.
 pub fn seal(path: &Path, key: &DataKey, passphrase: &str, params: KdfParams) -> Result<()> {
@@ -130,9 +116,9 @@ pub fn seal(path: &Path, key: &DataKey, passphrase: &str, params: KdfParams) -> 
         format_version: 1,
         kdf: "argon2id".into(),
         params,
-        salt: hex(&salt),
-        nonce: hex(&nonce),
-        sealed_key: hex(&sealed),
+        salt: hex::encode(&salt),
+        nonce: hex::encode(&nonce),
+        sealed_key: hex::encode(&sealed),
     };
     let text = serde_json::to_string_pretty(&file)?;
     let tmp = path.with_extension("json.tmp");
@@ -157,9 +143,9 @@ pub fn unseal(path: &Path, passphrase: &str) -> Result<DataKey> {
     if file.format != FORMAT || file.format_version != 1 || file.kdf != "argon2id" {
         return Err(damaged("unknown format"));
     }
-    let salt = unhex(&file.salt).ok_or_else(|| damaged("salt"))?;
-    let nonce = unhex(&file.nonce).filter(|n| n.len() == 24).ok_or_else(|| damaged("nonce"))?;
-    let sealed = unhex(&file.sealed_key).ok_or_else(|| damaged("sealed key"))?;
+    let salt = hex::decode(&file.salt).ok_or_else(|| damaged("salt"))?;
+    let nonce = hex::decode(&file.nonce).filter(|n| n.len() == 24).ok_or_else(|| damaged("nonce"))?;
+    let sealed = hex::decode(&file.sealed_key).ok_or_else(|| damaged("sealed key"))?;
     let kek = derive(passphrase, &salt, file.params)?;
     let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
     let plain = Zeroizing::new(

@@ -302,14 +302,17 @@ pub(crate) fn time_text(t: DateTime<Utc>) -> String {
 }
 
 pub(crate) fn parse_time(s: &str) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| conversion(0, e))
+}
+
+/// A stored text column that does not read back as its type.
+pub(crate) fn conversion(column: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
 }
 
 /// Read an id column into its newtype.
 pub(crate) fn parse_id<T: std::str::FromStr<Err = mingcha_core::ValidationError>>(s: &str) -> rusqlite::Result<T> {
-    s.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    s.parse().map_err(|e| conversion(0, e))
 }
 
 /// Find a live record of `table` by its full id or a unique prefix of it (at least 4 characters),

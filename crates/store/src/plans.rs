@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::units::find_unit;
-use crate::{Store, parse_id, parse_time, resolve_id};
+use crate::{Store, conversion, parse_id, parse_time, resolve_id};
 
 /// A plan as a day's screen shows it: a covert plan's targets stay hidden before its first day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,22 +23,16 @@ pub struct PlanView {
 
 fn plan_from_row(r: &Row<'_>) -> rusqlite::Result<InspectionPlan> {
     let kind: String = r.get(2)?;
-    let date = |i: usize| -> rusqlite::Result<NaiveDate> {
-        r.get::<_, String>(i)?
-            .parse()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-    };
+    let date =
+        |i: usize| -> rusqlite::Result<NaiveDate> { r.get::<_, String>(i)?.parse().map_err(|e| conversion(i, e)) };
     let team: String = r.get(5)?;
     Ok(InspectionPlan {
         id: parse_id(&r.get::<_, String>(0)?)?,
         title: r.get(1)?,
-        kind: kind
-            .parse()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?,
+        kind: kind.parse().map_err(|e| conversion(2, e))?,
         starts_on: date(3)?,
         ends_on: date(4)?,
-        team: serde_json::from_str(&team)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
+        team: serde_json::from_str(&team).map_err(|e| conversion(5, e))?,
         target_units: vec![],
         checklists: vec![],
         created_at: parse_time(&r.get::<_, String>(6)?)?,

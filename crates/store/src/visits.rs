@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::units::find_unit;
-use crate::{Store, parse_id, parse_time, resolve_id};
+use crate::{Store, conversion, parse_id, parse_time, resolve_id};
 
 /// What starting a visit needs. Units and plans are named the way a user types them.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,10 +35,6 @@ pub struct VisitView {
 }
 
 const COLUMNS: &str = "v.id, v.plan_id, v.unit_id, v.spot_id, v.kind, v.visit_date, v.arrived_at, v.left_at, v.inspectors, v.notes, v.created_at";
-
-fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-}
 
 pub(crate) fn visit_from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     let opt_time = |i: usize| -> rusqlite::Result<Option<DateTime<FixedOffset>>> {

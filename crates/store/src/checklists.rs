@@ -126,6 +126,24 @@ impl Store {
             .collect()
     }
 
+    /// An item of the `template` checklist filled on `visit`, at the version that checklist
+    /// used: what a finding or a photo made from that item points at.
+    pub(crate) fn filled_item(
+        &self,
+        visit: VisitId,
+        template: &str,
+        item: &str,
+    ) -> Result<(ResponseId, ChecklistItem)> {
+        let wanted = self.template(template, None)?;
+        let response =
+            self.response_row(visit, &wanted.code)?.ok_or_else(|| mingcha_core::ValidationError::Inconsistent {
+                field: "checklist item",
+                reason: format!("the visit has no {} checklist yet; fill it first", wanted.name),
+            })?;
+        let used = self.template(&response.template_code, Some(response.template_version))?;
+        Ok((response.id, used.resolve_item(item)?.clone()))
+    }
+
     fn response_row(&self, visit: VisitId, template_code: &str) -> Result<Option<ChecklistResponse>> {
         let row = self
             .conn

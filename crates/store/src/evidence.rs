@@ -210,21 +210,9 @@ impl Store {
             }
             TargetRef::ChecklistItem { visit, template, item } => {
                 let v = self.visit(visit)?;
-                let wanted = self.template(template, None)?;
-                let filled = self.checklists_of(&v.id.to_string())?;
-                let view = filled.iter().find(|r| r.response.template_code == wanted.code).ok_or_else(|| {
-                    mingcha_core::ValidationError::Inconsistent {
-                        field: "checklist item",
-                        reason: format!("the visit has no {} checklist yet; fill it first", wanted.name),
-                    }
-                })?;
-                let used = self.template(&view.response.template_code, Some(view.response.template_version))?;
-                let item = used.resolve_item(item)?;
+                let (response_id, item) = self.filled_item(v.id, template, item)?;
                 Ok(Target {
-                    target: EvidenceTarget::ChecklistItem {
-                        response_id: view.response.id,
-                        item_code: item.code.clone(),
-                    },
+                    target: EvidenceTarget::ChecklistItem { response_id, item_code: item.code },
                     visit_on: v.date,
                 })
             }

@@ -110,7 +110,10 @@ impl Store {
                 .into());
             }
             let link = match &new.checklist_item {
-                Some((template, item)) => Some(self.item_link(&visit, template, item)?),
+                Some((template, item)) => {
+                    let (response_id, item) = self.filled_item(visit.id, template, item)?;
+                    Some((ItemLink { response_id, item_code: item.code }, item.category))
+                }
                 None => None,
             };
             let category = match (&new.category, &link) {
@@ -173,26 +176,6 @@ impl Store {
                 })
                 .collect()
         })
-    }
-
-    /// The link to a checklist item of this visit, and the category that item suggests.
-    fn item_link(
-        &self,
-        visit: &mingcha_core::inspection::Visit,
-        template: &str,
-        item: &str,
-    ) -> Result<(ItemLink, Option<String>)> {
-        let filled = self.checklists_of(&visit.id.to_string())?;
-        let wanted = self.template(template, None)?;
-        let view = filled.iter().find(|v| v.response.template_code == wanted.code).ok_or_else(|| {
-            ValidationError::Inconsistent {
-                field: "checklist item",
-                reason: format!("the visit has no {} checklist yet; fill it first", wanted.name),
-            }
-        })?;
-        let used = self.template(&view.response.template_code, Some(view.response.template_version))?;
-        let item = used.resolve_item(item)?;
-        Ok((ItemLink { response_id: view.response.id, item_code: item.code.clone() }, item.category.clone()))
     }
 
     /// One finding by id or unique id prefix.

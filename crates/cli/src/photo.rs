@@ -243,7 +243,7 @@ fn print_summary(s: &Summary) {
             }
             Outcome::Imported { .. } => {}
             Outcome::AlreadyPresent { note, .. } => println!("present   {}  ({note})", f.path.display()),
-            Outcome::Failed { reason } => println!("FAILED    {}  {reason}", f.path.display()),
+            Outcome::Failed { reason, .. } => println!("FAILED    {}  {reason}", f.path.display()),
         }
     }
     println!("imported {}, already present {}, failed {}", s.imported, s.already_present, s.failed);

@@ -138,7 +138,7 @@ fn full_upright(bytes: &[u8], media_type: &str, orientation: Option<u8>) -> Resu
         }
         return Ok(img);
     }
-    decode_upright(bytes, media_type, orientation).map_err(EvidenceError::Image)
+    Ok(decode_upright(bytes, media_type, orientation)?)
 }
 
 /// Time, place, inspector and finding, one per line.

@@ -11,6 +11,8 @@ pub enum EvidenceError {
     Io { context: String, source: std::io::Error },
     #[error("{0}")]
     Image(String),
+    #[error(transparent)]
+    Undecodable(#[from] crate::preview::Undecodable),
     #[error("no Chinese font for the watermark: install fonts-noto-cjk or set MINGCHA_FONT to a .ttf/.ttc/.otf file")]
     NoFont,
 }
@@ -22,6 +24,7 @@ impl EvidenceError {
             Self::Store(e) => e.code(),
             Self::Io { .. } => "io",
             Self::Image(_) => "image",
+            Self::Undecodable(e) => e.code(),
             Self::NoFont => "no_font",
         }
     }

@@ -57,7 +57,47 @@ pub enum Progress {
 pub enum Outcome {
     Imported { evidence_id: EvidenceId, sha256: Sha256Hex, media_type: String, flags: Vec<EvidenceFlag> },
     AlreadyPresent { evidence_id: Option<EvidenceId>, sha256: Option<Sha256Hex>, note: String },
-    Failed { reason: String },
+    Failed { code: &'static str, reason: String },
+}
+
+/// Why one file was not imported, with a stable code for programs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("empty file (0 bytes): there is nothing to keep")]
+    Empty,
+    #[error("cannot read: {0}")]
+    Unreadable(String),
+    #[error("a symbolic link loops back to a folder above it; not followed")]
+    LinkLoop,
+    #[error("not a regular file")]
+    NotRegular,
+    /// The name claims one kind of file and the content is another.
+    #[error("{0}")]
+    Mislabelled(String),
+    #[error("not stored: {0}")]
+    NotStored(String),
+    #[error("not recorded: {0}")]
+    NotRecorded(String),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::Unreadable(_) => "unreadable",
+            Self::LinkLoop => "link_loop",
+            Self::NotRegular => "not_regular",
+            Self::Mislabelled(_) => "mislabelled",
+            Self::NotStored(_) => "not_stored",
+            Self::NotRecorded(_) => "not_recorded",
+        }
+    }
+}
+
+impl From<Refusal> for Outcome {
+    fn from(r: Refusal) -> Self {
+        Outcome::Failed { code: r.code(), reason: r.to_string() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,11 +138,10 @@ fn list(inputs: &[PathBuf]) -> Vec<Listed> {
             });
         }
     };
-    let failed =
-        |path: &Path, reason: String| Listed::Skipped { path: path.to_owned(), outcome: Outcome::Failed { reason } };
+    let failed = |path: &Path, refusal: Refusal| Listed::Skipped { path: path.to_owned(), outcome: refusal.into() };
     for input in inputs {
         match fs::metadata(input) {
-            Err(e) => out.push(failed(input, format!("cannot read: {e}"))),
+            Err(e) => out.push(failed(input, Refusal::Unreadable(e.to_string()))),
             Ok(m) if m.is_file() => add(&mut out, input.clone(), m.len()),
             Ok(m) if m.is_dir() => {
                 let walk = walkdir::WalkDir::new(input).follow_links(true).sort_by_file_name();
@@ -114,67 +153,66 @@ fn list(inputs: &[PathBuf]) -> Vec<Listed> {
                     match entry {
                         Err(e) => {
                             let path = e.path().unwrap_or(input).to_owned();
-                            let reason = if e.loop_ancestor().is_some() {
-                                "a symbolic link loops back to a folder above it; not followed".to_owned()
+                            let refusal = if e.loop_ancestor().is_some() {
+                                Refusal::LinkLoop
                             } else {
-                                format!(
-                                    "cannot read: {}",
-                                    e.io_error().map_or_else(|| e.to_string(), ToString::to_string)
-                                )
+                                Refusal::Unreadable(e.io_error().map_or_else(|| e.to_string(), ToString::to_string))
                             };
-                            out.push(failed(&path, reason));
+                            out.push(failed(&path, refusal));
                         }
                         Ok(e) if e.file_type().is_file() => {
                             let size = e.metadata().map(|m| m.len()).unwrap_or(0);
                             add(&mut out, e.into_path(), size);
                         }
                         Ok(e) if e.file_type().is_dir() => {}
-                        Ok(e) => out.push(failed(e.path(), "not a regular file".into())),
+                        Ok(e) => out.push(failed(e.path(), Refusal::NotRegular)),
                     }
                 }
             }
-            Ok(_) => out.push(failed(input, "not a regular file".into())),
+            Ok(_) => out.push(failed(input, Refusal::NotRegular)),
         }
     }
     out
 }
 
 /// Store one file and read what it says. `Err` is the reason it is refused.
-fn process(path: &Path, size: u64, blobs: &BlobStore, previews: &PreviewStore) -> Result<BlobRecord, String> {
+fn process(path: &Path, size: u64, blobs: &BlobStore, previews: &PreviewStore) -> Result<BlobRecord, Refusal> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if size == 0 {
-        return Err("empty file (0 bytes): there is nothing to keep".into());
+        return Err(Refusal::Empty);
     }
-    let mut file = File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let unreadable = |e: std::io::Error| Refusal::Unreadable(e.to_string());
+    let not_stored = |e: EvidenceError| Refusal::NotStored(e.to_string());
+    let mut file = File::open(path).map_err(unreadable)?;
     let mut head = [0u8; 32];
-    let n = read_head(&mut file, &mut head).map_err(|e| format!("cannot read: {e}"))?;
+    let n = read_head(&mut file, &mut head).map_err(unreadable)?;
     let sniffed = sniff::media_type(&head[..n]);
     if let Some(reason) = sniff::contradiction(&name, sniffed) {
-        return Err(reason);
+        return Err(Refusal::Mislabelled(reason));
     }
     let media_type = sniffed.unwrap_or("application/octet-stream").to_owned();
     let is_image = media_type.starts_with("image/");
     if is_image && size <= IN_MEMORY_LIMIT {
         let mut bytes = head[..n].to_vec();
-        file.read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
-        let put = blobs.put_bytes(&bytes).map_err(|e| e.to_string())?;
+        file.read_to_end(&mut bytes).map_err(unreadable)?;
+        let put = blobs.put_bytes(&bytes).map_err(not_stored)?;
         let meta = exif::read(Cursor::new(&bytes));
         let mut damaged = None;
         if previewable(&media_type) && !previews.exist(&put.sha256) {
             match decode_upright(&bytes, &media_type, meta.orientation) {
                 Ok(img) => {
-                    previews.write(&put.sha256, &img).map_err(|e| e.to_string())?;
+                    previews.write(&put.sha256, &img).map_err(not_stored)?;
                 }
-                Err(reason) => {
-                    previews.write_placeholder(&put.sha256).map_err(|e| e.to_string())?;
-                    damaged = Some(reason);
+                Err(undecodable) => {
+                    previews.write_placeholder(&put.sha256).map_err(not_stored)?;
+                    damaged = Some(undecodable.to_string());
                 }
             }
         }
         return Ok(BlobRecord { sha256: put.sha256, size: put.size, media_type, meta, damaged });
     }
     let reader = Cursor::new(head[..n].to_vec()).chain(file);
-    let put = blobs.put_stream(BufReader::new(reader)).map_err(|e| e.to_string())?;
+    let put = blobs.put_stream(BufReader::new(reader)).map_err(not_stored)?;
     let meta = if is_image {
         blobs.open(&put.sha256).map(|f| exif::read(BufReader::new(f))).unwrap_or_default()
     } else {
@@ -256,7 +294,7 @@ pub fn import(
         for (i, path, size, processed) in rx {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let outcome = match processed {
-                Err(reason) => Outcome::Failed { reason },
+                Err(refusal) => refusal.into(),
                 Ok(blob) => {
                     if abort_after_blob {
                         std::process::abort();
@@ -281,7 +319,7 @@ pub fn import(
                             sha256: Some(e.sha256),
                             note: format!("already attached as {}", e.original_name),
                         },
-                        Err(e) => Outcome::Failed { reason: format!("not recorded: {e}") },
+                        Err(e) => Refusal::NotRecorded(e.to_string()).into(),
                     }
                 }
             };

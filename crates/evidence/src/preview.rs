@@ -15,6 +15,32 @@ use mingcha_core::evidence::Sha256Hex;
 
 use crate::EvidenceError;
 
+/// Why an image cannot be decoded for previews. The photo is still kept (and flagged).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Undecodable {
+    #[error("truncated JPEG: the end-of-image marker is missing")]
+    Truncated,
+    #[error("cannot decode {format}: {detail}")]
+    Corrupt { format: &'static str, detail: String },
+    #[error("no preview for {0}")]
+    NoDecoder(String),
+}
+
+impl Undecodable {
+    /// A stable code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Truncated => "truncated",
+            Self::Corrupt { .. } => "corrupt",
+            Self::NoDecoder(_) => "no_decoder",
+        }
+    }
+
+    fn corrupt(format: &'static str) -> impl Fn(String) -> Self {
+        move |detail| Self::Corrupt { format, detail }
+    }
+}
+
 pub const THUMBNAIL: u32 = 256;
 pub const SCREEN: u32 = 1600;
 
@@ -100,20 +126,21 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
 }
 
 /// Decode an image for previews, upright, no larger than needed for the screen preview.
-/// `Err` carries why it cannot be decoded, in words for the summary.
-pub fn decode_upright(bytes: &[u8], media_type: &str, orientation: Option<u8>) -> Result<DynamicImage, String> {
+pub fn decode_upright(bytes: &[u8], media_type: &str, orientation: Option<u8>) -> Result<DynamicImage, Undecodable> {
     let mut img = match media_type {
         "image/jpeg" => {
             if !jpeg_is_complete(bytes) {
-                return Err("truncated JPEG: the end-of-image marker is missing".into());
+                return Err(Undecodable::Truncated);
             }
             decode_jpeg_scaled(bytes)?
         }
-        "image/png" | "image/webp" => image::load_from_memory(bytes).map_err(|e| format!("cannot decode: {e}"))?,
+        "image/png" | "image/webp" => {
+            image::load_from_memory(bytes).map_err(|e| Undecodable::corrupt("image")(e.to_string()))?
+        }
         // libheif applies the file's own rotation and mirroring (irot/imir) while decoding, so
         // the EXIF orientation must not be applied a second time.
         "image/heic" => return decode_heic(bytes),
-        other => return Err(format!("no preview for {other}")),
+        other => return Err(Undecodable::NoDecoder(other.to_owned())),
     };
     if let Some(o) = orientation.and_then(Orientation::from_exif) {
         img.apply_orientation(o);
@@ -122,38 +149,40 @@ pub fn decode_upright(bytes: &[u8], media_type: &str, orientation: Option<u8>) -
 }
 
 /// Decode a HEIC photo (iPhone) through the system libheif, already upright.
-fn decode_heic(bytes: &[u8]) -> Result<DynamicImage, String> {
+fn decode_heic(bytes: &[u8]) -> Result<DynamicImage, Undecodable> {
     use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
-    let fail = |e: libheif_rs::HeifError| format!("cannot decode HEIC: {e}");
+    let corrupt = Undecodable::corrupt("HEIC");
+    let fail = |e: libheif_rs::HeifError| corrupt(e.to_string());
     let ctx = HeifContext::read_from_bytes(bytes).map_err(fail)?;
     let handle = ctx.primary_image_handle().map_err(fail)?;
     let img = LibHeif::new().decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(fail)?;
     let planes = img.planes();
-    let plane = planes.interleaved.ok_or("cannot decode HEIC: no RGB plane")?;
+    let plane = planes.interleaved.ok_or_else(|| corrupt("no RGB plane".into()))?;
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * 3;
     let mut rgb = Vec::with_capacity(row * h as usize);
     for y in 0..h as usize {
         let start = y * plane.stride;
-        rgb.extend_from_slice(plane.data.get(start..start + row).ok_or("cannot decode HEIC: short plane")?);
+        rgb.extend_from_slice(plane.data.get(start..start + row).ok_or_else(|| corrupt("short plane".into()))?);
     }
-    Ok(DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or("cannot decode HEIC: size mismatch")?))
+    Ok(DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(|| corrupt("size mismatch".into()))?))
 }
 
-fn decode_jpeg_scaled(bytes: &[u8]) -> Result<DynamicImage, String> {
+fn decode_jpeg_scaled(bytes: &[u8]) -> Result<DynamicImage, Undecodable> {
+    let corrupt = Undecodable::corrupt("JPEG");
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    d.read_info().map_err(|e| format!("cannot decode JPEG: {e}"))?;
-    let info = d.info().ok_or("cannot decode JPEG: no header")?;
+    d.read_info().map_err(|e| corrupt(e.to_string()))?;
+    let info = d.info().ok_or_else(|| corrupt("no header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let long = w.max(h).max(1);
     if long > SCREEN {
         let req = |side: u32| u16::try_from((side * SCREEN).div_ceil(long)).unwrap_or(u16::MAX);
-        d.scale(req(w), req(h)).map_err(|e| format!("cannot decode JPEG: {e}"))?;
+        d.scale(req(w), req(h)).map_err(|e| corrupt(e.to_string()))?;
     }
-    let pixels = d.decode().map_err(|e| format!("cannot decode JPEG: {e}"))?;
-    let info = d.info().ok_or("cannot decode JPEG: no header")?;
+    let pixels = d.decode().map_err(|e| corrupt(e.to_string()))?;
+    let info = d.info().ok_or_else(|| corrupt("no header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let bad = || "cannot decode JPEG: pixel data does not match its size".to_owned();
+    let bad = || corrupt("pixel data does not match its size".into());
     Ok(match info.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(bad)?),
         jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(bad)?),

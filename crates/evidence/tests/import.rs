@@ -211,7 +211,7 @@ fn bad_files_each_get_a_reason_and_the_rest_is_imported() {
     let summary = f.import(&[card.clone(), again, card.join("missing.jpg")]);
 
     let failed = |name: &str| match Field::outcome(&summary, name) {
-        Outcome::Failed { reason } => reason,
+        Outcome::Failed { reason, .. } => reason,
         other => panic!("{name}: expected a failure, got {other:?}"),
     };
     assert!(failed("空文件.jpg").contains("empty file"));

@@ -101,10 +101,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Store::change_passphrase(&dir, &old, &new, KdfParams::default())?;
             show(json, &serde_json::json!({"changed": true}), |_| println!("Passphrase changed."))
         }
-        Command::Photo(crate::photo::PhotoCommand::Sample { out, count, date }) => {
-            crate::photo::sample(&out, count, date.as_deref(), json)
-        }
-        Command::Photo(c) => crate::photo::run(&mut unlock(&dir)?, &dir, c, json),
+        Command::Photo(c) => crate::photo::run(&dir, c, json, || unlock(&dir)),
         Command::Bench(c) => bench::run(c),
     }
 }

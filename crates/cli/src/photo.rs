@@ -87,9 +87,11 @@ impl TargetArgs {
     }
 }
 
-pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Result<()> {
+/// Run a photo command; the store is unlocked only by the commands that need it.
+pub fn run(data: &DataDir, c: PhotoCommand, json: bool, unlock: impl FnOnce() -> Result<Store>) -> Result<()> {
     match c {
         PhotoCommand::Import { target, paths } => {
+            let store = &mut unlock()?;
             let target = target.target()?;
             let (tx, rx) = mpsc::channel();
             let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(0) };
@@ -125,12 +127,14 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
             Ok(())
         }
         PhotoCommand::List { target } => {
+            let store = &mut unlock()?;
             let target = store.resolve_target(&target.target()?)?;
             let list = store.evidence_of_target(&target.target)?;
             show(json, &list, |l| l.iter().for_each(print_evidence))
         }
-        PhotoCommand::Sample { .. } => unreachable!("handled before the store is unlocked"),
+        PhotoCommand::Sample { out, count, date } => sample(&out, count, date.as_deref(), json),
         PhotoCommand::Check => {
+            let store = &mut unlock()?;
             let report = mingcha_evidence::check::check(store, data)?;
             show(json, &report, |r| {
                 for h in &r.missing {
@@ -156,6 +160,7 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
             Ok(())
         }
         PhotoCommand::Disclose { evidence, no_gps, out } => {
+            let store = &mut unlock()?;
             let d = mingcha_evidence::disclosure::disclose(store, data, &evidence, no_gps)?;
             if let Some(out) = &out {
                 std::fs::copy(&d.path, out).map_err(|e| anyhow!("writing {}: {e}", out.display()))?;
@@ -171,6 +176,7 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
             })
         }
         PhotoCommand::Show { evidence } => {
+            let store = &mut unlock()?;
             let e = store.evidence(&evidence)?;
             let original = import::blob_store(data).path(&e.evidence.sha256);
             let previews = import::preview_store(data).paths(&e.evidence.sha256);
@@ -198,7 +204,7 @@ pub fn run(store: &mut Store, data: &DataDir, c: PhotoCommand, json: bool) -> Re
 }
 
 /// Write `count` sample photos into `out` (no store needed).
-pub fn sample(out: &std::path::Path, count: u64, date: Option<&str>, json: bool) -> Result<()> {
+fn sample(out: &std::path::Path, count: u64, date: Option<&str>, json: bool) -> Result<()> {
     let day = crate::when::date("date", date)?;
     std::fs::create_dir_all(out).map_err(|e| anyhow!("creating {}: {e}", out.display()))?;
     let written: Vec<PathBuf> = (0..count)

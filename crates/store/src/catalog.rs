@@ -10,6 +10,7 @@ use mingcha_core::checklist::ChecklistTemplate;
 use mingcha_core::taxonomy::{Category, Taxonomy};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
 use crate::{Store, db, time_text};
@@ -36,7 +37,22 @@ pub fn builtin() -> Result<(Taxonomy, Vec<ChecklistTemplate>)> {
 }
 
 /// Bring the store's catalogue up to the built-in versions (at init, and after an upgrade).
+/// A digest of the built-in files this build carries: when a store has already taken them in,
+/// opening it parses nothing (every CLI call and every app start opens the store).
+fn builtin_digest() -> String {
+    let mut h = Sha256::new();
+    for (file, text) in std::iter::once(&BUILTIN_TAXONOMY).chain(BUILTIN_TEMPLATES) {
+        h.update(file.as_bytes());
+        h.update(text.as_bytes());
+    }
+    mingcha_core::hex::encode(&h.finalize())
+}
+
 pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> {
+    let digest = builtin_digest();
+    if db::meta(conn, "builtin_digest")?.as_deref() == Some(digest.as_str()) {
+        return Ok(());
+    }
     let (taxonomy, templates) = builtin()?;
     let stored: u32 = db::meta(conn, "taxonomy_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
     let missing_template = |t: &ChecklistTemplate| -> Result<bool> {
@@ -55,9 +71,6 @@ pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> 
             new_templates.push(t);
         }
     }
-    if stored >= taxonomy.version && new_templates.is_empty() {
-        return Ok(());
-    }
     let tx = conn.unchecked_transaction()?;
     if stored < taxonomy.version {
         store_taxonomy(&tx, &taxonomy)?;
@@ -65,6 +78,7 @@ pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> 
     for t in new_templates {
         insert_template(&tx, t, "builtin", now)?;
     }
+    db::set_meta(&tx, "builtin_digest", &digest)?;
     tx.commit()?;
     Ok(())
 }

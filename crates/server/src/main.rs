@@ -1,0 +1,3 @@
+//! `mingcha-server`: the central office server (being built).
+
+fn main() {}

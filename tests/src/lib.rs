@@ -5,6 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod office;
+pub mod proxy;
+
+pub use office::Office;
+pub use proxy::{Chaos, ChaosProxy, Rng};
+
 /// The seed sentences (from `../shared/seeds`, the speeches these inspections carry out).
 pub const SEED_SENTENCES: &str = include_str!("../fixtures/seed-sentences.txt");
 
@@ -15,21 +21,29 @@ pub fn seed_sentences() -> Vec<&'static str> {
 /// The `mingcha` binary, built once per test process with the cargo that runs the tests.
 pub fn mingcha_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "--package", "mingcha-cli", "--bin", "mingcha", "--message-format=json"]);
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let out = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run cargo build");
-        assert!(out.status.success(), "building mingcha failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .next_back()
-            .expect("cargo reported the mingcha executable")
-    })
+    BIN.get_or_init(|| build_binary("mingcha-cli", "mingcha"))
+}
+
+/// The `mingcha-server` binary, built the same way.
+pub fn server_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_binary("mingcha-server", "mingcha-server"))
+}
+
+fn build_binary(package: &str, bin: &str) -> PathBuf {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--package", package, "--bin", bin, "--message-format=json"]);
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    let out = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run cargo build");
+    assert!(out.status.success(), "building {bin} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .next_back()
+        .unwrap_or_else(|| panic!("cargo reported no executable for {bin}"))
 }
 
 /// One inspector's laptop: a data directory and a passphrase.

@@ -1,0 +1,180 @@
+//! The central office as a real process: `mingcha-server` on a free port with its own data
+//! directory. It can be killed with SIGKILL and started again on the same data, and its admin
+//! commands run against the same directory while it serves.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::server_binary;
+
+/// One office server process and its data.
+#[derive(Debug)]
+pub struct Office {
+    _tmp: tempfile::TempDir,
+    pub data: PathBuf,
+    database_url: Option<String>,
+    child: Option<Child>,
+    addr: SocketAddr,
+}
+
+impl Office {
+    /// An office on the embedded default (SQLite and blobs in its data directory).
+    pub fn start() -> Self {
+        Self::start_on(None)
+    }
+
+    /// An office whose tables live in the PostgreSQL database at `database_url`.
+    pub fn start_on(database_url: Option<String>) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data = tmp.path().join("office");
+        let mut office =
+            Self { _tmp: tmp, data, database_url, child: None, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        office.spawn();
+        office
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(server_binary());
+        cmd.arg("--data").arg(&self.data);
+        if let Some(url) = &self.database_url {
+            cmd.args(["--database-url", url]);
+        }
+        cmd.env("TZ", "Asia/Shanghai");
+        cmd
+    }
+
+    fn spawn(&mut self) {
+        std::fs::create_dir_all(&self.data).expect("office dir");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data.join("server.log"))
+            .expect("server log");
+        let mut child = self
+            .command()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start mingcha-server");
+        let stdout = child.stdout.take().expect("server stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout);
+            let mut first = String::new();
+            let _ = lines.read_line(&mut first);
+            let _ = tx.send(first);
+            // Keep draining so the server never blocks on a full pipe.
+            let _ = std::io::copy(&mut lines.into_inner(), &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("mingcha-server did not say where it listens within 60 s; see {}", self.log())
+        });
+        let addr = line
+            .trim()
+            .strip_prefix("mingcha-server listening on http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from mingcha-server: {line:?}; log: {}", self.log()));
+        self.addr = addr;
+        self.child = Some(child);
+    }
+
+    /// What the server wrote to stderr so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("the office is running")
+    }
+
+    /// SIGKILL, no chance to clean up; waits until the process is gone.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Start again on the same data (a new port: point proxies at [`Office::addr`]).
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Run an admin command (`mingcha-server --data DIR ARGS…`).
+    pub fn admin(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run mingcha-server")
+    }
+
+    /// Run an admin command with `--json`, require success, and parse the output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.admin(&all);
+        assert!(out.status.success(), "mingcha-server {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("mingcha-server {args:?}: not JSON ({e})"))
+    }
+
+    /// Register an inspector (if new) and make a one-time enrollment token for them.
+    pub fn enroll_token(&self, inspector: &str) -> String {
+        let listed = self.json(&["inspector", "list"]);
+        let known = listed.as_array().is_some_and(|a| a.iter().any(|i| i["name"] == inspector));
+        if !known {
+            self.json(&["inspector", "add", inspector]);
+        }
+        self.json(&["enroll-token", "--inspector", inspector])["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The office's SQLite database, read-only, for checking what it holds.
+    pub fn database(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(self.data.join("office.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open office.db")
+    }
+
+    /// Every file under `blobs/`, with its bytes.
+    pub fn blob_files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for entry in walk(&self.data.join("blobs")) {
+            let mut bytes = Vec::new();
+            std::fs::File::open(&entry).and_then(|mut f| f.read_to_end(&mut bytes)).expect("read blob");
+            out.push((entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), bytes));
+        }
+        out.sort();
+        out
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+impl Drop for Office {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod field;
 pub mod office;
 pub mod proxy;
 
+pub use field::{DAY, FieldDay, kill9, wait_bounded};
 pub use office::Office;
 pub use proxy::{Chaos, ChaosProxy, Rng};
 

@@ -18,6 +18,7 @@ pub struct Office {
     _tmp: tempfile::TempDir,
     pub data: PathBuf,
     database_url: Option<String>,
+    env: Vec<(String, String)>,
     child: Option<Child>,
     addr: SocketAddr,
 }
@@ -33,7 +34,7 @@ impl Office {
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("office");
         let mut office =
-            Self { _tmp: tmp, data, database_url, child: None, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+            Self { _tmp: tmp, data, database_url, env: Vec::new(), child: None, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
         office.spawn();
         office
     }
@@ -58,6 +59,7 @@ impl Office {
         let mut child = self
             .command()
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -112,7 +114,13 @@ impl Office {
 
     /// Start again on the same data (a new port: point proxies at [`Office::addr`]).
     pub fn restart(&mut self) {
+        self.restart_with_env(&[]);
+    }
+
+    /// Start again with extra environment (e.g. a fault hook); a plain restart drops it.
+    pub fn restart_with_env(&mut self, env: &[(&str, &str)]) {
         self.kill9();
+        self.env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         self.spawn();
     }
 

@@ -101,7 +101,12 @@ fn store_taxonomy(conn: &Connection, taxonomy: &Taxonomy) -> Result<()> {
     db::set_meta(conn, "taxonomy_version", &taxonomy.version.to_string())
 }
 
-fn insert_template(conn: &Connection, t: &ChecklistTemplate, source: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn insert_template(
+    conn: &Connection,
+    t: &ChecklistTemplate,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO checklist_template (code, version, name, body, source, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         (&t.code, t.version, &t.name, serde_json::to_string(t)?, source, time_text(now)),

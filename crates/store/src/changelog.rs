@@ -36,10 +36,17 @@ pub(crate) fn append(
 impl Store {
     /// The change log after `after_seq`, in order: what a sync would send.
     pub fn changes_after(&self, after_seq: u64) -> Result<Vec<ChangeRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, id, device_id, entity, entity_id, op, payload, at FROM change_log WHERE seq > ?1 ORDER BY seq",
+        self.changes_page(after_seq, None)
+    }
+
+    /// At most `limit` changes after `after_seq`, in order (all of them when `limit` is None).
+    pub fn changes_page(&self, after_seq: u64, limit: Option<usize>) -> Result<Vec<ChangeRecord>> {
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, id, device_id, entity, entity_id, op, payload, at FROM change_log WHERE seq > ?1 ORDER BY seq
+             LIMIT ?2",
         )?;
-        let rows = stmt.query_map([after_seq], |r| {
+        let rows = stmt.query_map((after_seq, limit), |r| {
             Ok((
                 r.get::<_, u64>(0)?,
                 r.get::<_, String>(1)?,

@@ -20,8 +20,10 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../migrations/0001_initial.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../migrations/0001_initial.sql") },
+    Migration { version: 2, name: "0002_sync.sql", sql: include_str!("../migrations/0002_sync.sql") },
+];
 
 /// Open (or create) the encrypted database at `path` with `key` and bring its schema up to date.
 pub fn open(path: &Path, key: &DataKey) -> Result<Connection> {

@@ -30,7 +30,36 @@ pub fn verify(public_key: &str, message: &[u8], signature: &str) -> bool {
     public.verify(message, &Signature::from_bytes(&sig)).is_ok()
 }
 
+/// This device's signing key on its own, for threads that must sign requests without touching
+/// the store (the store's connection is not `Sync`). The key is wiped when it is dropped.
+pub struct DeviceSigner {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for DeviceSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceSigner").field("public_key", &self.public_key()).finish_non_exhaustive()
+    }
+}
+
+impl DeviceSigner {
+    /// Sign `message`; the signature as hex.
+    pub fn sign(&self, message: &[u8]) -> String {
+        hex::encode(&self.key.sign(message).to_bytes())
+    }
+
+    /// The public half, hex.
+    pub fn public_key(&self) -> String {
+        hex::encode(self.key.verifying_key().as_bytes())
+    }
+}
+
 impl Store {
+    /// The device key as a [`DeviceSigner`] that can be shared with upload threads.
+    pub fn signer(&self) -> Result<DeviceSigner> {
+        Ok(DeviceSigner { key: self.signing_key()? })
+    }
+
     fn signing_key(&self) -> Result<SigningKey> {
         let text = Zeroizing::new(
             db::meta(&self.conn, META_KEY)?.ok_or_else(|| StoreError::Corrupt("the device key is missing".into()))?,

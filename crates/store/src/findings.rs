@@ -210,6 +210,12 @@ impl Store {
             f.category = self.taxonomy.resolve(c)?.leaf.code.clone();
         }
         f.severity = edit.severity.unwrap_or(f.severity);
+        // An edit is new work on the device: until the office receives it, the finding is a
+        // draft again, even one the office returned (the edit is how it is answered). An
+        // accepted finding stays accepted: the edit still goes up as an ordinary change.
+        if matches!(f.status, FindingStatus::Submitted | FindingStatus::Returned) {
+            f.status = FindingStatus::Draft;
+        }
         f.description = text.description;
         f.persons_involved = text.persons_involved;
         let label = self.category_label(&f.category);
@@ -218,8 +224,8 @@ impl Store {
             f.updated_at = w.now;
             let seq: i64 = w.query_row("SELECT seq FROM finding WHERE id = ?1", [f.id.to_string()], |r| r.get(0))?;
             w.execute(
-                "UPDATE finding SET category_code = ?2, severity = ?3, description = ?4, persons_involved = ?5, updated_at = ?6 WHERE id = ?1",
-                (f.id.to_string(), &f.category, f.severity.as_str(), &f.description, f.persons_involved.as_ref().map(Sensitive::reveal), w.now_text()),
+                "UPDATE finding SET category_code = ?2, severity = ?3, description = ?4, persons_involved = ?5, updated_at = ?6, status = ?7 WHERE id = ?1",
+                (f.id.to_string(), &f.category, f.severity.as_str(), &f.description, f.persons_involved.as_ref().map(Sensitive::reveal), w.now_text(), f.status.as_str()),
             )?;
             w.unindex_finding(seq)?;
             w.index_finding(seq, &[&f.description, &unit_name, spot_name.as_deref().unwrap_or(""), &label])?;

@@ -21,6 +21,7 @@ pub mod findings;
 pub mod keyfile;
 pub mod plans;
 mod search;
+pub mod sync;
 pub mod units;
 pub mod visits;
 

@@ -1,0 +1,271 @@
+//! The sync tables (migration 0002): the enrolled office, batches, receipts, the acknowledged
+//! seq, the pull cursor, and what the office decided. Each step that must not half-happen is
+//! one transaction here.
+
+use chrono::{DateTime, Utc};
+use mingcha_core::change::EntityKind;
+use mingcha_core::sync::{EnrollResponse, Manifest, OfficeEventBody, Pull, SignedReceipt};
+use mingcha_core::taxonomy::Taxonomy;
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::{catalog, device_key, parse_time, time_text};
+
+/// The office this laptop is enrolled with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EnrolledServer {
+    pub url: String,
+    pub server_key: String,
+    pub office_inspector_id: String,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+pub(crate) fn enrolled(conn: &Connection) -> Result<Option<EnrolledServer>> {
+    let row = conn
+        .query_row(
+            "SELECT url, server_key, office_inspector_id, enrolled_at FROM sync_server WHERE slot = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)),
+        )
+        .optional()?;
+    row.map(|(url, server_key, office_inspector_id, at)| {
+        Ok(EnrolledServer { url, server_key, office_inspector_id, enrolled_at: parse_time(&at)? })
+    })
+    .transpose()
+}
+
+/// Remember the office. A laptop enrolled again (a new office, or the same one after its data
+/// was reset) starts its pull from the beginning and resends whatever that office lacks:
+/// the acknowledged seq only ever moves down to what the office says it holds.
+pub(crate) fn save_enrollment(
+    conn: &mut Connection,
+    url: &str,
+    resp: &EnrollResponse,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO sync_server (slot, url, server_key, office_inspector_id, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4)
+         ON CONFLICT (slot) DO UPDATE SET url = excluded.url, server_key = excluded.server_key,
+             office_inspector_id = excluded.office_inspector_id, enrolled_at = excluded.enrolled_at",
+        (url, &resp.server_key, resp.inspector_id.to_string(), time_text(now)),
+    )?;
+    tx.execute("UPDATE sync_state SET acked_seq = min(acked_seq, ?1), pull_cursor = 0", [resp.acked_seq])?;
+    // An open batch that starts beyond what this office holds could never be accepted by it.
+    tx.execute(
+        "DELETE FROM sync_batch WHERE committed_at IS NULL AND after_seq > (SELECT acked_seq FROM sync_state)",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub(crate) fn set_url(conn: &Connection, url: &str) -> Result<()> {
+    conn.execute("UPDATE sync_server SET url = ?1 WHERE slot = 1", [url])?;
+    Ok(())
+}
+
+/// Where sync stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub acked_seq: u64,
+    pub pull_cursor: u64,
+}
+
+pub(crate) fn position(conn: &Connection) -> Result<Position> {
+    Ok(conn.query_row("SELECT acked_seq, pull_cursor FROM sync_state WHERE slot = 1", [], |r| {
+        Ok(Position { acked_seq: r.get(0)?, pull_cursor: r.get(1)? })
+    })?)
+}
+
+pub(crate) fn last_sync_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<String> = conn.query_row("SELECT last_sync_at FROM sync_state WHERE slot = 1", [], |r| r.get(0))?;
+    Ok(at.as_deref().map(parse_time).transpose()?)
+}
+
+pub(crate) fn finished(conn: &Connection, now: DateTime<Utc>) -> Result<()> {
+    conn.execute("UPDATE sync_state SET last_sync_at = ?1 WHERE slot = 1", [time_text(now)])?;
+    Ok(())
+}
+
+/// A batch as persisted before its first send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BatchRow {
+    pub batch_id: Uuid,
+    pub after_seq: u64,
+    pub last_seq: u64,
+    pub manifest_sha256: String,
+}
+
+pub(crate) fn open_batch(conn: &Connection) -> Result<Option<BatchRow>> {
+    let row = conn
+        .query_row(
+            "SELECT batch_id, after_seq, last_seq, manifest_sha256 FROM sync_batch WHERE committed_at IS NULL",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    row.map(|(id, after_seq, last_seq, manifest_sha256)| {
+        let batch_id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("batch id `{id}`: {e}")))?;
+        Ok(BatchRow { batch_id, after_seq, last_seq, manifest_sha256 })
+    })
+    .transpose()
+}
+
+pub(crate) fn create_batch(conn: &Connection, b: &BatchRow, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sync_batch (batch_id, after_seq, last_seq, manifest_sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        (b.batch_id.to_string(), b.after_seq, b.last_seq, &b.manifest_sha256, time_text(now)),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn manifest_digest(m: &Manifest) -> String {
+    mingcha_core::hex::encode(&Sha256::digest(m.canonical_bytes()))
+}
+
+/// Is this the office's receipt for exactly this manifest? The reason when it is not.
+pub(crate) fn check_receipt(server_key: &str, m: &Manifest, signed: &SignedReceipt) -> Result<(), String> {
+    let r = &signed.receipt;
+    if !device_key::verify(server_key, &r.signing_message(), &signed.signature) {
+        return Err("its signature does not verify with the office's key from enrollment".into());
+    }
+    if r.batch_id != m.batch_id || r.device_id != m.device_id {
+        return Err(format!("it is for batch {} of device {}", r.batch_id, r.device_id));
+    }
+    if r.manifest_sha256 != manifest_digest(m) {
+        return Err("it is for other content than this batch".into());
+    }
+    let items = r.items.iter().map(|i| (i.seq, i.change_id));
+    if r.items.len() != m.changes.len() || !items.eq(m.changes.iter().map(|c| (c.seq, c.id))) {
+        return Err("its items are not this batch's changes".into());
+    }
+    if r.acked_seq < m.last_seq() {
+        return Err(format!("it acknowledges seq {} only, before {}", r.acked_seq, m.last_seq()));
+    }
+    Ok(())
+}
+
+/// Store a checked receipt and count its changes as synced, in one transaction. Findings the
+/// batch carried in their latest state become 已提交 (submitted): the office now holds them.
+pub(crate) fn store_receipt(
+    conn: &mut Connection,
+    b: &BatchRow,
+    signed: &SignedReceipt,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    let receipt =
+        String::from_utf8(signed.receipt.canonical_bytes()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO sync_receipt (batch_id, receipt, signature, stored_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (batch_id) DO NOTHING",
+        (b.batch_id.to_string(), receipt, &signed.signature, time_text(now)),
+    )?;
+    tx.execute(
+        "UPDATE sync_batch SET committed_at = ?2 WHERE batch_id = ?1 AND committed_at IS NULL",
+        (b.batch_id.to_string(), time_text(now)),
+    )?;
+    tx.execute("UPDATE sync_state SET acked_seq = max(acked_seq, ?1) WHERE slot = 1", [b.last_seq])?;
+    tx.execute(
+        "UPDATE finding SET status = 'submitted' WHERE status = 'draft'
+           AND id IN (SELECT entity_id FROM change_log WHERE entity = ?3 AND seq > ?1 AND seq <= ?2)
+           AND NOT EXISTS (SELECT 1 FROM change_log c WHERE c.entity = ?3 AND c.entity_id = finding.id AND c.seq > ?2)",
+        (b.after_seq, b.last_seq, EntityKind::Finding.as_str()),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Apply a page of office events and move the cursor, in one transaction. An event already
+/// applied (by its seq) is skipped, so a page applied twice changes nothing the second time.
+/// Returns how many events were new.
+pub(crate) fn apply_pull(conn: &mut Connection, taxonomy: &Taxonomy, pull: &Pull, now: DateTime<Utc>) -> Result<u64> {
+    let tx = conn.transaction()?;
+    let mut applied = 0;
+    for e in &pull.events {
+        let at = time_text(e.at);
+        applied += match &e.body {
+            OfficeEventBody::FindingReturned { finding_id, comment, by } => {
+                decide(&tx, e.seq, &finding_id.to_string(), "returned", Some(comment), by, &at, now)?
+            }
+            OfficeEventBody::FindingAccepted { finding_id, by } => {
+                decide(&tx, e.seq, &finding_id.to_string(), "accepted", None, by, &at, now)?
+            }
+            other => keep_event(&tx, taxonomy, e.seq, other, &at, now)?,
+        };
+    }
+    tx.execute("UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE slot = 1", [pull.cursor])?;
+    tx.commit()?;
+    Ok(applied)
+}
+
+/// Record an office decision and move the finding's status. Not a device change, so not logged.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    tx: &Transaction<'_>,
+    seq: u64,
+    finding_id: &str,
+    kind: &str,
+    comment: Option<&str>,
+    by: &str,
+    at: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let new = tx.execute(
+        "INSERT INTO office_decision (event_seq, finding_id, kind, comment, decided_by, decided_at, applied_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_seq) DO NOTHING",
+        (seq, finding_id, kind, comment, by, at, time_text(now)),
+    )?;
+    if new == 1 {
+        tx.execute("UPDATE finding SET status = ?2 WHERE id = ?1", (finding_id, kind))?;
+    }
+    Ok(new as u64)
+}
+
+/// Keep any other event as received; apply a published template that is newer than ours.
+fn keep_event(
+    tx: &Transaction<'_>,
+    taxonomy: &Taxonomy,
+    seq: u64,
+    body: &OfficeEventBody,
+    at: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let value = serde_json::to_value(body)?;
+    let kind = value.get("kind").and_then(serde_json::Value::as_str).unwrap_or("unknown").to_owned();
+    let new = tx.execute(
+        "INSERT INTO office_event (event_seq, kind, body, at, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (event_seq) DO NOTHING",
+        (seq, &kind, value.to_string(), at, time_text(now)),
+    )?;
+    if new == 1
+        && let OfficeEventBody::TemplatePublished { template } = body
+        && apply_template(tx, taxonomy, template, now)?
+    {
+        tx.execute("UPDATE office_event SET applied_at = ?2 WHERE event_seq = ?1", (seq, time_text(now)))?;
+    }
+    Ok(new as u64)
+}
+
+/// A template the office published, stored when it is valid and newer than what the store
+/// has. One that is not stays in `office_event` for a later build to look at.
+fn apply_template(
+    tx: &Transaction<'_>,
+    taxonomy: &Taxonomy,
+    template: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Ok(t) = mingcha_core::assets::parse_template("office", &template.to_string(), taxonomy) else {
+        return Ok(false);
+    };
+    let newest: Option<u32> =
+        tx.query_row("SELECT max(version) FROM checklist_template WHERE code = ?1", [&t.code], |r| r.get(0))?;
+    if newest.is_some_and(|n| t.version <= n) {
+        return Ok(false);
+    }
+    catalog::insert_template(tx, &t, "office", now)?;
+    Ok(true)
+}

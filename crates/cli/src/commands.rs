@@ -9,6 +9,7 @@ use mingcha_core::inspection::{InspectionKind, NewPlan};
 use mingcha_core::unit::NewUnit;
 use mingcha_store::checklists::{AnswerInput, ResponseView};
 use mingcha_store::findings::{FindingEdit, FindingView, NewFinding};
+use mingcha_store::sync::DecisionKind;
 use mingcha_store::visits::NewVisit;
 use mingcha_store::{DataDir, FindingQuery, InitOptions, KdfParams, Store, SystemClock};
 
@@ -101,6 +102,8 @@ pub fn run(cli: Cli) -> Result<()> {
             Store::change_passphrase(&dir, &old, &new, KdfParams::default())?;
             show(json, &serde_json::json!({"changed": true}), |_| println!("Passphrase changed."))
         }
+        Command::Enroll { server, token } => crate::sync::enroll(&mut unlock(&dir)?, &server, &token, json),
+        Command::Sync { server } => crate::sync::sync(&mut unlock(&dir)?, &dir, server, json),
         Command::Photo(c) => crate::photo::run(&dir, c, json, || unlock(&dir)),
         Command::Bench(c) => bench::run(c),
     }
@@ -118,6 +121,7 @@ fn status(store: &Store, dir: &DataDir, json: bool) -> Result<()> {
         "findings": count("SELECT count(*) FROM finding WHERE deleted_at IS NULL")?,
         "evidence": count("SELECT count(*) FROM evidence WHERE deleted_at IS NULL")?,
         "changes": count("SELECT count(*) FROM change_log")?,
+        "sync": store.sync_status()?,
     });
     show(json, &out, |o| {
         println!("{} — device {}", store.identity().inspector_name, store.identity().device_id);
@@ -126,7 +130,11 @@ fn status(store: &Store, dir: &DataDir, json: bool) -> Result<()> {
         for k in ["units", "visits", "findings", "evidence", "changes"] {
             println!("  {k:<9} {}", o[k]);
         }
-    })
+    })?;
+    if !json {
+        crate::sync::print_status(&store.sync_status()?);
+    }
+    Ok(())
 }
 
 fn unit(store: &mut Store, c: UnitCommand, json: bool) -> Result<()> {
@@ -308,15 +316,41 @@ fn finding(store: &mut Store, c: FindingCommand, json: bool) -> Result<()> {
         }
         FindingCommand::List { filter } => {
             let found = store.findings(&query_of(&filter)?)?;
-            show(json, &found, |f| print_findings(f))
+            show(json, &found, |fs| {
+                print_findings(fs);
+                for f in fs.iter().filter(|f| f.finding.status == FindingStatus::Returned) {
+                    if let Ok(Some(comment)) = store.return_comment(&f.finding.id.to_string()) {
+                        println!("  {} 退回: {comment}", &f.finding.id.to_string()[..13]);
+                    }
+                }
+            })
         }
         FindingCommand::Show { finding } => {
             let f = store.finding(&finding)?;
             let evidence = store.evidence_of(&finding)?;
-            let out = serde_json::json!({"finding": f, "evidence": evidence});
+            let decisions = store.office_decisions(&finding)?;
+            let comment = store.return_comment(&f.finding.id.to_string())?;
+            let mut out = serde_json::to_value(&f)?;
+            if let Some(o) = out.as_object_mut() {
+                o.insert("evidence".into(), serde_json::to_value(&evidence)?);
+                o.insert("office_comment".into(), serde_json::to_value(&comment)?);
+                o.insert("office_decisions".into(), serde_json::to_value(&decisions)?);
+            }
             show(json, &out, |_| {
                 print_findings(std::slice::from_ref(&f));
                 println!("  status {}  how found {}", f.finding.status, f.finding.method);
+                for d in &decisions {
+                    let what = match d.kind {
+                        DecisionKind::Returned => "退回 returned",
+                        DecisionKind::Accepted => "已采纳 accepted",
+                    };
+                    let at = d.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
+                    println!(
+                        "  office: {what} by {} at {at}{}",
+                        d.by,
+                        d.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
+                    );
+                }
                 if let Some(p) = &f.finding.persons_involved {
                     println!("  persons involved (sensitive): {}", p.reveal());
                 }

@@ -14,6 +14,7 @@ mod commands;
 mod output;
 mod photo;
 mod secret;
+mod sync;
 mod when;
 
 use std::path::PathBuf;
@@ -79,6 +80,22 @@ enum Command {
     Log {
         #[arg(long, default_value_t = 0)]
         after: u64,
+    },
+    /// Enroll this laptop with the central office, once, with the token the office gave you.
+    Enroll {
+        /// The office's address, e.g. http://10.0.0.5:8080.
+        #[arg(long)]
+        server: String,
+        /// The one-time enrollment token.
+        #[arg(long)]
+        token: String,
+    },
+    /// Send the day's work to the office and bring back its decisions. Safe to interrupt and
+    /// run again: it continues where it stopped and never sends anything twice.
+    Sync {
+        /// The office's address, if it moved since enrolling (remembered after a sync).
+        #[arg(long)]
+        server: Option<String>,
     },
     /// Change the passphrase (the database is not re-encrypted). The new one comes from
     /// MINGCHA_NEW_PASSPHRASE or a prompt.

@@ -13,9 +13,12 @@ pub fn show<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) -> anyho
     Ok(())
 }
 
-/// The stable code of an error: the store's own, or a generic one.
-pub fn code(e: &anyhow::Error) -> &'static str {
+/// The stable code of an error: the store's own, the office's, or a generic one.
+pub fn code(e: &anyhow::Error) -> &str {
     if let Some(s) = e.downcast_ref::<StoreError>() {
+        return s.code();
+    }
+    if let Some(s) = e.downcast_ref::<mingcha_store::sync::SyncError>() {
         return s.code();
     }
     if let Some(v) = e.downcast_ref::<mingcha_core::ValidationError>() {

@@ -176,7 +176,7 @@ fn answers_and_findings_round_trip_through_json() {
     assert_eq!(f["checklist_item"]["item_code"], "ws-03");
     let id = f["id"].as_str().unwrap();
     let shown = ok_json(&data, &["finding", "show", &id[..13]]);
-    assert_eq!(shown["finding"]["persons_involved"], "工作人员赵某");
+    assert_eq!(shown["persons_involved"], "工作人员赵某");
     let found = ok_json(&data, &["search", "值守"]);
     assert_eq!(found.as_array().unwrap().len(), 1);
 }

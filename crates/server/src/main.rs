@@ -1,3 +1,255 @@
-//! `mingcha-server`: the central office server (being built).
+//! `mingcha-server`: serve the office's API, and the staff's commands on the same data.
 
-fn main() {}
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+use mingcha_server::admin::{self, Decision, PlanInput};
+use mingcha_server::{Config, Office};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(name = "mingcha-server", version, about = "The Mingcha central office server")]
+struct Cli {
+    /// The office's data folder (created if missing): office.db, server-key, blobs/, uploads/.
+    #[arg(long, env = "MINGCHA_SERVER_DATA")]
+    data: PathBuf,
+    /// Keep the tables in PostgreSQL instead of DIR/office.db.
+    #[arg(long, env = "MINGCHA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API until SIGTERM or ctrl-c.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Inspectors (督查员) who may enroll devices.
+    #[command(subcommand)]
+    Inspector(InspectorCmd),
+    /// Make a one-time enrollment token for an inspector's device.
+    EnrollToken {
+        #[arg(long)]
+        inspector: String,
+        #[arg(long, default_value_t = 24)]
+        valid_hours: u32,
+    },
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Findings the office holds, and its decisions on them.
+    #[command(subcommand)]
+    Finding(FindingCmd),
+    /// Publish a checklist template to every inspector.
+    #[command(subcommand)]
+    Template(PublishCmd),
+    /// Publish the problem taxonomy to every inspector.
+    #[command(subcommand)]
+    Taxonomy(PublishCmd),
+    /// Assign inspection plans (督查任务).
+    #[command(subcommand)]
+    Plan(PlanCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum InspectorCmd {
+    Add { name: String },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCmd {
+    List,
+    /// Refuse every later request of the device (403 device_revoked).
+    Revoke {
+        device_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FindingCmd {
+    List,
+    /// 退回: send a finding back to its inspector with a comment.
+    Return {
+        finding_id: String,
+        #[arg(long)]
+        comment: String,
+        #[arg(long, default_value = "office")]
+        by: String,
+    },
+    /// 采纳: accept a finding into the ledger.
+    Accept {
+        finding_id: String,
+        #[arg(long, default_value = "office")]
+        by: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PublishCmd {
+    Publish { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum PlanCmd {
+    Assign {
+        #[arg(long)]
+        inspector: String,
+        #[arg(long)]
+        title: String,
+        /// open (明查) or covert (暗访).
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long = "unit", required = true)]
+        units: Vec<String>,
+        #[arg(long = "template")]
+        templates: Vec<String>,
+        #[arg(long = "team")]
+        team: Vec<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let json_errors = cli.json;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let result = runtime.context("starting the async runtime").and_then(|rt| rt.block_on(run(cli)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.downcast_ref::<mingcha_server::Error>().map_or("error", mingcha_server::Error::code);
+            let message = format!("{e:#}").replace('\n', " ");
+            if json_errors {
+                eprintln!("{}", json!({ "error": { "code": code, "message": message } }));
+            } else {
+                eprintln!("mingcha-server: {message}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Print `value` as JSON, or as the lines `text` makes of it.
+fn show<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<()> {
+    let out = if json { serde_json::to_string_pretty(value)? } else { text(value) };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", out.trim_end())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let config = Config::new(&cli.data).with_database_url(cli.database_url.clone());
+    let office = Office::open(config).await.with_context(|| format!("opening the office at {}", cli.data.display()))?;
+    let repo = office.repo.as_ref();
+    let now = Utc::now();
+    let json = cli.json;
+    match cli.command {
+        Command::Serve { listen } => serve(office, &listen).await,
+        Command::Inspector(InspectorCmd::Add { name }) => {
+            let i = admin::add_inspector(repo, &name, now).await?;
+            show(json, &i, |i| format!("{}  {}", i.id, i.name))
+        }
+        Command::Inspector(InspectorCmd::List) => show(json, &repo.inspectors().await?, |list| {
+            list.iter().map(|i| format!("{}  {}\n", i.id, i.name)).collect()
+        }),
+        Command::EnrollToken { inspector, valid_hours } => {
+            let t = admin::enroll_token(repo, &inspector, Duration::hours(i64::from(valid_hours)), now).await?;
+            show(json, &t, |t| t.token.clone())
+        }
+        Command::Device(DeviceCmd::List) => show(json, &repo.devices().await?, |list| {
+            list.iter()
+                .map(|d| {
+                    let state = d.revoked_at.map_or_else(|| "active".to_owned(), |t| format!("revoked {t}"));
+                    format!("{}  {}  {}  acked {}  {state}\n", d.id, d.inspector_name, d.name, d.acked_seq)
+                })
+                .collect()
+        }),
+        Command::Device(DeviceCmd::Revoke { device_id }) => {
+            let d = admin::revoke_device(repo, &device_id, now).await?;
+            show(json, &d, |d| format!("revoked {} ({}, {})", d.id, d.inspector_name, d.name))
+        }
+        Command::Finding(FindingCmd::List) => show(json, &admin::list_findings(repo).await?, |list| {
+            list.iter()
+                .map(|f| {
+                    let decision = f.decision.as_deref().map(|d| format!(" / {d}")).unwrap_or_default();
+                    format!(
+                        "{}  {}  {}{decision}  {}  ({}, {})\n",
+                        f.id, f.unit, f.status, f.description, f.inspector, f.device_id
+                    )
+                })
+                .collect()
+        }),
+        Command::Finding(FindingCmd::Return { finding_id, comment, by }) => {
+            let p = admin::decide_finding(repo, &finding_id, Decision::Return { comment }, &by, now).await?;
+            show(json, &p, |p| format!("returned {} (event {})", p.subject, p.event_seq))
+        }
+        Command::Finding(FindingCmd::Accept { finding_id, by }) => {
+            let p = admin::decide_finding(repo, &finding_id, Decision::Accept, &by, now).await?;
+            show(json, &p, |p| format!("accepted {} (event {})", p.subject, p.event_seq))
+        }
+        Command::Template(PublishCmd::Publish { file }) => {
+            let (name, text) = read(&file)?;
+            let p = admin::publish_template(repo, &name, &text, now).await?;
+            show(json, &p, |p| format!("published template {} (event {})", p.subject, p.event_seq))
+        }
+        Command::Taxonomy(PublishCmd::Publish { file }) => {
+            let (name, text) = read(&file)?;
+            let p = admin::publish_taxonomy(repo, &name, &text, now).await?;
+            show(json, &p, |p| format!("published {} (event {})", p.subject, p.event_seq))
+        }
+        Command::Plan(PlanCmd::Assign { inspector, title, kind, from, to, units, templates, team }) => {
+            let input = PlanInput { inspector, title, kind, from, to, units, templates, team };
+            let plan = admin::assign_plan(repo, input, now).await?;
+            show(json, &plan, |p| format!("assigned plan {} {} to {}", p.plan_id, p.title, p.team.join(", ")))
+        }
+    }
+}
+
+fn read(file: &std::path::Path) -> Result<(String, String)> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((name, text))
+}
+
+async fn serve(office: Office, listen: &str) -> Result<()> {
+    office.key().context("making or reading the server key")?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "mingcha-server listening on http://{addr}")?;
+        stdout.flush()?;
+    }
+    mingcha_server::serve(&office, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// SIGTERM (a service manager) or ctrl-c (a terminal).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

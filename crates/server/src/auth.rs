@@ -1,0 +1,132 @@
+//! Device authentication: every request after enrollment is signed with the device's key
+//! (see `docs/sync-protocol.md`, *Device authentication*). [`SignedDevice`] is an extractor
+//! that checks the headers before the handler reads the body; the handler then checks the
+//! body against the signed digest with [`SignedDevice::check_body`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use mingcha_core::id::DeviceId;
+use mingcha_core::sync::{REQUEST_WINDOW_SECS, header, request_message};
+
+use crate::api::AppState;
+use crate::error::{Error, Result};
+use crate::key::{parse_public_key, sha256_hex, verifies};
+use crate::repo::Device;
+
+/// A request whose headers were signed by an enrolled, unrevoked device.
+#[derive(Debug, Clone)]
+pub struct SignedDevice {
+    pub device: Device,
+    body_sha256: String,
+}
+
+impl SignedDevice {
+    /// Refuse a body that is not the one the device signed.
+    pub fn check_body(&self, body: &[u8]) -> Result<()> {
+        if sha256_hex(body) == self.body_sha256 { Ok(()) } else { Err(Error::BodyDigestMismatch) }
+    }
+}
+
+/// Nonces seen in the last [`REQUEST_WINDOW_SECS`], per device.
+///
+/// Memory is enough: a request older than the window is refused as stale whatever its nonce,
+/// so a nonce only has to be remembered for the window, and the map never holds more than a
+/// device's requests of the last few minutes. A restart forgets them, so a request captured in
+/// the minutes before a restart could be replayed once after it; every call is idempotent (a
+/// manifest gives its state again, a blob chunk at a held offset is refused, a commit returns
+/// the same receipt, a pull only reads), so such a replay changes nothing. Several server
+/// processes behind one database would need the nonces in the database instead.
+#[derive(Debug, Default)]
+pub struct NonceCache {
+    seen: Mutex<HashMap<DeviceId, HashMap<String, i64>>>,
+}
+
+impl NonceCache {
+    /// Record `nonce` for `device` at `now`; false if it was already seen in the window.
+    fn remember(&self, device: DeviceId, nonce: &str, now: i64) -> Result<bool> {
+        let mut seen = self.seen.lock().map_err(|_| Error::Internal("nonce cache poisoned".into()))?;
+        let nonces = seen.entry(device).or_default();
+        nonces.retain(|_, expires| *expires > now);
+        if nonces.contains_key(nonce) {
+            return Ok(false);
+        }
+        // Kept until a request with the same time would be stale on either side of the clock.
+        nonces.insert(nonce.to_owned(), now + 2 * REQUEST_WINDOW_SECS + 1);
+        Ok(true)
+    }
+
+    fn seen(&self, device: DeviceId, nonce: &str, now: i64) -> Result<bool> {
+        let seen = self.seen.lock().map_err(|_| Error::Internal("nonce cache poisoned".into()))?;
+        Ok(seen.get(&device).and_then(|n| n.get(nonce)).is_some_and(|expires| *expires > now))
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str> {
+    headers
+        .get(name)
+        .ok_or_else(|| Error::BadRequest(format!("the {name} header is missing")))?
+        .to_str()
+        .map_err(|_| Error::BadRequest(format!("the {name} header is not text")))
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The checks, in the order the protocol lists them, against the office's clock `now`.
+pub async fn authenticate(state: &AppState, parts: &Parts, now: DateTime<Utc>) -> Result<SignedDevice> {
+    let h = &parts.headers;
+    let device_id: DeviceId = header_str(h, header::DEVICE)?
+        .parse()
+        .map_err(|_| Error::BadRequest(format!("{} is not a device id", header::DEVICE)))?;
+    let time: i64 = header_str(h, header::TIME)?
+        .parse()
+        .map_err(|_| Error::BadRequest(format!("{} is not Unix seconds", header::TIME)))?;
+    let nonce = header_str(h, header::NONCE)?;
+    if !is_hex(nonce, 32) {
+        return Err(Error::BadRequest(format!("{} must be 32 lower-case hex characters", header::NONCE)));
+    }
+    let body_sha256 = header_str(h, header::BODY_SHA256)?;
+    if !is_hex(body_sha256, 64) {
+        return Err(Error::BadRequest(format!("{} must be 64 lower-case hex characters", header::BODY_SHA256)));
+    }
+    let signature = header_str(h, header::SIGNATURE)?;
+
+    // Read on every request, never cached: a revocation takes effect at the next request.
+    let device = state.repo.device(device_id).await?.ok_or(Error::UnknownDevice)?;
+    if device.revoked_at.is_some() {
+        return Err(Error::DeviceRevoked);
+    }
+    let skew = time.saturating_sub(now.timestamp());
+    if skew.abs() > REQUEST_WINDOW_SECS {
+        return Err(Error::StaleRequest { skew });
+    }
+    let now = now.timestamp();
+    if state.nonces.seen(device_id, nonce, now)? {
+        return Err(Error::ReplayedRequest);
+    }
+    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |p| p.as_str());
+    let message = request_message(parts.method.as_str(), path, time, nonce, body_sha256);
+    let key = parse_public_key(&device.public_key).ok_or_else(|| Error::Internal("a stored key is invalid".into()))?;
+    if !verifies(&key, &message, signature) {
+        return Err(Error::BadSignature);
+    }
+    // Checked and recorded at once, so two copies of one request racing in: one is refused.
+    if !state.nonces.remember(device_id, nonce, now)? {
+        return Err(Error::ReplayedRequest);
+    }
+    Ok(SignedDevice { device, body_sha256: body_sha256.to_owned() })
+}
+
+impl FromRequestParts<AppState> for SignedDevice {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        authenticate(state, parts, Utc::now()).await
+    }
+}

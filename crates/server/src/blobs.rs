@@ -1,0 +1,241 @@
+//! Evidence blobs at the office: write-once, by content.
+//!
+//! A device uploads a blob in chunks of at most 16 MiB. On disk ([`DiskBlobStore`]):
+//!
+//! - each chunk (already received in full and checked against the request's body digest) is
+//!   appended to `uploads/<device>/<sha256>.part` and fsynced, so the part's length is always
+//!   how much the office holds, and an upload that was cut resumes from there;
+//! - when the last byte arrives, the whole part is hashed. If it matches, it is published with
+//!   a hard link to `blobs/sha256/ab/cd/<sha256>` — a link never replaces an existing file and
+//!   appears whole or not at all — and the folder is fsynced; then the part is removed. If it
+//!   does not match, the part is removed and the upload refused (`digest_mismatch`).
+//!
+//! So the final path only ever holds a complete, verified, fsynced file, whatever instant the
+//! process is killed at. A kill during an append can leave a part with the start of a chunk:
+//! those bytes are correct (the chunk was verified before it was written), so resuming from
+//! the part's length is right. Should a power cut leave garbage at the end of a part, the final
+//! hash refuses it and the device starts that blob again.
+//!
+//! **An S3-compatible store** would implement the same trait: `received` and `append` map to a
+//! multipart upload keyed by `(device, sha256)` (the part list says how much is held; each
+//! chunk is one part), `append` completes the upload into a staging key when the size is
+//! reached, and publishing copies it to `sha256/<hex>` with a conditional put-if-absent
+//! (`If-None-Match: *`) after checking the SHA-256 (S3's `x-amz-checksum-sha256` of the
+//! whole object, or a hash computed while streaming the staging object). The final key is
+//! then write-once like the file here.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use mingcha_core::evidence::Sha256Hex;
+use mingcha_core::id::DeviceId;
+use sha2::{Digest, Sha256};
+
+use crate::config::sync_dir;
+use crate::error::{Error, Result};
+
+/// How much of a blob the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Not complete: this many bytes are held for this device.
+    Partial(u64),
+    /// Verified and visible.
+    Stored,
+}
+
+/// Where blob bytes live. Every method is keyed by the digest, and `append` refuses to write
+/// anything that would make the final blob differ from its name.
+#[async_trait]
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// Is the blob stored, verified, at its final place?
+    async fn contains(&self, sha256: &Sha256Hex) -> Result<bool>;
+    /// How much of an upload by `device` is held.
+    async fn progress(&self, device: DeviceId, sha256: &Sha256Hex) -> Result<Progress>;
+    /// Append `bytes` at `offset` to `device`'s upload of a blob of `size` bytes, and publish
+    /// the blob when it is complete and matches its digest.
+    async fn append(
+        &self,
+        device: DeviceId,
+        sha256: &Sha256Hex,
+        size: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<Progress>;
+}
+
+/// Blobs in a folder: `blobs/sha256/ab/cd/<hex>`, parts in `uploads/<device>/<hex>.part`.
+#[derive(Debug, Clone)]
+pub struct DiskBlobStore {
+    blobs: PathBuf,
+    uploads: PathBuf,
+    /// Uploads being written now: one writer per (device, digest), so two requests for the
+    /// same part cannot interleave their appends.
+    busy: Arc<Mutex<HashSet<(DeviceId, String)>>>,
+}
+
+impl DiskBlobStore {
+    pub fn new(blobs: PathBuf, uploads: PathBuf) -> Self {
+        Self { blobs, uploads, busy: Arc::default() }
+    }
+
+    /// The final path of a blob. The digest was parsed as 64 hex characters, so it can never
+    /// name anything outside the folder.
+    pub fn path_of(&self, sha256: &Sha256Hex) -> PathBuf {
+        let h = sha256.as_str();
+        self.blobs.join("sha256").join(&h[0..2]).join(&h[2..4]).join(h)
+    }
+
+    fn part_of(&self, device: DeviceId, sha256: &Sha256Hex) -> PathBuf {
+        self.uploads.join(device.to_string()).join(format!("{}.part", sha256.as_str()))
+    }
+}
+
+fn len_of(path: &Path) -> Result<u64> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(m.len()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn hash_file(path: &Path) -> Result<String> {
+    let mut f = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(mingcha_core::hex::encode(&hasher.finalize()))
+}
+
+/// Publish a verified, fsynced part at `dest`, never replacing what is there: a blob already
+/// at `dest` has the same digest, so it is the same bytes.
+fn publish(part: &Path, dest: &Path) -> Result<()> {
+    let dir = dest.parent().ok_or_else(|| Error::Internal("a blob path has no folder".into()))?;
+    std::fs::create_dir_all(dir)?;
+    match std::fs::hard_link(part, dest) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e.into()),
+    }
+    // The new name, and the folders made for it, must survive a power cut.
+    let mut d = Some(dir);
+    for _ in 0..3 {
+        if let Some(folder) = d {
+            sync_dir(folder)?;
+            d = folder.parent();
+        }
+    }
+    Ok(())
+}
+
+impl DiskBlobStore {
+    fn append_blocking(
+        &self,
+        device: DeviceId,
+        sha256: &Sha256Hex,
+        size: u64,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<Progress> {
+        let dest = self.path_of(sha256);
+        if dest.exists() {
+            return Ok(Progress::Stored);
+        }
+        let part = self.part_of(device, sha256);
+        let held = len_of(&part)?;
+        if offset != held {
+            return Err(Error::OffsetMismatch { received: held });
+        }
+        let end = offset.checked_add(bytes.len() as u64).ok_or(Error::BeyondSize { size })?;
+        if end > size {
+            return Err(Error::BeyondSize { size });
+        }
+        let folder = part.parent().ok_or_else(|| Error::Internal("a part path has no folder".into()))?;
+        if !folder.exists() {
+            std::fs::create_dir_all(folder)?;
+            sync_dir(&self.uploads)?;
+        }
+        let mut f = OpenOptions::new().create(true).append(true).open(&part)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        if held == 0 {
+            sync_dir(folder)?;
+        }
+        if end < size {
+            return Ok(Progress::Partial(end));
+        }
+        let verified = hash_file(&part)? == sha256.as_str();
+        if verified {
+            publish(&part, &dest)?;
+        }
+        std::fs::remove_file(&part)?;
+        sync_dir(folder)?;
+        if verified { Ok(Progress::Stored) } else { Err(Error::DigestMismatch) }
+    }
+}
+
+/// Releases a (device, digest) slot when the append ends, however it ends.
+struct Slot<'a> {
+    busy: &'a Mutex<HashSet<(DeviceId, String)>>,
+    key: (DeviceId, String),
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.busy.lock() {
+            busy.remove(&self.key);
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for DiskBlobStore {
+    async fn contains(&self, sha256: &Sha256Hex) -> Result<bool> {
+        Ok(tokio::fs::try_exists(self.path_of(sha256)).await?)
+    }
+
+    async fn progress(&self, device: DeviceId, sha256: &Sha256Hex) -> Result<Progress> {
+        if self.contains(sha256).await? {
+            return Ok(Progress::Stored);
+        }
+        let part = self.part_of(device, sha256);
+        tokio::task::spawn_blocking(move || len_of(&part).map(Progress::Partial))
+            .await
+            .map_err(|e| Error::Internal(format!("blob task: {e}")))?
+    }
+
+    async fn append(
+        &self,
+        device: DeviceId,
+        sha256: &Sha256Hex,
+        size: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<Progress> {
+        let (store, sha256) = (self.clone(), sha256.clone());
+        tokio::task::spawn_blocking(move || {
+            let key = (device, sha256.as_str().to_owned());
+            let claimed =
+                store.busy.lock().map_err(|_| Error::Internal("blob lock poisoned".into()))?.insert(key.clone());
+            if !claimed {
+                // Another request is writing this part now: tell the device where it stands.
+                let held = len_of(&store.part_of(device, &sha256))?;
+                return Err(Error::OffsetMismatch { received: held });
+            }
+            let _slot = Slot { busy: &store.busy, key };
+            store.append_blocking(device, &sha256, size, offset, &bytes)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("blob task: {e}")))?
+    }
+}

@@ -1,0 +1,211 @@
+//! The one error type of the office. Every refusal has a stable `code` and an HTTP status, and
+//! reaches a device as `{code, message, detail?}` (the wire type [`mingcha_core::sync::ApiError`]);
+//! the admin commands print the same message on one line.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mingcha_core::sync::{ApiError, BlobRef, ManifestError};
+use serde_json::json;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // What any request can get wrong.
+    #[error("the body is not the JSON this call expects: {0}")]
+    MalformedJson(String),
+    #[error("the body is larger than 16 MiB")]
+    BodyTooLarge,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
+
+    // Enrollment.
+    #[error("the enrollment token is unknown, spent or expired")]
+    BadToken,
+    #[error("this device id or public key is already enrolled")]
+    AlreadyEnrolled,
+    #[error("the token was made for inspector {expected}, not {given}")]
+    InspectorMismatch { expected: String, given: String },
+
+    // Device authentication.
+    #[error("no device with this id is enrolled")]
+    UnknownDevice,
+    #[error("this device was revoked by the office")]
+    DeviceRevoked,
+    #[error("the request was signed {skew} s away from the office's clock (at most 300 s)")]
+    StaleRequest { skew: i64 },
+    #[error("this nonce was already used by this device")]
+    ReplayedRequest,
+    #[error("the request signature does not verify with the device's key")]
+    BadSignature,
+    #[error("the body does not match x-mingcha-body-sha256")]
+    BodyDigestMismatch,
+
+    // The exchange.
+    #[error("the manifest signature does not verify with the device's key")]
+    BadManifestSignature,
+    #[error("the manifest belongs to another device")]
+    ForeignManifest,
+    #[error("{0}")]
+    Manifest(#[from] ManifestError),
+    #[error(
+        "the batch starts after seq {after_seq}, but the office holds this device's changes only up to {acked_seq}"
+    )]
+    SequenceGap { after_seq: u64, acked_seq: u64 },
+    #[error("seq {seq} of this device is already stored with another change id")]
+    Fork { seq: u64 },
+    #[error("a batch with this id and other content was already received")]
+    BatchConflict,
+    #[error("no open batch of this device names this blob")]
+    BlobNotExpected,
+    #[error("the office holds {received} bytes of this blob; send from there")]
+    OffsetMismatch { received: u64 },
+    #[error("the chunk runs past the blob's size of {size} bytes")]
+    BeyondSize { size: u64 },
+    #[error("the uploaded bytes do not hash to the blob's name; the upload was discarded")]
+    DigestMismatch,
+    #[error("a blob is named by 64 lower-case hex characters")]
+    BadDigest,
+    #[error("{} blob(s) of this batch are not uploaded yet", .0.len())]
+    MissingBlobs(Vec<BlobRef>),
+
+    // Admin.
+    #[error("no inspector named {0}")]
+    UnknownInspector(String),
+    #[error("an inspector named {0} already exists")]
+    InspectorExists(String),
+    #[error("the office holds no finding {0}")]
+    UnknownFinding(String),
+    #[error("{0}")]
+    Invalid(String),
+
+    // The office's own failures: reported as 500 `internal`, details go to the log.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL pool: {0}")]
+    Pool(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code a device or a script branches on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::BodyTooLarge => "body_too_large",
+            Self::BadRequest(_) => "bad_request",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::BadToken => "bad_token",
+            Self::AlreadyEnrolled => "already_enrolled",
+            Self::InspectorMismatch { .. } => "inspector_mismatch",
+            Self::UnknownDevice => "unknown_device",
+            Self::DeviceRevoked => "device_revoked",
+            Self::StaleRequest { .. } => "stale_request",
+            Self::ReplayedRequest => "replayed_request",
+            Self::BadSignature => "bad_signature",
+            Self::BodyDigestMismatch => "body_digest_mismatch",
+            Self::BadManifestSignature => "bad_manifest_signature",
+            Self::ForeignManifest => "foreign_manifest",
+            Self::Manifest(e) => e.code(),
+            Self::SequenceGap { .. } => "sequence_gap",
+            Self::Fork { .. } => "fork",
+            Self::BatchConflict => "batch_conflict",
+            Self::BlobNotExpected => "blob_not_expected",
+            Self::OffsetMismatch { .. } => "offset_mismatch",
+            Self::BeyondSize { .. } => "beyond_size",
+            Self::DigestMismatch => "digest_mismatch",
+            Self::BadDigest => "bad_digest",
+            Self::MissingBlobs(_) => "missing_blobs",
+            Self::UnknownInspector(_) => "unknown_inspector",
+            Self::InspectorExists(_) => "inspector_exists",
+            Self::UnknownFinding(_) => "unknown_finding",
+            Self::Invalid(_) => "invalid_input",
+            Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_)
+            | Self::BadRequest(_)
+            | Self::BodyDigestMismatch
+            | Self::BeyondSize { .. }
+            | Self::BadDigest
+            | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::BadToken
+            | Self::UnknownDevice
+            | Self::StaleRequest { .. }
+            | Self::ReplayedRequest
+            | Self::BadSignature
+            | Self::BadManifestSignature => StatusCode::UNAUTHORIZED,
+            Self::InspectorMismatch { .. } | Self::DeviceRevoked | Self::ForeignManifest => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::BlobNotExpected | Self::UnknownInspector(_) | Self::UnknownFinding(_) => {
+                StatusCode::NOT_FOUND
+            }
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::AlreadyEnrolled
+            | Self::SequenceGap { .. }
+            | Self::Fork { .. }
+            | Self::BatchConflict
+            | Self::OffsetMismatch { .. }
+            | Self::MissingBlobs(_)
+            | Self::InspectorExists(_) => StatusCode::CONFLICT,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Manifest(_) | Self::DigestMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn detail(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::OffsetMismatch { received } => Some(json!({ "received": received })),
+            Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
+            Self::BeyondSize { size } => Some(json!({ "size": size })),
+            Self::SequenceGap { after_seq, acked_seq } => {
+                Some(json!({ "after_seq": after_seq, "acked_seq": acked_seq }))
+            }
+            Self::Fork { seq } => Some(json!({ "seq": seq })),
+            Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
+            _ => None,
+        }
+    }
+
+    /// The wire form. Internal failures say only that something failed at the office: their
+    /// text (paths, SQL) is for the office's log, not for a device.
+    pub fn to_api(&self) -> ApiError {
+        let message = if self.status().is_server_error() {
+            "the office failed to handle this request; it was logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        ApiError { code: self.code().to_owned(), message, detail: self.detail() }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Self::Pool(e.to_string())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            eprintln!("mingcha-server: {} ({})", self, self.code());
+        }
+        (status, axum::Json(self.to_api())).into_response()
+    }
+}

@@ -1,0 +1,194 @@
+//! The office's tables, behind one trait with a SQLite and a PostgreSQL implementation.
+//!
+//! Both hold the same tables (see `migrations/sqlite` and `migrations/postgres`): `inspector`,
+//! `enroll_token`, `device`, `batch`, `batch_blob`, `change`, `record`, `office_event` and
+//! `blob`. Every method that changes more than one row runs in one transaction, and the ones
+//! that must not interleave (enrollment, a manifest, a commit) take the write lock first:
+//! `BEGIN IMMEDIATE` on SQLite, a row lock (`SELECT … FOR UPDATE`) on PostgreSQL.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mingcha_core::change::{ChangeOp, EntityKind};
+use mingcha_core::evidence::Sha256Hex;
+use mingcha_core::id::{ChangeId, DeviceId, InspectorId};
+use mingcha_core::sync::{BatchState, Manifest, OfficeEvent, OfficeEventBody, SignedReceipt};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::key::ServerKey;
+
+/// A numbered schema migration, applied once and recorded in `schema_migration` with its
+/// SHA-256, so an edited migration is noticed rather than silently skipped.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inspector {
+    pub id: InspectorId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub name: String,
+    pub inspector_id: InspectorId,
+    pub inspector_name: String,
+    /// ed25519 public key, hex.
+    pub public_key: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The last seq of this device that the office holds.
+    pub acked_seq: u64,
+}
+
+/// A device asking to be enrolled.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub name: String,
+    pub public_key: String,
+    pub inspector_name: String,
+}
+
+/// A manifest whose signature and shape were checked, ready to be stored as `open`.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub manifest: Manifest,
+    /// The canonical bytes, as signed and hashed.
+    pub canonical: String,
+    pub manifest_sha256: String,
+    pub signature: String,
+}
+
+/// The latest state of one entity, as the office holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRecord {
+    pub entity: EntityKind,
+    pub entity_id: String,
+    pub op: ChangeOp,
+    pub payload: serde_json::Value,
+    pub changed_at: DateTime<Utc>,
+    pub change_id: ChangeId,
+    pub device_id: DeviceId,
+    pub inspector_name: String,
+}
+
+/// Who an office event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every inspector, including those added later (templates, taxonomy).
+    Everyone,
+    Inspector(InspectorId),
+}
+
+/// How many rows each table holds: what a test compares before and after a refused request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub inspectors: i64,
+    pub enroll_tokens: i64,
+    pub devices: i64,
+    pub batches: i64,
+    pub committed_batches: i64,
+    pub batch_blobs: i64,
+    pub changes: i64,
+    pub records: i64,
+    pub office_events: i64,
+    pub blobs: i64,
+}
+
+/// The office's storage. Methods take `now` rather than reading a clock, so callers decide
+/// what time it is.
+#[async_trait]
+pub trait Repo: Send + Sync + std::fmt::Debug {
+    async fn add_inspector(&self, inspector: &Inspector) -> Result<()>;
+    async fn inspectors(&self) -> Result<Vec<Inspector>>;
+    async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>>;
+    /// Keep a token's SHA-256 (never the token) with its expiry.
+    async fn add_enroll_token(
+        &self,
+        token_sha256: &str,
+        inspector: InspectorId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Spend the token and register the device, in one transaction: `bad_token`,
+    /// `inspector_mismatch` or `already_enrolled` leave the token unspent.
+    async fn enroll(&self, token_sha256: &str, device: &NewDevice, now: DateTime<Utc>) -> Result<Device>;
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>>;
+    async fn devices(&self) -> Result<Vec<Device>>;
+    /// `not_found` for an unknown device; revoking twice keeps the first time.
+    async fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()>;
+
+    /// Store a manifest as `open`, or give the state of the same batch received before.
+    async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState>;
+    /// The size of `sha256` if an open batch of `device` names it.
+    async fn expected_blob(&self, device: DeviceId, sha256: &Sha256Hex) -> Result<Option<u64>>;
+    /// The size of `sha256` if the office holds it.
+    async fn stored_blob(&self, sha256: &Sha256Hex) -> Result<Option<u64>>;
+    /// Note that the blob store holds `sha256` (after it was verified and made visible).
+    async fn record_blob(&self, sha256: &Sha256Hex, size: u64, now: DateTime<Utc>) -> Result<()>;
+    /// Commit an open batch of `device` in one transaction, or give the receipt of a committed
+    /// one again. The receipt is signed with `key` inside the transaction and stored with it.
+    async fn commit(
+        &self,
+        device: DeviceId,
+        batch_id: uuid::Uuid,
+        key: &ServerKey,
+        now: DateTime<Utc>,
+    ) -> Result<SignedReceipt>;
+
+    /// The latest state of every entity of a kind, oldest change first.
+    async fn records(&self, entity: EntityKind) -> Result<Vec<StoredRecord>>;
+    async fn record(&self, entity: EntityKind, entity_id: &str) -> Result<Option<StoredRecord>>;
+
+    /// Append an office event; `subject` is the finding (or other record) it is about.
+    async fn append_event(
+        &self,
+        audience: Audience,
+        subject: Option<&str>,
+        body: &OfficeEventBody,
+        at: DateTime<Utc>,
+    ) -> Result<u64>;
+    /// Events for `inspector` (theirs and everyone's) after `since`, at most `limit`.
+    async fn events_for(&self, inspector: InspectorId, since: u64, limit: usize) -> Result<Vec<OfficeEvent>>;
+    /// The body of the last event of `kind` published to everyone.
+    async fn latest_broadcast(&self, kind: &str) -> Result<Option<OfficeEventBody>>;
+    /// Every finding decision (`finding_returned`, `finding_accepted`) as (finding id, kind), in order.
+    async fn finding_decisions(&self) -> Result<Vec<(String, String)>>;
+    async fn counts(&self) -> Result<Counts>;
+}
+
+/// Open the tables `config` names (PostgreSQL if it has a URL, else `DIR/office.db`) and
+/// bring their schema up to date.
+pub async fn open(config: &Config) -> Result<Arc<dyn Repo>> {
+    match &config.database_url {
+        Some(url) => Ok(Arc::new(postgres::PgRepo::connect(url).await?)),
+        None => Ok(Arc::new(sqlite::SqliteRepo::open(&config.sqlite_path()).await?)),
+    }
+}
+
+/// The row a `record` upsert writes, derived from a change.
+pub(crate) fn outcome_name(stored: bool) -> mingcha_core::sync::ItemOutcome {
+    if stored { mingcha_core::sync::ItemOutcome::Stored } else { mingcha_core::sync::ItemOutcome::AlreadyThere }
+}
+
+/// `u64` seqs and sizes live in signed 64-bit columns on both databases.
+pub(crate) fn to_i64(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| crate::error::Error::BadRequest(format!("{n} is out of range")))
+}
+
+pub(crate) fn to_u64(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| crate::error::Error::Internal(format!("negative value {n} in a count column")))
+}

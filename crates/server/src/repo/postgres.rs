@@ -1,0 +1,609 @@
+//! The tables in PostgreSQL, through a deadpool of tokio-postgres connections. Writes that
+//! must not interleave lock the device's row first (`SELECT … FOR UPDATE`): two commits of one
+//! batch, or two manifests of one device, then run one after the other, and the second sees
+//! what the first did. Office events take a table lock so that their sequence numbers become
+//! visible in order: a pull can never pass over an event that commits later with a lower seq.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use mingcha_core::change::{ChangeOp, ChangeRecord, EntityKind};
+use mingcha_core::evidence::Sha256Hex;
+use mingcha_core::id::{ChangeId, DeviceId, InspectorId};
+use mingcha_core::sync::{
+    BatchStage, BatchState, BlobRef, Manifest, OfficeEvent, OfficeEventBody, Receipt, ReceiptItem, SignedReceipt,
+};
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use super::{Audience, Counts, Device, Inspector, Migration, NewBatch, NewDevice, Repo, StoredRecord};
+use super::{outcome_name, to_i64, to_u64};
+use crate::error::{Error, Result};
+use crate::key::{ServerKey, sha256_hex};
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial.sql",
+    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+}];
+
+/// Any fixed number: the advisory lock that keeps two processes from migrating at once.
+const MIGRATION_LOCK: i64 = 0x006d_696e_6763_6861;
+
+pub struct PgRepo {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgRepo").field("status", &self.pool.status()).finish()
+    }
+}
+
+impl PgRepo {
+    /// Connect to `url` (`postgres://user:pass@host:port/db`) and bring the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| Error::Invalid(format!("the database URL is not valid: {e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(16).build().map_err(|e| Error::Pool(e.to_string()))?;
+        let repo = Self { pool };
+        repo.migrate().await?;
+        Ok(repo)
+    }
+
+    /// Close every connection (so that a test can drop its database at once).
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migration (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+        )
+        .await?;
+        let newest: Option<i64> = tx.query_one("SELECT max(version) FROM schema_migration", &[]).await?.get(0);
+        let known = MIGRATIONS.last().map_or(0, |m| m.version);
+        if newest.unwrap_or(0) > known {
+            return Err(Error::Internal(format!(
+                "the database schema is newer ({newest:?}) than this build ({known})"
+            )));
+        }
+        for m in MIGRATIONS {
+            let digest = sha256_hex(m.sql.as_bytes());
+            let applied = tx.query_opt("SELECT sha256 FROM schema_migration WHERE version = $1", &[&m.version]).await?;
+            match applied.map(|r| r.get::<_, String>(0)) {
+                Some(d) if d == digest => {}
+                Some(_) => return Err(Error::Internal(format!("migration {} changed after it was applied", m.name))),
+                None => {
+                    tx.batch_execute(m.sql).await?;
+                    tx.execute(
+                        "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES ($1, $2, $3, now())",
+                        &[&m.version, &m.name, &digest],
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| Error::Internal(format!("bad value `{s}` in the database: {e}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Internal(format!("bad JSON in the database: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("JSON: {e}")))
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.inspector_id, i.name, d.public_key, d.enrolled_at, d.revoked_at,
+    d.acked_seq FROM device d JOIN inspector i ON i.id = d.inspector_id";
+
+fn device_from(r: &Row) -> Result<Device> {
+    Ok(Device {
+        id: DeviceId::from_uuid(r.try_get(0)?),
+        name: r.try_get(1)?,
+        inspector_id: InspectorId::from_uuid(r.try_get(2)?),
+        inspector_name: r.try_get(3)?,
+        public_key: r.try_get(4)?,
+        enrolled_at: r.try_get(5)?,
+        revoked_at: r.try_get(6)?,
+        acked_seq: to_u64(r.try_get(7)?)?,
+    })
+}
+
+async fn device_in(c: &impl GenericClient, id: DeviceId) -> Result<Option<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.id = $1");
+    c.query_opt(&sql, &[id.as_uuid()]).await?.as_ref().map(device_from).transpose()
+}
+
+/// Lock the device's row for the rest of the transaction and give its acknowledged seq.
+async fn lock_device(c: &impl GenericClient, id: DeviceId) -> Result<u64> {
+    let row = c.query_opt("SELECT acked_seq FROM device WHERE id = $1 FOR UPDATE", &[id.as_uuid()]).await?;
+    to_u64(row.ok_or(Error::UnknownDevice)?.try_get(0)?)
+}
+
+async fn missing_blobs(c: &impl GenericClient, batch_id: Uuid) -> Result<Vec<BlobRef>> {
+    let rows = c
+        .query(
+            "SELECT bb.sha256, bb.size FROM batch_blob bb LEFT JOIN blob b ON b.sha256 = bb.sha256
+             WHERE bb.batch_id = $1 AND b.sha256 IS NULL ORDER BY bb.sha256",
+            &[&batch_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let sha256 = Sha256Hex::parse(r.try_get(0)?).map_err(|e| Error::Internal(e.to_string()))?;
+            Ok(BlobRef { sha256, size: to_u64(r.try_get(1)?)? })
+        })
+        .collect()
+}
+
+async fn batch_state(c: &impl GenericClient, batch_id: Uuid) -> Result<BatchState> {
+    let row = c.query_one("SELECT stage, receipt FROM batch WHERE id = $1", &[&batch_id]).await?;
+    let receipt: Option<SignedReceipt> = row.try_get::<_, Option<String>>(1)?.as_deref().map(json).transpose()?;
+    let stage = if row.try_get::<_, String>(0)? == "committed" { BatchStage::Committed } else { BatchStage::Open };
+    Ok(BatchState { batch_id, stage, missing: missing_blobs(c, batch_id).await?, receipt })
+}
+
+/// `true` if the change is stored already (same id at the same place), `false` if neither its
+/// id nor its (device, seq) is taken; a fork otherwise.
+async fn stored_already(c: &impl GenericClient, ch: &ChangeRecord) -> Result<bool> {
+    let seq = to_i64(ch.seq)?;
+    let rows = c
+        .query(
+            "SELECT id, device_id, seq FROM change WHERE id = $1 OR (device_id = $2 AND seq = $3)",
+            &[ch.id.as_uuid(), ch.device_id.as_uuid(), &seq],
+        )
+        .await?;
+    for r in &rows {
+        let (id, device, s): (Uuid, Uuid, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        if id != *ch.id.as_uuid() || device != *ch.device_id.as_uuid() || s != seq {
+            return Err(Error::Fork { seq: ch.seq });
+        }
+    }
+    Ok(!rows.is_empty())
+}
+
+async fn insert_change(c: &impl GenericClient, ch: &ChangeRecord, batch_id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+    let seq = to_i64(ch.seq)?;
+    let inserted = c
+        .execute(
+            "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+            &[
+                ch.id.as_uuid(),
+                ch.device_id.as_uuid(),
+                &seq,
+                &ch.entity.as_str(),
+                &ch.entity_id,
+                &ch.op.as_str(),
+                &ch.payload,
+                &ch.at,
+                &batch_id,
+                &now,
+            ],
+        )
+        .await?;
+    if inserted == 1 {
+        // The latest state wins: within one device by seq, across devices by time, then id.
+        c.execute(
+            "INSERT INTO record (entity, entity_id, change_id, device_id, seq, op, payload, changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (entity, entity_id) DO UPDATE SET change_id = excluded.change_id,
+                device_id = excluded.device_id, seq = excluded.seq, op = excluded.op,
+                payload = excluded.payload, changed_at = excluded.changed_at
+             WHERE (record.device_id = excluded.device_id AND record.seq < excluded.seq)
+                OR (record.device_id <> excluded.device_id
+                    AND (record.changed_at, record.change_id) < (excluded.changed_at, excluded.change_id))",
+            &[
+                &ch.entity.as_str(),
+                &ch.entity_id,
+                ch.id.as_uuid(),
+                ch.device_id.as_uuid(),
+                &seq,
+                &ch.op.as_str(),
+                &ch.payload,
+                &ch.at,
+            ],
+        )
+        .await?;
+    }
+    Ok(inserted == 1)
+}
+
+const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
+    i.name FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id";
+
+fn record_from(r: &Row) -> Result<StoredRecord> {
+    Ok(StoredRecord {
+        entity: parse::<EntityKind>(r.try_get(0)?)?,
+        entity_id: r.try_get(1)?,
+        op: parse::<ChangeOp>(r.try_get(2)?)?,
+        payload: r.try_get(3)?,
+        changed_at: r.try_get(4)?,
+        change_id: ChangeId::from_uuid(r.try_get(5)?),
+        device_id: DeviceId::from_uuid(r.try_get(6)?),
+        inspector_name: r.try_get(7)?,
+    })
+}
+
+#[async_trait]
+impl Repo for PgRepo {
+    async fn add_inspector(&self, inspector: &Inspector) -> Result<()> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO inspector (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                &[inspector.id.as_uuid(), &inspector.name, &inspector.created_at],
+            )
+            .await?;
+        if n == 0 { Err(Error::InspectorExists(inspector.name.clone())) } else { Ok(()) }
+    }
+
+    async fn inspectors(&self) -> Result<Vec<Inspector>> {
+        let rows =
+            self.pool.get().await?.query("SELECT id, name, created_at FROM inspector ORDER BY name", &[]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Inspector {
+                    id: InspectorId::from_uuid(r.try_get(0)?),
+                    name: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>> {
+        Ok(self.inspectors().await?.into_iter().find(|i| i.name == name))
+    }
+
+    async fn add_enroll_token(
+        &self,
+        token_sha256: &str,
+        inspector: InspectorId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO enroll_token (token_sha256, inspector_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&token_sha256, inspector.as_uuid(), &now, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn enroll(&self, token_sha256: &str, d: &NewDevice, now: DateTime<Utc>) -> Result<Device> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "SELECT t.inspector_id, i.name, t.expires_at, t.spent_at FROM enroll_token t
+                 JOIN inspector i ON i.id = t.inspector_id WHERE t.token_sha256 = $1 FOR UPDATE OF t",
+                &[&token_sha256],
+            )
+            .await?
+            .ok_or(Error::BadToken)?;
+        let (inspector_id, inspector_name): (Uuid, String) = (row.try_get(0)?, row.try_get(1)?);
+        let (expires_at, spent_at): (DateTime<Utc>, Option<DateTime<Utc>>) = (row.try_get(2)?, row.try_get(3)?);
+        if spent_at.is_some() || expires_at <= now {
+            return Err(Error::BadToken);
+        }
+        if inspector_name != d.inspector_name.trim() {
+            return Err(Error::InspectorMismatch { expected: inspector_name, given: d.inspector_name.clone() });
+        }
+        let inserted = tx
+            .execute(
+                "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING",
+                &[d.id.as_uuid(), &inspector_id, &d.name, &d.public_key, &now],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(Error::AlreadyEnrolled);
+        }
+        tx.execute(
+            "UPDATE enroll_token SET spent_at = $1, spent_by = $2 WHERE token_sha256 = $3",
+            &[&now, d.id.as_uuid(), &token_sha256],
+        )
+        .await?;
+        let device = device_in(&tx, d.id).await?.ok_or_else(|| Error::Internal("enrolled device vanished".into()))?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>> {
+        device_in(&self.pool.get().await?, id).await
+    }
+
+    async fn devices(&self) -> Result<Vec<Device>> {
+        let sql = format!("{DEVICE_SELECT} ORDER BY i.name, d.enrolled_at");
+        self.pool.get().await?.query(&sql, &[]).await?.iter().map(device_from).collect()
+    }
+
+    async fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute("UPDATE device SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2", &[&now, id.as_uuid()])
+            .await?;
+        if n == 0 { Err(Error::NotFound(format!("no device {id}"))) } else { Ok(()) }
+    }
+
+    async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
+        let m = &batch.manifest;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let acked = lock_device(&tx, m.device_id).await?;
+        let existing =
+            tx.query_opt("SELECT manifest_sha256, device_id FROM batch WHERE id = $1", &[&m.batch_id]).await?;
+        if let Some(row) = existing {
+            let (digest, device): (String, Uuid) = (row.try_get(0)?, row.try_get(1)?);
+            if digest != batch.manifest_sha256 || device != *m.device_id.as_uuid() {
+                return Err(Error::BatchConflict);
+            }
+            return batch_state(&tx, m.batch_id).await;
+        }
+        if m.after_seq > acked {
+            return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
+        }
+        for c in &m.changes {
+            stored_already(&tx, c).await?;
+        }
+        let inserted = tx
+            .execute(
+                "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage,
+                    received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &m.batch_id,
+                    m.device_id.as_uuid(),
+                    &to_i64(m.after_seq)?,
+                    &to_i64(m.last_seq())?,
+                    &batch.canonical,
+                    &batch.signature,
+                    &batch.manifest_sha256,
+                    &now,
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            // Another device's batch with the same id.
+            return Err(Error::BatchConflict);
+        }
+        for b in &m.blobs {
+            tx.execute(
+                "INSERT INTO batch_blob (batch_id, sha256, size) VALUES ($1, $2, $3)",
+                &[&m.batch_id, &b.sha256.as_str(), &to_i64(b.size)?],
+            )
+            .await?;
+        }
+        let state = batch_state(&tx, m.batch_id).await?;
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    async fn expected_blob(&self, device: DeviceId, sha256: &Sha256Hex) -> Result<Option<u64>> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT bb.size FROM batch_blob bb JOIN batch b ON b.id = bb.batch_id
+                 WHERE b.device_id = $1 AND b.stage = 'open' AND bb.sha256 = $2 LIMIT 1",
+                &[device.as_uuid(), &sha256.as_str()],
+            )
+            .await?;
+        row.map(|r| to_u64(r.try_get(0)?)).transpose()
+    }
+
+    async fn stored_blob(&self, sha256: &Sha256Hex) -> Result<Option<u64>> {
+        let row =
+            self.pool.get().await?.query_opt("SELECT size FROM blob WHERE sha256 = $1", &[&sha256.as_str()]).await?;
+        row.map(|r| to_u64(r.try_get(0)?)).transpose()
+    }
+
+    async fn record_blob(&self, sha256: &Sha256Hex, size: u64, now: DateTime<Utc>) -> Result<()> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO blob (sha256, size, stored_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+                &[&sha256.as_str(), &to_i64(size)?, &now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(
+        &self,
+        device: DeviceId,
+        batch_id: Uuid,
+        key: &ServerKey,
+        now: DateTime<Utc>,
+    ) -> Result<SignedReceipt> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let acked = lock_device(&tx, device).await?;
+        let row = tx
+            .query_opt(
+                "SELECT receipt, manifest, manifest_sha256 FROM batch WHERE id = $1 AND device_id = $2 FOR UPDATE",
+                &[&batch_id, device.as_uuid()],
+            )
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("this device sent no batch {batch_id}")))?;
+        if let Some(receipt) = row.try_get::<_, Option<String>>(0)? {
+            return json(&receipt);
+        }
+        let missing = missing_blobs(&tx, batch_id).await?;
+        if !missing.is_empty() {
+            return Err(Error::MissingBlobs(missing));
+        }
+        let manifest: Manifest = json(row.try_get(1)?)?;
+        if manifest.after_seq > acked {
+            return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
+        }
+        let mut items = Vec::with_capacity(manifest.changes.len());
+        for c in &manifest.changes {
+            let stored = !stored_already(&tx, c).await? && insert_change(&tx, c, batch_id, now).await?;
+            items.push(ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(stored) });
+        }
+        let acked_seq = acked.max(manifest.last_seq());
+        tx.execute("UPDATE device SET acked_seq = $1 WHERE id = $2", &[&to_i64(acked_seq)?, device.as_uuid()]).await?;
+        let receipt = key.sign_receipt(Receipt {
+            batch_id,
+            device_id: device,
+            manifest_sha256: row.try_get(2)?,
+            items,
+            blobs: manifest.blobs.iter().map(|b| b.sha256.clone()).collect(),
+            acked_seq,
+            committed_at: now,
+        });
+        tx.execute(
+            "UPDATE batch SET stage = 'committed', receipt = $1, committed_at = $2 WHERE id = $3",
+            &[&to_json(&receipt)?, &now, &batch_id],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(receipt)
+    }
+
+    async fn records(&self, entity: EntityKind) -> Result<Vec<StoredRecord>> {
+        let sql = format!("{RECORD_SELECT} WHERE r.entity = $1 ORDER BY r.changed_at, r.entity_id");
+        self.pool.get().await?.query(&sql, &[&entity.as_str()]).await?.iter().map(record_from).collect()
+    }
+
+    async fn record(&self, entity: EntityKind, entity_id: &str) -> Result<Option<StoredRecord>> {
+        let sql = format!("{RECORD_SELECT} WHERE r.entity = $1 AND r.entity_id = $2");
+        let row = self.pool.get().await?.query_opt(&sql, &[&entity.as_str(), &entity_id]).await?;
+        row.as_ref().map(record_from).transpose()
+    }
+
+    async fn append_event(
+        &self,
+        audience: Audience,
+        subject: Option<&str>,
+        body: &OfficeEventBody,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let value = serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?;
+        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+        let inspector = match audience {
+            Audience::Everyone => None,
+            Audience::Inspector(id) => Some(*id.as_uuid()),
+        };
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Appends one at a time, so seqs commit in order (see the module doc).
+        tx.batch_execute("LOCK TABLE office_event IN SHARE ROW EXCLUSIVE MODE").await?;
+        let row = tx
+            .query_one(
+                "INSERT INTO office_event (inspector_id, kind, subject, body, at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING seq",
+                &[&inspector, &kind, &subject, &value, &at],
+            )
+            .await?;
+        tx.commit().await?;
+        to_u64(row.try_get(0)?)
+    }
+
+    async fn events_for(&self, inspector: InspectorId, since: u64, limit: usize) -> Result<Vec<OfficeEvent>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT seq, at, body FROM office_event WHERE seq > $1 AND (inspector_id IS NULL OR inspector_id = $2)
+                 ORDER BY seq LIMIT $3",
+                &[&to_i64(since)?, inspector.as_uuid(), &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let body: serde_json::Value = r.try_get(2)?;
+                Ok(OfficeEvent {
+                    seq: to_u64(r.try_get(0)?)?,
+                    at: r.try_get(1)?,
+                    body: serde_json::from_value(body).map_err(|e| Error::Internal(format!("bad event: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn latest_broadcast(&self, kind: &str) -> Result<Option<OfficeEventBody>> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT body FROM office_event WHERE kind = $1 AND inspector_id IS NULL ORDER BY seq DESC LIMIT 1",
+                &[&kind],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let body: serde_json::Value = row.try_get(0)?;
+        serde_json::from_value(body).map(Some).map_err(|e| Error::Internal(format!("bad event: {e}")))
+    }
+
+    async fn finding_decisions(&self) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT subject, kind FROM office_event WHERE kind IN ('finding_returned', 'finding_accepted')
+                 AND subject IS NOT NULL ORDER BY seq",
+                &[],
+            )
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let r = self
+            .pool
+            .get()
+            .await?
+            .query_one(
+                "SELECT (SELECT count(*) FROM inspector), (SELECT count(*) FROM enroll_token),
+                    (SELECT count(*) FROM device), (SELECT count(*) FROM batch),
+                    (SELECT count(*) FROM batch WHERE stage = 'committed'), (SELECT count(*) FROM batch_blob),
+                    (SELECT count(*) FROM change), (SELECT count(*) FROM record),
+                    (SELECT count(*) FROM office_event), (SELECT count(*) FROM blob)",
+                &[],
+            )
+            .await?;
+        Ok(Counts {
+            inspectors: r.try_get(0)?,
+            enroll_tokens: r.try_get(1)?,
+            devices: r.try_get(2)?,
+            batches: r.try_get(3)?,
+            committed_batches: r.try_get(4)?,
+            batch_blobs: r.try_get(5)?,
+            changes: r.try_get(6)?,
+            records: r.try_get(7)?,
+            office_events: r.try_get(8)?,
+            blobs: r.try_get(9)?,
+        })
+    }
+}

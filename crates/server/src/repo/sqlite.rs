@@ -1,0 +1,661 @@
+//! The tables in SQLite (`DIR/office.db`): one connection behind a mutex, used inside
+//! `spawn_blocking`. WAL lets the admin commands read and write while the server runs; each
+//! write that must not interleave starts with `BEGIN IMMEDIATE`, which takes the database's
+//! write lock at once (across processes too), so two commits of one batch run one after the
+//! other and the second finds it committed.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mingcha_core::change::{ChangeOp, ChangeRecord, EntityKind};
+use mingcha_core::evidence::Sha256Hex;
+use mingcha_core::id::{DeviceId, InspectorId};
+use mingcha_core::sync::{
+    BatchStage, BatchState, BlobRef, Manifest, OfficeEvent, OfficeEventBody, Receipt, ReceiptItem, SignedReceipt,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{Audience, Counts, Device, Inspector, Migration, NewBatch, NewDevice, Repo, StoredRecord};
+use super::{outcome_name, to_i64, to_u64};
+use crate::error::{Error, Result};
+use crate::key::{ServerKey, sha256_hex};
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial.sql",
+    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+}];
+
+#[derive(Debug, Clone)]
+pub struct SqliteRepo {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteRepo {
+    /// The one place that opens `office.db`: WAL, foreign keys, a busy timeout so the admin
+    /// commands wait for the server's write lock rather than fail, `synchronous = FULL` so a
+    /// committed receipt survives a power cut, then the migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::Internal(format!("{} refused WAL mode ({mode})", path.display())));
+            }
+            conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("opening the database: {e}")))??;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| Error::Internal("the database mutex is poisoned".into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task: {e}")))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migration (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let newest: Option<i64> = tx.query_row("SELECT max(version) FROM schema_migration", [], |r| r.get(0))?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if newest.unwrap_or(0) > known {
+        return Err(Error::Internal(format!("the database schema is newer ({newest:?}) than this build ({known})")));
+    }
+    for m in MIGRATIONS {
+        let digest = sha256_hex(m.sql.as_bytes());
+        let applied: Option<String> = tx
+            .query_row("SELECT sha256 FROM schema_migration WHERE version = ?1", [m.version], |r| r.get(0))
+            .optional()?;
+        match applied {
+            Some(d) if d == digest => {}
+            Some(_) => return Err(Error::Internal(format!("migration {} changed after it was applied", m.name))),
+            None => {
+                tx.execute_batch(m.sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![m.version, m.name, digest, ts(&Utc::now())],
+                )?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Times as fixed-width UTC text, so that text order is time order.
+fn ts(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Internal(format!("bad time `{s}` in the database: {e}")))
+}
+
+fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| Error::Internal(format!("bad value `{s}` in the database: {e}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Internal(format!("bad JSON in the database: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("JSON: {e}")))
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.inspector_id, i.name, d.public_key, d.enrolled_at, d.revoked_at,
+    d.acked_seq FROM device d JOIN inspector i ON i.id = d.inspector_id";
+
+type DeviceRow = (String, String, String, String, String, String, Option<String>, i64);
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+fn device_from(row: DeviceRow) -> Result<Device> {
+    let (id, name, inspector_id, inspector_name, public_key, enrolled_at, revoked_at, acked) = row;
+    Ok(Device {
+        id: parse(&id)?,
+        name,
+        inspector_id: parse(&inspector_id)?,
+        inspector_name,
+        public_key,
+        enrolled_at: parse_ts(&enrolled_at)?,
+        revoked_at: revoked_at.as_deref().map(parse_ts).transpose()?,
+        acked_seq: to_u64(acked)?,
+    })
+}
+
+fn device_in(conn: &Connection, id: DeviceId) -> Result<Option<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.id = ?1");
+    conn.query_row(&sql, [id.to_string()], device_row).optional()?.map(device_from).transpose()
+}
+
+fn batch_state(tx: &Transaction<'_>, batch_id: uuid::Uuid) -> Result<BatchState> {
+    let (stage, receipt): (String, Option<String>) =
+        tx.query_row("SELECT stage, receipt FROM batch WHERE id = ?1", [batch_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let receipt: Option<SignedReceipt> = receipt.as_deref().map(json).transpose()?;
+    let stage = if stage == "committed" { BatchStage::Committed } else { BatchStage::Open };
+    Ok(BatchState { batch_id, stage, missing: missing_blobs(tx, batch_id)?, receipt })
+}
+
+fn missing_blobs(tx: &Transaction<'_>, batch_id: uuid::Uuid) -> Result<Vec<BlobRef>> {
+    let mut stmt = tx.prepare(
+        "SELECT bb.sha256, bb.size FROM batch_blob bb LEFT JOIN blob b ON b.sha256 = bb.sha256
+         WHERE bb.batch_id = ?1 AND b.sha256 IS NULL ORDER BY bb.sha256",
+    )?;
+    let rows = stmt.query_map([batch_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (sha, size) = row?;
+        let sha256 = Sha256Hex::parse(&sha).map_err(|e| Error::Internal(e.to_string()))?;
+        out.push(BlobRef { sha256, size: to_u64(size)? });
+    }
+    Ok(out)
+}
+
+/// `Some(true)` if the change is stored already (same id at the same place), `Some(false)`
+/// if neither its id nor its (device, seq) is taken; a fork otherwise.
+fn stored_already(tx: &Transaction<'_>, c: &ChangeRecord) -> Result<bool> {
+    let mut stmt =
+        tx.prepare_cached("SELECT id, device_id, seq FROM change WHERE id = ?1 OR (device_id = ?2 AND seq = ?3)")?;
+    let rows = stmt.query_map(params![c.id.to_string(), c.device_id.to_string(), to_i64(c.seq)?], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    let mut found = false;
+    for row in rows {
+        let (id, device, seq) = row?;
+        if id != c.id.to_string() || device != c.device_id.to_string() || seq != to_i64(c.seq)? {
+            return Err(Error::Fork { seq: c.seq });
+        }
+        found = true;
+    }
+    Ok(found)
+}
+
+fn insert_change(tx: &Transaction<'_>, c: &ChangeRecord, batch_id: uuid::Uuid, now: &DateTime<Utc>) -> Result<bool> {
+    let payload = to_json(&c.payload)?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            c.id.to_string(),
+            c.device_id.to_string(),
+            to_i64(c.seq)?,
+            c.entity.as_str(),
+            c.entity_id,
+            c.op.as_str(),
+            payload,
+            ts(&c.at),
+            batch_id.to_string(),
+            ts(now),
+        ])?;
+    if inserted == 1 {
+        // The latest state wins: within one device by seq, across devices by time, then id.
+        tx.prepare_cached(
+            "INSERT INTO record (entity, entity_id, change_id, device_id, seq, op, payload, changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (entity, entity_id) DO UPDATE SET change_id = excluded.change_id,
+                device_id = excluded.device_id, seq = excluded.seq, op = excluded.op,
+                payload = excluded.payload, changed_at = excluded.changed_at
+             WHERE (record.device_id = excluded.device_id AND record.seq < excluded.seq)
+                OR (record.device_id <> excluded.device_id
+                    AND (record.changed_at, record.change_id) < (excluded.changed_at, excluded.change_id))",
+        )?
+        .execute(params![
+            c.entity.as_str(),
+            c.entity_id,
+            c.id.to_string(),
+            c.device_id.to_string(),
+            to_i64(c.seq)?,
+            c.op.as_str(),
+            payload,
+            ts(&c.at),
+        ])?;
+    }
+    Ok(inserted == 1)
+}
+
+fn acked_seq(tx: &Transaction<'_>, device: DeviceId) -> Result<u64> {
+    let acked: Option<i64> =
+        tx.query_row("SELECT acked_seq FROM device WHERE id = ?1", [device.to_string()], |r| r.get(0)).optional()?;
+    to_u64(acked.ok_or(Error::UnknownDevice)?)
+}
+
+fn open_batch(conn: &mut Connection, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
+    let m = &batch.manifest;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let existing: Option<(String, String)> = tx
+        .query_row("SELECT manifest_sha256, device_id FROM batch WHERE id = ?1", [m.batch_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((digest, device)) = existing {
+        if digest != batch.manifest_sha256 || device != m.device_id.to_string() {
+            return Err(Error::BatchConflict);
+        }
+        return batch_state(&tx, m.batch_id);
+    }
+    let acked = acked_seq(&tx, m.device_id)?;
+    if m.after_seq > acked {
+        return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
+    }
+    for c in &m.changes {
+        stored_already(&tx, c)?;
+    }
+    tx.execute(
+        "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8)",
+        params![
+            m.batch_id.to_string(),
+            m.device_id.to_string(),
+            to_i64(m.after_seq)?,
+            to_i64(m.last_seq())?,
+            batch.canonical,
+            batch.signature,
+            batch.manifest_sha256,
+            ts(&now),
+        ],
+    )?;
+    for b in &m.blobs {
+        tx.execute(
+            "INSERT INTO batch_blob (batch_id, sha256, size) VALUES (?1, ?2, ?3)",
+            params![m.batch_id.to_string(), b.sha256.as_str(), to_i64(b.size)?],
+        )?;
+    }
+    let state = batch_state(&tx, m.batch_id)?;
+    tx.commit()?;
+    Ok(state)
+}
+
+fn commit(
+    conn: &mut Connection,
+    device: DeviceId,
+    batch_id: uuid::Uuid,
+    key: &ServerKey,
+    now: DateTime<Utc>,
+) -> Result<SignedReceipt> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let row: Option<(String, Option<String>, String, String)> = tx
+        .query_row(
+            "SELECT device_id, receipt, manifest, manifest_sha256 FROM batch WHERE id = ?1",
+            [batch_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((_, receipt, manifest, manifest_sha256)) = row.filter(|r| r.0 == device.to_string()) else {
+        return Err(Error::NotFound(format!("this device sent no batch {batch_id}")));
+    };
+    if let Some(receipt) = receipt {
+        return json(&receipt);
+    }
+    let missing = missing_blobs(&tx, batch_id)?;
+    if !missing.is_empty() {
+        return Err(Error::MissingBlobs(missing));
+    }
+    let manifest: Manifest = json(&manifest)?;
+    let acked = acked_seq(&tx, device)?;
+    if manifest.after_seq > acked {
+        return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
+    }
+    let mut items = Vec::with_capacity(manifest.changes.len());
+    for c in &manifest.changes {
+        let stored = !stored_already(&tx, c)? && insert_change(&tx, c, batch_id, &now)?;
+        items.push(ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(stored) });
+    }
+    let acked_seq = acked.max(manifest.last_seq());
+    tx.execute("UPDATE device SET acked_seq = ?1 WHERE id = ?2", params![to_i64(acked_seq)?, device.to_string()])?;
+    let receipt = key.sign_receipt(Receipt {
+        batch_id,
+        device_id: device,
+        manifest_sha256,
+        items,
+        blobs: manifest.blobs.iter().map(|b| b.sha256.clone()).collect(),
+        acked_seq,
+        committed_at: now,
+    });
+    tx.execute(
+        "UPDATE batch SET stage = 'committed', receipt = ?1, committed_at = ?2 WHERE id = ?3",
+        params![to_json(&receipt)?, ts(&now), batch_id.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(receipt)
+}
+
+type RecordRow = (String, String, String, String, String, String, String, String);
+
+fn record_from(row: RecordRow) -> Result<StoredRecord> {
+    let (entity, entity_id, op, payload, changed_at, change_id, device_id, inspector_name) = row;
+    Ok(StoredRecord {
+        entity: parse::<EntityKind>(&entity)?,
+        entity_id,
+        op: parse::<ChangeOp>(&op)?,
+        payload: json(&payload)?,
+        changed_at: parse_ts(&changed_at)?,
+        change_id: parse(&change_id)?,
+        device_id: parse(&device_id)?,
+        inspector_name,
+    })
+}
+
+const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
+    i.name FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id";
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+#[async_trait]
+impl Repo for SqliteRepo {
+    async fn add_inspector(&self, inspector: &Inspector) -> Result<()> {
+        let i = inspector.clone();
+        self.run(move |c| {
+            let n = c.execute(
+                "INSERT INTO inspector (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING",
+                params![i.id.to_string(), i.name, ts(&i.created_at)],
+            )?;
+            if n == 0 { Err(Error::InspectorExists(i.name)) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn inspectors(&self) -> Result<Vec<Inspector>> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT id, name, created_at FROM inspector ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, name, created_at) = row?;
+                out.push(Inspector { id: parse(&id)?, name, created_at: parse_ts(&created_at)? });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>> {
+        Ok(self.inspectors().await?.into_iter().find(|i| i.name == name))
+    }
+
+    async fn add_enroll_token(
+        &self,
+        token_sha256: &str,
+        inspector: InspectorId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let token = token_sha256.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO enroll_token (token_sha256, inspector_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token, inspector.to_string(), ts(&now), ts(&expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enroll(&self, token_sha256: &str, device: &NewDevice, now: DateTime<Utc>) -> Result<Device> {
+        let (token, d) = (token_sha256.to_owned(), device.clone());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, String, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT t.inspector_id, i.name, t.expires_at, t.spent_at FROM enroll_token t
+                     JOIN inspector i ON i.id = t.inspector_id WHERE t.token_sha256 = ?1",
+                    [&token],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((inspector_id, inspector_name, expires_at, None)) = row else { return Err(Error::BadToken) };
+            if parse_ts(&expires_at)? <= now {
+                return Err(Error::BadToken);
+            }
+            if inspector_name != d.inspector_name.trim() {
+                return Err(Error::InspectorMismatch { expected: inspector_name, given: d.inspector_name });
+            }
+            let taken: i64 = tx.query_row(
+                "SELECT count(*) FROM device WHERE id = ?1 OR public_key = ?2",
+                params![d.id.to_string(), d.public_key],
+                |r| r.get(0),
+            )?;
+            if taken > 0 {
+                return Err(Error::AlreadyEnrolled);
+            }
+            tx.execute(
+                "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![d.id.to_string(), inspector_id, d.name, d.public_key, ts(&now)],
+            )?;
+            tx.execute(
+                "UPDATE enroll_token SET spent_at = ?1, spent_by = ?2 WHERE token_sha256 = ?3",
+                params![ts(&now), d.id.to_string(), token],
+            )?;
+            let device = device_in(&tx, d.id)?.ok_or_else(|| Error::Internal("enrolled device vanished".into()))?;
+            tx.commit()?;
+            Ok(device)
+        })
+        .await
+    }
+
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>> {
+        self.run(move |c| device_in(c, id)).await
+    }
+
+    async fn devices(&self) -> Result<Vec<Device>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(&format!("{DEVICE_SELECT} ORDER BY i.name, d.enrolled_at"))?;
+            let rows = stmt.query_map([], device_row)?;
+            rows.map(|r| device_from(r?)).collect()
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE device SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
+                params![ts(&now), id.to_string()],
+            )?;
+            if n == 0 { Err(Error::NotFound(format!("no device {id}"))) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
+        let batch = batch.clone();
+        self.run(move |c| open_batch(c, &batch, now)).await
+    }
+
+    async fn expected_blob(&self, device: DeviceId, sha256: &Sha256Hex) -> Result<Option<u64>> {
+        let sha = sha256.as_str().to_owned();
+        self.run(move |c| {
+            let size: Option<i64> = c
+                .query_row(
+                    "SELECT bb.size FROM batch_blob bb JOIN batch b ON b.id = bb.batch_id
+                     WHERE b.device_id = ?1 AND b.stage = 'open' AND bb.sha256 = ?2 LIMIT 1",
+                    params![device.to_string(), sha],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            size.map(to_u64).transpose()
+        })
+        .await
+    }
+
+    async fn stored_blob(&self, sha256: &Sha256Hex) -> Result<Option<u64>> {
+        let sha = sha256.as_str().to_owned();
+        self.run(move |c| {
+            let size: Option<i64> =
+                c.query_row("SELECT size FROM blob WHERE sha256 = ?1", [sha], |r| r.get(0)).optional()?;
+            size.map(to_u64).transpose()
+        })
+        .await
+    }
+
+    async fn record_blob(&self, sha256: &Sha256Hex, size: u64, now: DateTime<Utc>) -> Result<()> {
+        let sha = sha256.as_str().to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO blob (sha256, size, stored_at) VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING",
+                params![sha, to_i64(size)?, ts(&now)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn commit(
+        &self,
+        device: DeviceId,
+        batch_id: uuid::Uuid,
+        key: &ServerKey,
+        now: DateTime<Utc>,
+    ) -> Result<SignedReceipt> {
+        let key = key.clone();
+        self.run(move |c| commit(c, device, batch_id, &key, now)).await
+    }
+
+    async fn records(&self, entity: EntityKind) -> Result<Vec<StoredRecord>> {
+        self.run(move |c| {
+            let mut stmt =
+                c.prepare(&format!("{RECORD_SELECT} WHERE r.entity = ?1 ORDER BY r.changed_at, r.entity_id"))?;
+            let rows = stmt.query_map([entity.as_str()], record_row)?;
+            rows.map(|r| record_from(r?)).collect()
+        })
+        .await
+    }
+
+    async fn record(&self, entity: EntityKind, entity_id: &str) -> Result<Option<StoredRecord>> {
+        let id = entity_id.to_owned();
+        self.run(move |c| {
+            let sql = format!("{RECORD_SELECT} WHERE r.entity = ?1 AND r.entity_id = ?2");
+            c.query_row(&sql, params![entity.as_str(), id], record_row).optional()?.map(record_from).transpose()
+        })
+        .await
+    }
+
+    async fn append_event(
+        &self,
+        audience: Audience,
+        subject: Option<&str>,
+        body: &OfficeEventBody,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let value = serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?;
+        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+        let (body, subject) = (to_json(&value)?, subject.map(str::to_owned));
+        let inspector = match audience {
+            Audience::Everyone => None,
+            Audience::Inspector(id) => Some(id.to_string()),
+        };
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO office_event (inspector_id, kind, subject, body, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![inspector, kind, subject, body, ts(&at)],
+            )?;
+            to_u64(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn events_for(&self, inspector: InspectorId, since: u64, limit: usize) -> Result<Vec<OfficeEvent>> {
+        let (since, limit) = (to_i64(since)?, i64::try_from(limit).unwrap_or(i64::MAX));
+        self.run(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT seq, at, body FROM office_event WHERE seq > ?1 AND (inspector_id IS NULL OR inspector_id = ?2)
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![since, inspector.to_string(), limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, at, body) = row?;
+                out.push(OfficeEvent { seq: to_u64(seq)?, at: parse_ts(&at)?, body: json(&body)? });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn latest_broadcast(&self, kind: &str) -> Result<Option<OfficeEventBody>> {
+        let kind = kind.to_owned();
+        self.run(move |c| {
+            let body: Option<String> = c
+                .query_row(
+                    "SELECT body FROM office_event WHERE kind = ?1 AND inspector_id IS NULL ORDER BY seq DESC LIMIT 1",
+                    [kind],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            body.as_deref().map(json).transpose()
+        })
+        .await
+    }
+
+    async fn finding_decisions(&self) -> Result<Vec<(String, String)>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(
+                "SELECT subject, kind FROM office_event WHERE kind IN ('finding_returned', 'finding_accepted')
+                 AND subject IS NOT NULL ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        self.run(|c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM inspector), (SELECT count(*) FROM enroll_token),
+                    (SELECT count(*) FROM device), (SELECT count(*) FROM batch),
+                    (SELECT count(*) FROM batch WHERE stage = 'committed'), (SELECT count(*) FROM batch_blob),
+                    (SELECT count(*) FROM change), (SELECT count(*) FROM record),
+                    (SELECT count(*) FROM office_event), (SELECT count(*) FROM blob)",
+                [],
+                |r| {
+                    Ok(Counts {
+                        inspectors: r.get(0)?,
+                        enroll_tokens: r.get(1)?,
+                        devices: r.get(2)?,
+                        batches: r.get(3)?,
+                        committed_batches: r.get(4)?,
+                        batch_blobs: r.get(5)?,
+                        changes: r.get(6)?,
+                        records: r.get(7)?,
+                        office_events: r.get(8)?,
+                        blobs: r.get(9)?,
+                    })
+                },
+            )?)
+        })
+        .await
+    }
+}

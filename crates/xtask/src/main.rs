@@ -4,6 +4,8 @@
 //! - `cargo xtask run`   — install system packages, build, make a demo store, show it.
 //! - `cargo xtask test`  — install system packages, lint, and run every test.
 //! - `cargo xtask bench` — the benchmarks, in release mode.
+//! - `cargo xtask postgres` — start the local PostgreSQL the server's tests use and print
+//!   the `MINGCHA_TEST_PG` to export for running them by hand.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,10 +14,20 @@ use anyhow::{Context, Result, bail};
 
 /// Debian packages the build and the tests need: a C toolchain and perl/make for the vendored
 /// OpenSSL inside SQLCipher, libheif for HEIC (iPhone) previews and its `heif-enc` to make
-/// test photos, time zone data for the tests that pin China Standard Time, and a Chinese font
-/// for the watermarks burned into disclosure copies.
-const APT_PACKAGES: &[&str] =
-    &["build-essential", "perl", "make", "pkg-config", "libheif-dev", "libheif-examples", "tzdata", "fonts-noto-cjk"];
+/// test photos, time zone data for the tests that pin China Standard Time, a Chinese font
+/// for the watermarks burned into disclosure copies, and PostgreSQL for the office server's
+/// tests on its second backend.
+const APT_PACKAGES: &[&str] = &[
+    "build-essential",
+    "perl",
+    "make",
+    "pkg-config",
+    "libheif-dev",
+    "libheif-examples",
+    "tzdata",
+    "fonts-noto-cjk",
+    "postgresql",
+];
 
 /// What the benchmarks add: vipsthumbnail, the reference for photo import.
 const BENCH_PACKAGES: &[&str] = &["libvips-tools"];
@@ -34,12 +46,17 @@ fn main() -> Result<()> {
             setup(APT_PACKAGES)?;
             test()
         }
+        Some("postgres") => {
+            setup(APT_PACKAGES)?;
+            println!("MINGCHA_TEST_PG={}", start_postgres()?);
+            Ok(())
+        }
         Some("bench") => {
             setup(&[APT_PACKAGES, BENCH_PACKAGES].concat())?;
             bench(&args[1..])
         }
         _ => {
-            eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|test|bench [--quick]>");
+            eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|test|bench [--quick]|postgres>");
             bail!("unknown task")
         }
     }
@@ -237,16 +254,85 @@ fn json_id(s: &str) -> Result<String> {
     Ok(s[start..].split('"').next().unwrap_or_default().to_owned())
 }
 
-/// Lint as CI does (warnings are errors), then every test of the default members.
+/// Lint as CI does (warnings are errors), then every test of the default members, with a
+/// running PostgreSQL for the office server's tests.
 fn test() -> Result<()> {
     status(cargo().args(["fmt", "--all", "--check"]))?;
     status(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let pg = match std::env::var("MINGCHA_TEST_PG") {
+        Ok(url) if !url.is_empty() => url,
+        _ => start_postgres()?,
+    };
     let nextest = cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
+    let mut run = cargo();
     if nextest {
-        status(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))
+        run.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     } else {
-        status(cargo().args(["test", "--workspace", "--no-fail-fast"]))
+        run.args(["test", "--workspace", "--no-fail-fast"]);
     }
+    status(run.env("MINGCHA_TEST_PG", pg))
+}
+
+/// A command run as another user: directly as root, else through sudo.
+fn as_user(user: &str, program: &str) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", user, "--", program]);
+        c
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-u", user, program]);
+        c
+    }
+}
+
+/// Start the Debian cluster `<newest version>/main` if it is down (pg_ctlcluster, which needs
+/// no systemd, so it works in a container too), make the role `mingcha` (password `mingcha`,
+/// may create databases) if it is missing, and give the admin URL the server's tests use: each
+/// test makes its own database through it and drops it afterwards.
+fn start_postgres() -> Result<String> {
+    let version = std::fs::read_dir("/usr/lib/postgresql")
+        .context("PostgreSQL is not installed (no /usr/lib/postgresql)")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .max()
+        .context("no PostgreSQL version under /usr/lib/postgresql")?
+        .to_string();
+    let clusters = Command::new("pg_lsclusters").arg("-h").output().context("running pg_lsclusters")?;
+    let clusters = String::from_utf8_lossy(&clusters.stdout).into_owned();
+    let main = clusters
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && f[0] == version && f[1] == "main");
+    let root = |args: &[&str]| {
+        let mut c = Command::new(if is_root() { args[0] } else { "sudo" });
+        c.args(if is_root() { &args[1..] } else { args });
+        c
+    };
+    let port = match main {
+        None => {
+            status(&mut root(&["pg_createcluster", &version, "main", "--start"]))?;
+            "5432".to_owned()
+        }
+        Some(f) => {
+            if f[3] != "online" {
+                status(&mut root(&["pg_ctlcluster", &version, "main", "start"]))?;
+            }
+            f[2].to_owned()
+        }
+    };
+    let exists = as_user("postgres", "psql")
+        .args(["-p", &port, "-tAc", "SELECT 1 FROM pg_roles WHERE rolname = 'mingcha'"])
+        .output()
+        .context("asking PostgreSQL for the mingcha role")?;
+    if String::from_utf8_lossy(&exists.stdout).trim() != "1" {
+        status(as_user("postgres", "psql").args([
+            "-p",
+            &port,
+            "-c",
+            "CREATE ROLE mingcha LOGIN CREATEDB PASSWORD 'mingcha'",
+        ]))?;
+    }
+    Ok(format!("postgres://mingcha:mingcha@127.0.0.1:{port}/postgres"))
 }
 
 /// Both benchmarks in release mode: the store (list and search against raw SQL) and photo

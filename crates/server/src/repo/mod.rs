@@ -98,6 +98,7 @@ pub enum Audience {
 pub struct Counts {
     pub inspectors: i64,
     pub enroll_tokens: i64,
+    pub spent_tokens: i64,
     pub devices: i64,
     pub batches: i64,
     pub committed_batches: i64,

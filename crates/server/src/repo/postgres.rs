@@ -586,6 +586,7 @@ impl Repo for PgRepo {
             .await?
             .query_one(
                 "SELECT (SELECT count(*) FROM inspector), (SELECT count(*) FROM enroll_token),
+                    (SELECT count(*) FROM enroll_token WHERE spent_at IS NOT NULL),
                     (SELECT count(*) FROM device), (SELECT count(*) FROM batch),
                     (SELECT count(*) FROM batch WHERE stage = 'committed'), (SELECT count(*) FROM batch_blob),
                     (SELECT count(*) FROM change), (SELECT count(*) FROM record),
@@ -596,14 +597,15 @@ impl Repo for PgRepo {
         Ok(Counts {
             inspectors: r.try_get(0)?,
             enroll_tokens: r.try_get(1)?,
-            devices: r.try_get(2)?,
-            batches: r.try_get(3)?,
-            committed_batches: r.try_get(4)?,
-            batch_blobs: r.try_get(5)?,
-            changes: r.try_get(6)?,
-            records: r.try_get(7)?,
-            office_events: r.try_get(8)?,
-            blobs: r.try_get(9)?,
+            spent_tokens: r.try_get(2)?,
+            devices: r.try_get(3)?,
+            batches: r.try_get(4)?,
+            committed_batches: r.try_get(5)?,
+            batch_blobs: r.try_get(6)?,
+            changes: r.try_get(7)?,
+            records: r.try_get(8)?,
+            office_events: r.try_get(9)?,
+            blobs: r.try_get(10)?,
         })
     }
 }

@@ -635,6 +635,7 @@ impl Repo for SqliteRepo {
         self.run(|c| {
             Ok(c.query_row(
                 "SELECT (SELECT count(*) FROM inspector), (SELECT count(*) FROM enroll_token),
+                    (SELECT count(*) FROM enroll_token WHERE spent_at IS NOT NULL),
                     (SELECT count(*) FROM device), (SELECT count(*) FROM batch),
                     (SELECT count(*) FROM batch WHERE stage = 'committed'), (SELECT count(*) FROM batch_blob),
                     (SELECT count(*) FROM change), (SELECT count(*) FROM record),
@@ -644,14 +645,15 @@ impl Repo for SqliteRepo {
                     Ok(Counts {
                         inspectors: r.get(0)?,
                         enroll_tokens: r.get(1)?,
-                        devices: r.get(2)?,
-                        batches: r.get(3)?,
-                        committed_batches: r.get(4)?,
-                        batch_blobs: r.get(5)?,
-                        changes: r.get(6)?,
-                        records: r.get(7)?,
-                        office_events: r.get(8)?,
-                        blobs: r.get(9)?,
+                        spent_tokens: r.get(2)?,
+                        devices: r.get(3)?,
+                        batches: r.get(4)?,
+                        committed_batches: r.get(5)?,
+                        batch_blobs: r.get(6)?,
+                        changes: r.get(7)?,
+                        records: r.get(8)?,
+                        office_events: r.get(9)?,
+                        blobs: r.get(10)?,
                     })
                 },
             )?)

@@ -1,0 +1,481 @@
+#![allow(clippy::unwrap_used)]
+//! The office's API as a device meets it: a real server on port 0 with a fresh data folder,
+//! on SQLite and on PostgreSQL. Every test runs on both backends (`sqlite::x`, `postgres::x`);
+//! the PostgreSQL ones need `MINGCHA_TEST_PG`, which `cargo xtask test` sets.
+
+mod support;
+
+use chrono::Utc;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use mingcha_core::change::EntityKind;
+use mingcha_core::hex;
+use mingcha_core::sync::{BatchStage, BatchState, ItemOutcome, Pull, SignedManifest, SignedReceipt, UploadState};
+use mingcha_server::admin::{self, Decision};
+use serde_json::json;
+use support::{App, Device, cut_request, http, sha256};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::run(crate::support::Backend::Sqlite, crate::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::run(crate::support::Backend::Postgres, crate::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_ones,
+    a_full_exchange_ends_with_a_receipt_signed_by_the_office,
+    resending_a_committed_batch_gives_the_same_receipt_and_other_content_conflicts,
+    a_large_blob_cut_midway_resumes_where_the_office_stopped,
+    bytes_that_do_not_match_their_digest_are_discarded,
+    malformed_and_oversized_bodies_get_json_errors,
+    replayed_stale_forged_and_unknown_requests_are_refused,
+    a_revoked_device_is_refused_at_its_next_request,
+    a_blob_name_that_is_not_a_digest_never_reaches_the_disk,
+    a_manifest_signed_by_another_key_or_for_another_device_is_refused,
+    commit_waits_for_every_blob,
+    a_second_change_at_the_same_seq_is_a_fork,
+    two_commits_of_one_batch_at_once_store_everything_once,
+    pull_brings_office_decisions_to_the_inspector_after_the_cursor,
+    every_route_is_served_and_described,
+    the_binary_serves_and_its_admin_commands_share_the_data,
+);
+
+fn finding_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
+    let s = after;
+    device.batch(
+        after,
+        vec![
+            device.change(s + 1, EntityKind::Unit, &format!("u{s}"), json!({"name": "城南区政务服务中心"})),
+            device.change(
+                s + 2,
+                EntityKind::Finding,
+                &uuid::Uuid::now_v7().to_string(),
+                json!({"unit_id": format!("u{s}"), "description": "3号窗口工作人员上班时间脱岗二十分钟", "status": "submitted"}),
+            ),
+            device.change(s + 3, EntityKind::Evidence, &format!("e{s}"), json!({"sha256": sha256(photo), "size": photo.len()})),
+        ],
+    )
+}
+
+fn verify_receipt(server_key: &str, receipt: &SignedReceipt) {
+    let key = VerifyingKey::from_bytes(&hex::decode_array(server_key).unwrap()).unwrap();
+    let sig = Signature::from_bytes(&hex::decode_array(&receipt.signature).unwrap());
+    key.verify(&receipt.receipt.signing_message(), &sig).expect("the receipt verifies with the office's key");
+}
+
+async fn enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_ones(app: App) {
+    let device = Device::new("李明");
+    let token = app.token("李明").await;
+    let expired =
+        admin::enroll_token(app.repo(), "李明", chrono::Duration::seconds(-1), Utc::now()).await.unwrap().token;
+    let before = app.counts().await;
+
+    assert_eq!(app.enroll(&device, "not-a-token").await.error(401).code, "bad_token");
+    assert_eq!(app.enroll(&device, &expired).await.error(401).code, "bad_token", "an expired token");
+    let mut wrong = Device::new("周强");
+    wrong.id = device.id;
+    assert_eq!(app.enroll(&wrong, &token).await.error(403).code, "inspector_mismatch");
+    app.assert_nothing_stored_since(before).await;
+
+    let ok = app.enroll(&device, &token).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let answer: mingcha_core::sync::EnrollResponse = ok.json();
+    assert_eq!(
+        (answer.device_id, answer.acked_seq, answer.server_key.as_str()),
+        (device.id, 0, app.server.server_key.as_str())
+    );
+
+    let before = app.counts().await;
+    assert_eq!(app.enroll(&Device::new("李明"), &token).await.error(401).code, "bad_token", "a spent token");
+    let fresh = app.token("李明").await;
+    let before_fresh = app.counts().await;
+    assert_eq!(app.enroll(&device, &fresh).await.error(409).code, "already_enrolled");
+    app.assert_nothing_stored_since(before_fresh).await;
+    assert_eq!(before.devices, 1);
+    // The refused enrollment left the fresh token unspent.
+    assert_eq!(app.enroll(&Device::new("李明"), &fresh).await.status, 200);
+}
+
+async fn a_full_exchange_ends_with_a_receipt_signed_by_the_office(app: App) {
+    let (device, enrolled) = app.enrolled("李明").await;
+    let photo = b"\xff\xd8 a small photo \xff\xd9".repeat(100);
+    let batch = finding_batch(&device, 0, &photo);
+
+    let state: BatchState = device.offer(&app, &batch).await.json();
+    assert_eq!(state.stage, BatchStage::Open);
+    assert_eq!(state.missing, batch.manifest.blobs, "the office asks for the photo");
+
+    let up: UploadState = device.put(&app, &sha256(&photo), 0, &photo).await.json();
+    assert!(up.stored && up.received == photo.len() as u64);
+    let stored = app.server.office.blobs.path_of(&batch.manifest.blobs[0].sha256);
+    assert_eq!(std::fs::read(&stored).unwrap(), photo, "the blob is at blobs/sha256/ab/cd/<hex>");
+
+    let res = device.commit(&app, &batch).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let receipt: SignedReceipt = res.json();
+    verify_receipt(&enrolled.server_key, &receipt);
+    let r = &receipt.receipt;
+    assert_eq!((r.batch_id, r.device_id, r.acked_seq), (batch.manifest.batch_id, device.id, 3));
+    assert_eq!(r.manifest_sha256, sha256(&batch.manifest.canonical_bytes()));
+    assert!(r.items.iter().all(|i| i.outcome == ItemOutcome::Stored));
+    assert_eq!(r.items.iter().map(|i| i.seq).collect::<Vec<_>>(), [1, 2, 3]);
+
+    let findings = admin::list_findings(app.repo()).await.unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].unit, "城南区政务服务中心", "the unit's name, from the unit record");
+    assert_eq!((findings[0].inspector.as_str(), findings[0].status.as_str()), ("李明", "submitted"));
+    assert_eq!(app.repo().device(device.id).await.unwrap().unwrap().acked_seq, 3);
+
+    // The next batch continues, and an update replaces the record's state.
+    let mut edit = device.change(
+        4,
+        EntityKind::Finding,
+        &findings[0].id,
+        json!({"unit_id": "u0", "description": "改过的描述", "status": "submitted"}),
+    );
+    edit.op = mingcha_core::change::ChangeOp::Update;
+    let next = device.batch(3, vec![edit]);
+    assert_eq!(device.offer(&app, &next).await.json::<BatchState>().missing, []);
+    assert_eq!(device.commit(&app, &next).await.json::<SignedReceipt>().receipt.acked_seq, 4);
+    assert_eq!(admin::list_findings(app.repo()).await.unwrap()[0].description, "改过的描述");
+}
+
+async fn resending_a_committed_batch_gives_the_same_receipt_and_other_content_conflicts(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "某某区"}))]);
+    device.offer(&app, &batch).await;
+    let first: SignedReceipt = device.commit(&app, &batch).await.json();
+
+    let again: BatchState = device.offer(&app, &batch).await.json();
+    assert_eq!(again.stage, BatchStage::Committed);
+    assert_eq!(again.receipt.as_ref(), Some(&first), "the manifest again gives the receipt again");
+    assert_eq!(device.commit(&app, &batch).await.json::<SignedReceipt>(), first, "and so does the commit");
+
+    let before = app.counts().await;
+    let mut other = batch.manifest.clone();
+    other.changes[0].payload = json!({"name": "另一个单位"});
+    assert_eq!(device.offer(&app, &device.sign(other)).await.error(409).code, "batch_conflict");
+    app.assert_nothing_stored_since(before).await;
+
+    // An overlapping batch (the device lost the receipt and rebuilt) stores nothing twice.
+    let overlap = device.batch(0, batch.manifest.changes.clone());
+    device.offer(&app, &overlap).await;
+    let receipt: SignedReceipt = device.commit(&app, &overlap).await.json();
+    assert_eq!(receipt.receipt.items[0].outcome, ItemOutcome::AlreadyThere);
+    assert_eq!(app.counts().await.changes, 1);
+
+    let ahead = device.batch(5, vec![device.change(6, EntityKind::Unit, "u6", json!({}))]);
+    let e = device.offer(&app, &ahead).await.error(409);
+    assert_eq!((e.code.as_str(), &e.detail.unwrap()["acked_seq"]), ("sequence_gap", &json!(1)));
+}
+
+async fn a_large_blob_cut_midway_resumes_where_the_office_stopped(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let chunk = 16 * 1024 * 1024;
+    let video: Vec<u8> = (0..chunk + 3 * 1024 * 1024 + 7).map(|i| (i * 31 % 251) as u8).collect();
+    let digest = sha256(&video);
+    let batch = finding_batch(&device, 0, &video);
+    device.offer(&app, &batch).await;
+
+    let first: UploadState = device.put(&app, &digest, 0, &video[..chunk]).await.json();
+    assert_eq!((first.received, first.stored), (chunk as u64, false));
+
+    // The second chunk is cut by the network halfway: the office keeps nothing of it.
+    let rest = &video[chunk..];
+    let path = format!("/api/v1/blobs/{digest}?offset={chunk}");
+    cut_request(app.addr(), "PUT", &path, &device.headers("PUT", &path, rest), rest.len(), &rest[..rest.len() / 2])
+        .await;
+    let state: UploadState = device.send(&app, "GET", &format!("/api/v1/blobs/{digest}/upload"), b"").await.json();
+    assert_eq!((state.received, state.stored), (chunk as u64, false), "the office holds the first chunk only");
+
+    let wrong = device.put(&app, &digest, 0, &video[..10]).await.error(409);
+    assert_eq!(
+        (wrong.code.as_str(), wrong.detail.unwrap()["received"].as_u64()),
+        ("offset_mismatch", Some(chunk as u64))
+    );
+    assert_eq!(device.put(&app, &digest, chunk as u64, &video[..rest.len() + 1]).await.error(400).code, "beyond_size");
+
+    let done: UploadState = device.put(&app, &digest, chunk as u64, rest).await.json();
+    assert!(done.stored && done.received == video.len() as u64);
+    assert_eq!(std::fs::read(app.server.office.blobs.path_of(&batch.manifest.blobs[0].sha256)).unwrap(), video);
+    assert_eq!(device.commit(&app, &batch).await.status, 200);
+}
+
+async fn bytes_that_do_not_match_their_digest_are_discarded(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let photo = b"the real photo".to_vec();
+    let batch = finding_batch(&device, 0, &photo);
+    device.offer(&app, &batch).await;
+    let before = app.counts().await;
+
+    let e = device.put(&app, &sha256(&photo), 0, b"something else!").await;
+    assert_eq!(e.status, 400, "a chunk longer than the blob: {}", e.text());
+    assert_eq!(device.put(&app, &sha256(&photo), 0, b"a forged photo").await.error(422).code, "digest_mismatch");
+    app.assert_nothing_stored_since(before).await;
+    let path = app.server.office.blobs.path_of(&batch.manifest.blobs[0].sha256);
+    assert!(!path.exists(), "nothing at the final path");
+    let state: UploadState =
+        device.send(&app, "GET", &format!("/api/v1/blobs/{}/upload", sha256(&photo)), b"").await.json();
+    assert_eq!(state.received, 0, "the part was discarded: the device starts again");
+    assert_eq!(device.commit(&app, &batch).await.error(409).code, "missing_blobs");
+
+    // A body that is not the one the device signed is refused before it is written.
+    let p = format!("/api/v1/blobs/{}?offset=0", sha256(&photo));
+    let headers = device.headers("PUT", &p, &photo);
+    let e = http(app.addr(), "PUT", &p, &headers, b"the fake photo").await.error(400);
+    assert_eq!(e.code, "body_digest_mismatch");
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn malformed_and_oversized_bodies_get_json_errors(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let before = app.counts().await;
+    assert_eq!(
+        device.send(&app, "POST", "/api/v1/batches", b"{\"manifest\": ").await.error(400).code,
+        "malformed_json"
+    );
+    assert_eq!(app.send("POST", "/api/v1/enroll", b"[1, 2").await.error(400).code, "malformed_json");
+    let big = vec![b'x'; 16 * 1024 * 1024 + 1];
+    assert_eq!(device.put(&app, &"a".repeat(64), 0, &big).await.error(413).code, "body_too_large");
+    assert_eq!(app.send("GET", "/api/v2/nothing", b"").await.error(404).code, "not_found");
+    assert_eq!(app.send("DELETE", "/api/v1/enroll", b"").await.error(405).code, "method_not_allowed");
+    assert_eq!(device.send(&app, "GET", "/api/v1/pull?since=minus", b"").await.error(400).code, "bad_request");
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn replayed_stale_forged_and_unknown_requests_are_refused(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let before = app.counts().await;
+    let path = "/api/v1/pull?since=0";
+    let headers = device.headers("GET", path, b"");
+    assert_eq!(http(app.addr(), "GET", path, &headers, b"").await.status, 200);
+    assert_eq!(http(app.addr(), "GET", path, &headers, b"").await.error(401).code, "replayed_request");
+
+    let stale = device.headers_at("GET", path, b"", Utc::now().timestamp() - 400, &"0".repeat(32));
+    assert_eq!(http(app.addr(), "GET", path, &stale, b"").await.error(401).code, "stale_request");
+
+    let forged = device.with_other_key();
+    assert_eq!(forged.send(&app, "GET", path, b"").await.error(401).code, "bad_signature");
+    let mut moved = device.headers("GET", path, b"");
+    assert_eq!(http(app.addr(), "GET", "/api/v1/pull?since=9", &moved, b"").await.error(401).code, "bad_signature");
+    moved.retain(|(k, _)| k != "x-mingcha-nonce");
+    assert_eq!(http(app.addr(), "GET", path, &moved, b"").await.error(400).code, "bad_request");
+
+    assert_eq!(Device::new("李明").send(&app, "GET", path, b"").await.error(401).code, "unknown_device");
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn a_revoked_device_is_refused_at_its_next_request(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    assert_eq!(device.send(&app, "GET", "/api/v1/pull", b"").await.status, 200);
+    admin::revoke_device(app.repo(), &device.id.to_string(), Utc::now()).await.unwrap();
+    let before = app.counts().await;
+    assert_eq!(device.send(&app, "GET", "/api/v1/pull", b"").await.error(403).code, "device_revoked");
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({}))]);
+    assert_eq!(device.offer(&app, &batch).await.error(403).code, "device_revoked");
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn a_blob_name_that_is_not_a_digest_never_reaches_the_disk(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let before = app.counts().await;
+    for name in ["..", "%2e%2e", &"A".repeat(64), &"a".repeat(63), &format!("{}..", "a".repeat(62))] {
+        assert_eq!(device.put(&app, name, 0, b"x").await.error(400).code, "bad_digest", "{name}");
+        let get = device.send(&app, "GET", &format!("/api/v1/blobs/{name}/upload"), b"").await;
+        assert_eq!(get.error(400).code, "bad_digest", "{name}");
+    }
+    assert_eq!(device.put(&app, &"b".repeat(64), 0, b"x").await.error(404).code, "blob_not_expected");
+    app.assert_nothing_stored_since(before).await;
+    let uploads = app.server.office.config.uploads_dir();
+    assert_eq!(std::fs::read_dir(uploads).unwrap().count(), 0, "no part file was made");
+}
+
+async fn a_manifest_signed_by_another_key_or_for_another_device_is_refused(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let (other, _) = app.enrolled("周强").await;
+    let before = app.counts().await;
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({}))]);
+    let resigned = device.with_other_key().sign(batch.manifest.clone());
+    assert_eq!(device.offer(&app, &resigned).await.error(401).code, "bad_manifest_signature");
+    let mut tampered = batch.clone();
+    tampered.manifest.changes[0].payload = json!({"name": "改过"});
+    assert_eq!(device.offer(&app, &tampered).await.error(401).code, "bad_manifest_signature");
+    // Another enrolled device sends it, signed with its own key.
+    let theirs = other.sign(batch.manifest.clone());
+    assert_eq!(other.offer(&app, &theirs).await.error(403).code, "foreign_manifest");
+    let gap = device.batch(0, vec![device.change(2, EntityKind::Unit, "u2", json!({}))]);
+    assert_eq!(device.offer(&app, &gap).await.error(422).code, "sequence_gap");
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn commit_waits_for_every_blob(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let (a, b) = (b"photo one".to_vec(), b"photo two".to_vec());
+    let mut batch = finding_batch(&device, 0, &a);
+    let mut changes = batch.manifest.changes.clone();
+    changes.push(device.change(4, EntityKind::Evidence, "e4", json!({"sha256": sha256(&b), "size": b.len()})));
+    batch = device.batch(0, changes);
+    assert_eq!(device.offer(&app, &batch).await.json::<BatchState>().missing.len(), 2);
+    device.put(&app, &sha256(&a), 0, &a).await;
+    let before = app.counts().await;
+    let e = device.commit(&app, &batch).await.error(409);
+    assert_eq!(e.code, "missing_blobs");
+    assert_eq!(e.detail.unwrap()["missing"][0]["sha256"], sha256(&b));
+    app.assert_nothing_stored_since(before).await;
+    assert_eq!(app.repo().device(device.id).await.unwrap().unwrap().acked_seq, 0);
+    let unknown = device.send(&app, "POST", &format!("/api/v1/batches/{}/commit", uuid::Uuid::now_v7()), b"").await;
+    assert_eq!(unknown.error(404).code, "not_found");
+}
+
+async fn a_second_change_at_the_same_seq_is_a_fork(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let x = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "甲"}))]);
+    let y = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "乙"}))]);
+    device.offer(&app, &x).await;
+    device.offer(&app, &y).await;
+    assert_eq!(device.commit(&app, &x).await.status, 200);
+    let before = app.counts().await;
+    let e = device.commit(&app, &y).await.error(409);
+    assert_eq!((e.code.as_str(), &e.detail.unwrap()["seq"]), ("fork", &json!(1)));
+    let z = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "丙"}))]);
+    assert_eq!(device.offer(&app, &z).await.error(409).code, "fork");
+    app.assert_nothing_stored_since(before).await;
+    let unit = app.repo().record(EntityKind::Unit, "u1").await.unwrap().unwrap();
+    assert_eq!(unit.payload["name"], "甲");
+}
+
+async fn two_commits_of_one_batch_at_once_store_everything_once(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let changes = (1..=200).map(|s| device.change(s, EntityKind::Unit, &format!("u{s}"), json!({"n": s}))).collect();
+    let batch = device.batch(0, changes);
+    device.offer(&app, &batch).await;
+    let (one, two) = tokio::join!(device.commit(&app, &batch), device.commit(&app, &batch));
+    let (one, two): (SignedReceipt, SignedReceipt) = (one.json(), two.json());
+    assert_eq!(one, two, "both get the one receipt");
+    assert!(one.receipt.items.iter().all(|i| i.outcome == ItemOutcome::Stored));
+    let counts = app.counts().await;
+    assert_eq!((counts.changes, counts.records, counts.committed_batches), (200, 200, 1));
+}
+
+async fn pull_brings_office_decisions_to_the_inspector_after_the_cursor(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let (colleague, _) = app.enrolled("周强").await;
+    let batch = finding_batch(&device, 0, b"photo");
+    device.offer(&app, &batch).await;
+    device.put(&app, &sha256(b"photo"), 0, b"photo").await;
+    device.commit(&app, &batch).await;
+    let finding = batch.manifest.changes[1].entity_id.clone();
+
+    let empty: Pull = device.send(&app, "GET", "/api/v1/pull?since=0", b"").await.json();
+    assert_eq!((empty.cursor, empty.events.len(), empty.more), (0, 0, false));
+
+    let by = "王审核";
+    admin::decide_finding(app.repo(), &finding, Decision::Return { comment: "照片不清晰".into() }, by, Utc::now())
+        .await
+        .unwrap();
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let refused = admin::decide_finding(app.repo(), &unknown, Decision::Accept, by, Utc::now()).await;
+    assert_eq!(refused.unwrap_err().code(), "unknown_finding");
+
+    let first: Pull = device.send(&app, "GET", "/api/v1/pull?since=0", b"").await.json();
+    assert_eq!(first.events.len(), 1);
+    let e = serde_json::to_value(&first.events[0]).unwrap();
+    assert_eq!(
+        (e["kind"].as_str(), e["comment"].as_str(), e["finding_id"].as_str()),
+        (Some("finding_returned"), Some("照片不清晰"), Some(finding.as_str()))
+    );
+
+    admin::decide_finding(app.repo(), &finding, Decision::Accept, by, Utc::now()).await.unwrap();
+    let template = include_str!("../../../assets/templates/window-service.json");
+    admin::publish_template(app.repo(), "window-service.json", template, Utc::now()).await.unwrap();
+    let bad =
+        admin::publish_template(app.repo(), "bad.json", "{\"format\": \"mingcha.checklist-template\"}", Utc::now())
+            .await;
+    assert_eq!(bad.unwrap_err().code(), "invalid_input");
+
+    let next: Pull = device.send(&app, "GET", &format!("/api/v1/pull?since={}", first.cursor), b"").await.json();
+    let kinds: Vec<_> = next.events.iter().map(|e| serde_json::to_value(e).unwrap()["kind"].clone()).collect();
+    assert_eq!(kinds, [json!("finding_accepted"), json!("template_published")], "only what came after the cursor");
+    let after: Pull = device.send(&app, "GET", &format!("/api/v1/pull?since={}", next.cursor), b"").await.json();
+    assert_eq!((after.events.len(), after.cursor), (0, next.cursor));
+
+    let theirs: Pull = colleague.send(&app, "GET", "/api/v1/pull", b"").await.json();
+    let kinds: Vec<_> = theirs.events.iter().map(|e| serde_json::to_value(e).unwrap()["kind"].clone()).collect();
+    assert_eq!(kinds, [json!("template_published")], "another inspector sees what was published, not the decisions");
+    let findings = admin::list_findings(app.repo()).await.unwrap();
+    assert_eq!(findings[0].decision.as_deref(), Some("accepted"));
+}
+
+async fn every_route_is_served_and_described(app: App) {
+    let doc: serde_json::Value = app.send("GET", "/api/openapi.json", b"").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (method, path) in mingcha_server::api::routes() {
+        assert!(doc["paths"][path][method.as_str().to_ascii_lowercase()].is_object(), "{method} {path} is documented");
+        let concrete = path.replace("{batch_id}", &uuid::Uuid::nil().to_string()).replace("{sha256}", &"a".repeat(64));
+        let res = app.send(method.as_str(), &concrete, b"").await;
+        let code = serde_json::from_slice::<serde_json::Value>(&res.body)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned));
+        assert!(
+            !matches!(code.as_deref(), Some("not_found" | "method_not_allowed")),
+            "{method} {path} is routed: {}",
+            res.text()
+        );
+    }
+}
+
+async fn the_binary_serves_and_its_admin_commands_share_the_data(app: App) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let bin = env!("CARGO_BIN_EXE_mingcha-server");
+    let data = app.server.office.config.data_dir.clone();
+    let url = app.server.office.config.database_url.clone();
+    let admin = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--data").arg(&data).env_remove("MINGCHA_DATABASE_URL");
+        if let Some(u) = &url {
+            c.args(["--database-url", u]);
+        }
+        c.args(args).output().unwrap()
+    };
+    assert!(admin(&["inspector", "add", "李明"]).status.success());
+    let out = admin(&["--json", "enroll-token", "--inspector", "李明"]);
+    let token: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let device = Device::new("李明");
+    assert_eq!(app.enroll(&device, token["token"].as_str().unwrap()).await.status, 200, "the running server sees it");
+    let listed = String::from_utf8(admin(&["device", "list"]).stdout).unwrap();
+    assert!(listed.contains(&device.id.to_string()));
+    let failed = admin(&["enroll-token", "--inspector", "无此人"]);
+    assert!(!failed.status.success());
+    assert_eq!(String::from_utf8(failed.stderr).unwrap().lines().count(), 1, "one line on stderr");
+
+    // The same data served by the binary as a process.
+    let mut cmd = Command::new(bin);
+    cmd.arg("--data").arg(&data).env_remove("MINGCHA_DATABASE_URL");
+    if let Some(u) = &url {
+        cmd.args(["--database-url", u]);
+    }
+    let mut child = cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("mingcha-server listening on http://").unwrap().parse().unwrap();
+    let health: serde_json::Value =
+        serde_json::from_slice(&http(addr, "GET", "/api/health", &[], b"").await.body).unwrap();
+    assert_eq!(health["server_key"], app.server.server_key.as_str(), "one key for the folder");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+}

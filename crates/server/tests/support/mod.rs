@@ -1,0 +1,328 @@
+//! What the API tests share: an office on port 0 with a fresh data folder (and, on
+//! PostgreSQL, a fresh database dropped afterwards), a plain HTTP/1.1 client, and a device
+//! that signs its requests the way the protocol says.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signer, SigningKey};
+use mingcha_core::change::{ChangeOp, ChangeRecord, EntityKind};
+use mingcha_core::hex;
+use mingcha_core::id::{ChangeId, DeviceId};
+use mingcha_core::sync::{ApiError, EnrollRequest, EnrollResponse, Manifest, SignedManifest, header};
+use mingcha_server::repo::{Counts, Repo};
+use mingcha_server::{Config, RunningServer, admin};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Run `test` against a fresh office on `backend`, then clean up, even if the test panics.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(App) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let pg = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PgDatabase::create().await),
+    };
+    let config = Config::new(dir.path().join("office")).with_database_url(pg.as_ref().map(|p| p.url.clone()));
+    let server = mingcha_server::spawn(config, "127.0.0.1:0").await.unwrap();
+    let app = App { server, _dir: dir };
+    let outcome = tokio::spawn(test(app)).await;
+    if let Some(pg) = pg {
+        pg.drop_database().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A database of its own for one test, made through the admin URL in `MINGCHA_TEST_PG`.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+async fn admin_client(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to MINGCHA_TEST_PG ({url}): {e}"));
+    tokio::spawn(conn);
+    client
+}
+
+impl PgDatabase {
+    async fn create() -> Self {
+        let admin_url = std::env::var("MINGCHA_TEST_PG").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| {
+            panic!(
+                "MINGCHA_TEST_PG is not set, so the PostgreSQL half of these tests cannot run. Run `cargo xtask test`, \
+                 which starts PostgreSQL and sets it, or run `cargo xtask postgres` and export what it prints."
+            )
+        });
+        let name = format!("mingcha_t_{}", hex::encode(&random::<8>()));
+        admin_client(&admin_url).await.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+        let (base, _) = admin_url.split('?').next().unwrap().rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Self { admin_url, name, url }
+    }
+
+    async fn drop_database(self) {
+        let client = admin_client(&self.admin_url).await;
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await.unwrap();
+    }
+}
+
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).unwrap();
+    b
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes))
+}
+
+/// An office running in this process, on its own data folder.
+#[derive(Debug)]
+pub struct App {
+    pub server: RunningServer,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+
+    pub fn repo(&self) -> &dyn Repo {
+        self.server.office.repo.as_ref()
+    }
+
+    pub async fn counts(&self) -> Counts {
+        self.repo().counts().await.unwrap()
+    }
+
+    /// An unsigned request.
+    pub async fn send(&self, method: &str, path: &str, body: &[u8]) -> Response {
+        http(self.addr(), method, path, &[], body).await
+    }
+
+    /// The server still answers, and nothing was stored since `before`.
+    pub async fn assert_nothing_stored_since(&self, before: Counts) {
+        let health = self.send("GET", "/api/health", b"").await;
+        assert_eq!(health.status, 200, "the server still answers /api/health");
+        assert_eq!(self.counts().await, before, "a refused request stored nothing");
+    }
+
+    /// A one-time token for `inspector`, adding the inspector if needed.
+    pub async fn token(&self, inspector: &str) -> String {
+        if self.repo().inspector_by_name(inspector).await.unwrap().is_none() {
+            admin::add_inspector(self.repo(), inspector, Utc::now()).await.unwrap();
+        }
+        admin::enroll_token(self.repo(), inspector, chrono::Duration::hours(1), Utc::now()).await.unwrap().token
+    }
+
+    pub async fn enroll(&self, device: &Device, token: &str) -> Response {
+        let req = EnrollRequest {
+            token: token.to_owned(),
+            device_id: device.id,
+            device_name: "laptop".into(),
+            public_key: device.public_key(),
+            inspector_name: device.inspector.clone(),
+        };
+        self.send("POST", "/api/v1/enroll", &serde_json::to_vec(&req).unwrap()).await
+    }
+
+    /// A new device of `inspector`, enrolled.
+    pub async fn enrolled(&self, inspector: &str) -> (Device, EnrollResponse) {
+        let device = Device::new(inspector);
+        let res = self.enroll(&device, &self.token(inspector).await).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (device, res.json())
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+
+    /// The error's code, checking the status and that the body is the office's error JSON.
+    pub fn error(&self, status: u16) -> ApiError {
+        assert_eq!(self.status, status, "{}", self.text());
+        let e: ApiError = self.json();
+        assert!(!e.message.is_empty());
+        e
+    }
+}
+
+fn request_head(method: &str, path: &str, headers: &[(String, String)], len: usize) -> Vec<u8> {
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nhost: office\r\nconnection: close\r\ncontent-length: {len}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// One request on its own connection. The body is written while the answer is read, so an
+/// office that answers early (413) is heard even though it stops reading.
+pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Response {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let mut out = request_head(method, path, headers, body.len());
+    out.extend_from_slice(body);
+    let write = tokio::spawn(async move {
+        let _ = writer.write_all(&out).await;
+        writer
+    });
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    drop(write.await);
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Response {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no answer: {raw:?}"));
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    assert!(!head.contains("transfer-encoding: chunked"), "the office answers with a length");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(raw.len() - end - 4, |v| v.trim().parse().unwrap());
+    Response { status, body: raw[end + 4..end + 4 + len].to_vec() }
+}
+
+/// Send a request head that promises `promised` body bytes, then only `sent`, and hang up:
+/// an upload cut by the network.
+pub async fn cut_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    promised: usize,
+    sent: &[u8],
+) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request_head(method, path, headers, promised)).await.unwrap();
+    let _ = stream.write_all(sent).await;
+    let _ = stream.shutdown().await;
+}
+
+/// A device: its id and key, and the inspector it belongs to.
+#[derive(Debug)]
+pub struct Device {
+    pub id: DeviceId,
+    pub inspector: String,
+    key: SigningKey,
+}
+
+impl Device {
+    pub fn new(inspector: &str) -> Self {
+        Self {
+            id: DeviceId::from_uuid(uuid::Uuid::now_v7()),
+            inspector: inspector.to_owned(),
+            key: SigningKey::from_bytes(&random::<32>()),
+        }
+    }
+
+    /// The same device id signing with another key (a thief's copy, a bug).
+    pub fn with_other_key(&self) -> Self {
+        Self { id: self.id, inspector: self.inspector.clone(), key: SigningKey::from_bytes(&random::<32>()) }
+    }
+
+    pub fn public_key(&self) -> String {
+        hex::encode(self.key.verifying_key().as_bytes())
+    }
+
+    /// The five headers, signed at `time` with `nonce`.
+    pub fn headers_at(&self, method: &str, path: &str, body: &[u8], time: i64, nonce: &str) -> Vec<(String, String)> {
+        let digest = sha256(body);
+        let message = mingcha_core::sync::request_message(method, path, time, nonce, &digest);
+        vec![
+            (header::DEVICE.into(), self.id.to_string()),
+            (header::TIME.into(), time.to_string()),
+            (header::NONCE.into(), nonce.to_owned()),
+            (header::BODY_SHA256.into(), digest),
+            (header::SIGNATURE.into(), hex::encode(&self.key.sign(&message).to_bytes())),
+        ]
+    }
+
+    pub fn headers(&self, method: &str, path: &str, body: &[u8]) -> Vec<(String, String)> {
+        self.headers_at(method, path, body, Utc::now().timestamp(), &hex::encode(&random::<16>()))
+    }
+
+    /// A signed request, now, with a fresh nonce.
+    pub async fn send(&self, app: &App, method: &str, path: &str, body: &[u8]) -> Response {
+        http(app.addr(), method, path, &self.headers(method, path, body), body).await
+    }
+
+    pub fn sign(&self, manifest: Manifest) -> SignedManifest {
+        let signature = hex::encode(&self.key.sign(&manifest.signing_message()).to_bytes());
+        SignedManifest { manifest, signature }
+    }
+
+    /// A change of this device.
+    pub fn change(&self, seq: u64, entity: EntityKind, entity_id: &str, payload: serde_json::Value) -> ChangeRecord {
+        ChangeRecord {
+            id: ChangeId::from_uuid(uuid::Uuid::now_v7()),
+            seq,
+            device_id: self.id,
+            entity,
+            entity_id: entity_id.to_owned(),
+            op: ChangeOp::Create,
+            payload,
+            at: at(seq),
+        }
+    }
+
+    /// A batch of `changes` after `after_seq`, signed.
+    pub fn batch(&self, after_seq: u64, changes: Vec<ChangeRecord>) -> SignedManifest {
+        self.sign(Manifest::new(uuid::Uuid::now_v7(), self.id, after_seq, changes))
+    }
+
+    pub async fn offer(&self, app: &App, batch: &SignedManifest) -> Response {
+        self.send(app, "POST", "/api/v1/batches", &serde_json::to_vec(batch).unwrap()).await
+    }
+
+    pub async fn commit(&self, app: &App, batch: &SignedManifest) -> Response {
+        self.send(app, "POST", &format!("/api/v1/batches/{}/commit", batch.manifest.batch_id), b"").await
+    }
+
+    pub async fn put(&self, app: &App, sha256: &str, offset: u64, chunk: &[u8]) -> Response {
+        self.send(app, "PUT", &format!("/api/v1/blobs/{sha256}?offset={offset}"), chunk).await
+    }
+}
+
+/// A fixed instant per seq, so tests are deterministic.
+pub fn at(seq: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_795_000_000 + i64::try_from(seq).unwrap() * 60, 0).unwrap()
+}

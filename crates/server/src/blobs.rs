@@ -239,3 +239,47 @@ impl BlobStore for DiskBlobStore {
         .map_err(|e| Error::Internal(format!("blob task: {e}")))?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, DiskBlobStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskBlobStore::new(dir.path().join("blobs"), dir.path().join("uploads"));
+        (dir, store)
+    }
+
+    fn digest(bytes: &[u8]) -> Sha256Hex {
+        Sha256Hex::parse(&mingcha_core::hex::encode(&Sha256::digest(bytes))).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_final_path_appears_only_when_every_byte_is_verified() {
+        let (_dir, store) = store();
+        let device = DeviceId::from_uuid(uuid::Uuid::now_v7());
+        let bytes = b"0123456789".to_vec();
+        let sha = digest(&bytes);
+        assert_eq!(store.append(device, &sha, 10, 0, bytes[..4].to_vec()).await.unwrap(), Progress::Partial(4));
+        assert!(!store.path_of(&sha).exists(), "a partial blob is never at its final path");
+        assert_eq!(store.progress(device, &sha).await.unwrap(), Progress::Partial(4));
+        assert_eq!(store.append(device, &sha, 10, 4, bytes[4..].to_vec()).await.unwrap(), Progress::Stored);
+        assert_eq!(std::fs::read(store.path_of(&sha)).unwrap(), bytes);
+        assert!(!store.part_of(device, &sha).exists(), "the part is gone once published");
+    }
+
+    #[tokio::test]
+    async fn a_mismatch_discards_the_part_and_never_touches_a_stored_blob() {
+        let (_dir, store) = store();
+        let (a, b) = (DeviceId::from_uuid(uuid::Uuid::now_v7()), DeviceId::from_uuid(uuid::Uuid::now_v7()));
+        let sha = digest(b"genuine");
+        let refused = store.append(a, &sha, 7, 0, b"forgery".to_vec()).await;
+        assert!(matches!(refused, Err(Error::DigestMismatch)));
+        assert!(!store.part_of(a, &sha).exists() && !store.path_of(&sha).exists());
+        store.append(b, &sha, 7, 0, b"genuine".to_vec()).await.unwrap();
+        // Once stored, a later upload is a no-op: the file is never rewritten.
+        assert_eq!(store.append(a, &sha, 7, 0, b"forgery".to_vec()).await.unwrap(), Progress::Stored);
+        assert_eq!(std::fs::read(store.path_of(&sha)).unwrap(), b"genuine");
+    }
+}

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use mingcha_core::hex;
 use mingcha_core::sync::{Receipt, SignedReceipt};
 
@@ -68,7 +68,7 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
 /// Does `signature_hex` verify `message` under `key`?
 pub fn verifies(key: &VerifyingKey, message: &[u8], signature_hex: &str) -> bool {
     let Some(bytes) = hex::decode_array::<64>(signature_hex) else { return false };
-    key.verify(message, &ed25519_dalek::Signature::from_bytes(&bytes)).is_ok()
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&bytes)).is_ok()
 }
 
 /// SHA-256 of `bytes`, hex.

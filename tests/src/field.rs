@@ -29,7 +29,18 @@ impl Laptop {
         self.json(&["init", "--inspector", inspector, "--device", &format!("{inspector}的笔记本")]);
         self.json(&["unit", "add", unit, "--spot", "综合受理区"]);
         let visit = self.json(&[
-            "visit", "new", "--unit", unit, "--kind", "暗访", "--date", DAY, "--spot", "综合受理区", "--at", "09:05",
+            "visit",
+            "new",
+            "--unit",
+            unit,
+            "--kind",
+            "暗访",
+            "--date",
+            DAY,
+            "--spot",
+            "综合受理区",
+            "--at",
+            "09:05",
         ])["id"]
             .as_str()
             .expect("visit id")
@@ -47,8 +58,18 @@ impl Laptop {
         let n = day.findings.len();
         let text = seeds[(seed as usize * 7 + n) % seeds.len()];
         let at = format!("{:02}:{:02}", 9 + (n / 6) % 9, (n % 6) * 10);
-        let finding = self.json(&["finding", "add", "--visit", &day.visit, "--category", "表面文章", "--text", text, "--at", &at])
-            ["id"]
+        let finding = self.json(&[
+            "finding",
+            "add",
+            "--visit",
+            &day.visit,
+            "--category",
+            "表面文章",
+            "--text",
+            text,
+            "--at",
+            &at,
+        ])["id"]
             .as_str()
             .expect("finding id")
             .to_owned();

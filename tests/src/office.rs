@@ -33,8 +33,14 @@ impl Office {
     pub fn start_on(database_url: Option<String>) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("office");
-        let mut office =
-            Self { _tmp: tmp, data, database_url, env: Vec::new(), child: None, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        let mut office = Self {
+            _tmp: tmp,
+            data,
+            database_url,
+            env: Vec::new(),
+            child: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
         office.spawn();
         office
     }

@@ -30,7 +30,7 @@ const APT_PACKAGES: &[&str] = &[
 ];
 
 /// What the benchmarks add: vipsthumbnail, the reference for photo import.
-const BENCH_PACKAGES: &[&str] = &["libvips-tools"];
+const BENCH_PACKAGES: &[&str] = &["libvips-tools", "curl"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -345,11 +345,24 @@ fn bench(args: &[String]) -> Result<()> {
         cmd.args(["run", "--release", "--quiet", "--package", "mingcha-cli", "--", "bench"]).args(extra);
         status(&mut cmd)
     };
+    let sync = |extra: &[&str]| {
+        let mut cmd = cargo();
+        cmd.args(["run", "--release", "--quiet", "--package", "mingcha-tests", "--bin", "sync-bench", "--"])
+            .args(extra);
+        status(&mut cmd)
+    };
+    let pg = start_postgres()?;
     if quick {
         run(&["store", "--findings", "10000", "--evidence", "50000", "--runs", "50"])?;
-        run(&["import", "--photos", "40", "--distinct", "10"])
+        run(&["import", "--photos", "40", "--distinct", "10"])?;
+        sync(&["day", "--photos", "40"])?;
+        sync(&["fleet", "--devices", "20"])?;
+        sync(&["fleet", "--devices", "20", "--database-url", &pg])
     } else {
         run(&["store"])?;
-        run(&["import", "--photos", "200", "--distinct", "20"])
+        run(&["import", "--photos", "200", "--distinct", "20"])?;
+        sync(&["day"])?;
+        sync(&["fleet"])?;
+        sync(&["fleet", "--database-url", &pg])
     }
 }

@@ -193,3 +193,12 @@ pub(crate) fn to_i64(n: u64) -> Result<i64> {
 pub(crate) fn to_u64(n: i64) -> Result<u64> {
     u64::try_from(n).map_err(|_| crate::error::Error::Internal(format!("negative value {n} in a count column")))
 }
+
+/// A fault hook for the tests that kill the office mid-commit: with
+/// `MINGCHA_SERVER_FAULT=abort-mid-commit` the process aborts inside the commit transaction,
+/// after every insert and before COMMIT, the worst instant for a crash. Unset, it does nothing.
+pub(crate) fn fault_point(name: &str) {
+    if std::env::var("MINGCHA_SERVER_FAULT").is_ok_and(|v| v == name) {
+        std::process::abort();
+    }
+}

@@ -209,6 +209,7 @@ pub(super) async fn commit(
         &[&to_json(&receipt)?, &now, &batch_id],
     )
     .await?;
+    super::super::fault_point("abort-mid-commit");
     tx.commit().await?;
     Ok(receipt)
 }

@@ -203,6 +203,7 @@ pub(super) fn commit(
         "UPDATE batch SET stage = 'committed', receipt = ?1, committed_at = ?2 WHERE id = ?3",
         params![to_json(&receipt)?, ts(&now), batch_id.to_string()],
     )?;
+    super::super::fault_point("abort-mid-commit");
     tx.commit()?;
     Ok(receipt)
 }

@@ -24,9 +24,11 @@ fn two_laptops_sync_once_each_and_a_returned_finding_finds_its_way_home() {
         let token = office.enroll_token(name);
         let enrolled = laptop.json(&["enroll", "--server", &office.url(), "--token", &token]);
         assert_eq!(enrolled["inspector_name"], name, "{enrolled}");
-        // A token is good once.
-        let again = laptop.run(&["enroll", "--server", &office.url(), "--token", &token]);
-        assert!(!again.status.success(), "a spent token is refused");
+        // A token is good for one laptop: another one is refused with it.
+        let stranger = Laptop::new();
+        stranger.json(&["init", "--inspector", name]);
+        let stolen = stranger.run(&["enroll", "--server", &office.url(), "--token", &token]);
+        assert!(!stolen.status.success(), "a spent token is refused to another laptop");
     }
 
     let chen_first = chen.sync_until_done(1);

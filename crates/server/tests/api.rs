@@ -100,6 +100,11 @@ async fn enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_o
     );
 
     let before = app.counts().await;
+    // The answer was lost on the way: the same device, token and key get the same registration.
+    let repeated: mingcha_core::sync::EnrollResponse = app.enroll(&device, &token).await.json();
+    assert_eq!(repeated, answer, "a repeated enrollment is answered again");
+    app.assert_nothing_stored_since(before).await;
+    assert_eq!(app.enroll(&device.with_other_key(), &token).await.error(401).code, "bad_token", "same id, other key");
     assert_eq!(app.enroll(&Device::new("李明"), &token).await.error(401).code, "bad_token", "a spent token");
     let fresh = app.token("李明").await;
     let before_fresh = app.counts().await;

@@ -20,7 +20,7 @@ use mingcha_core::sync::{BatchState, Manifest, OfficeEvent, OfficeEventBody, Sig
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::key::ServerKey;
 
 /// A numbered schema migration, applied once and recorded in `schema_migration` with its
@@ -200,5 +200,18 @@ pub(crate) fn to_u64(n: i64) -> Result<u64> {
 pub(crate) fn fault_point(name: &str) {
     if std::env::var("MINGCHA_SERVER_FAULT").is_ok_and(|v| v == name) {
         std::process::abort();
+    }
+}
+
+/// Enrollment answered twice: a device whose first answer was lost on the way (a cut
+/// connection) sends the same token, id and key again. The token is spent, but it was spent
+/// by exactly this device, so the office gives the same registration back instead of leaving
+/// the laptop unable to enroll at all. Nothing secret is in the answer.
+pub(crate) fn repeated_enrollment(spent_by: Option<DeviceId>, existing: Option<Device>, d: &NewDevice) -> Result<Device> {
+    match existing {
+        Some(device) if spent_by == Some(d.id) && device.public_key == d.public_key => {
+            if device.revoked_at.is_some() { Err(Error::DeviceRevoked) } else { Ok(device) }
+        }
+        _ => Err(Error::BadToken),
     }
 }

@@ -202,7 +202,7 @@ impl Repo for PgRepo {
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(
-                "SELECT t.inspector_id, i.name, t.expires_at, t.spent_at FROM enroll_token t
+                "SELECT t.inspector_id, i.name, t.expires_at, t.spent_at, t.spent_by FROM enroll_token t
                  JOIN inspector i ON i.id = t.inspector_id WHERE t.token_sha256 = $1 FOR UPDATE OF t",
                 &[&token_sha256],
             )
@@ -210,7 +210,12 @@ impl Repo for PgRepo {
             .ok_or(Error::BadToken)?;
         let (inspector_id, inspector_name): (Uuid, String) = (row.try_get(0)?, row.try_get(1)?);
         let (expires_at, spent_at): (DateTime<Utc>, Option<DateTime<Utc>>) = (row.try_get(2)?, row.try_get(3)?);
-        if spent_at.is_some() || expires_at <= now {
+        if spent_at.is_some() {
+            let spent_by: Option<Uuid> = row.try_get(4)?;
+            let existing = device_in(&tx, d.id).await?;
+            return super::repeated_enrollment(spent_by.map(DeviceId::from_uuid), existing, d);
+        }
+        if expires_at <= now {
             return Err(Error::BadToken);
         }
         if inspector_name != d.inspector_name.trim() {

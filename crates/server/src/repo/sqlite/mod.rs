@@ -230,15 +230,21 @@ impl Repo for SqliteRepo {
         let (token, d) = (token_sha256.to_owned(), device.clone());
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, String, Option<String>)> = tx
+            let row: Option<(String, String, String, Option<String>, Option<String>)> = tx
                 .query_row(
-                    "SELECT t.inspector_id, i.name, t.expires_at, t.spent_at FROM enroll_token t
+                    "SELECT t.inspector_id, i.name, t.expires_at, t.spent_at, t.spent_by FROM enroll_token t
                      JOIN inspector i ON i.id = t.inspector_id WHERE t.token_sha256 = ?1",
                     [&token],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()?;
-            let Some((inspector_id, inspector_name, expires_at, None)) = row else { return Err(Error::BadToken) };
+            let Some((inspector_id, inspector_name, expires_at, spent_at, spent_by)) = row else {
+                return Err(Error::BadToken);
+            };
+            if spent_at.is_some() {
+                let spent_by = spent_by.and_then(|s| s.parse().ok());
+                return super::repeated_enrollment(spent_by, device_in(&tx, d.id)?, &d);
+            }
             if parse_ts(&expires_at)? <= now {
                 return Err(Error::BadToken);
             }

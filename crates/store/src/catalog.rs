@@ -4,10 +4,12 @@
 //! Both are versioned. A newer built-in taxonomy updates categories in place by code (old codes
 //! stay, findings point at them); a newer template version is added beside the old ones.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use mingcha_core::assets;
 use mingcha_core::checklist::ChecklistTemplate;
-use mingcha_core::taxonomy::{Category, Taxonomy};
+use mingcha_core::taxonomy::{Category, CategoryPath, Taxonomy};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -73,7 +75,7 @@ pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> 
     }
     let tx = conn.unchecked_transaction()?;
     if stored < taxonomy.version {
-        store_taxonomy(&tx, &taxonomy)?;
+        store_taxonomy(&tx, &taxonomy, now)?;
     }
     for t in new_templates {
         insert_template(&tx, t, "builtin", now)?;
@@ -83,11 +85,28 @@ pub(crate) fn load_builtin(conn: &Connection, now: DateTime<Utc>) -> Result<()> 
     Ok(())
 }
 
-fn store_taxonomy(conn: &Connection, taxonomy: &Taxonomy) -> Result<()> {
+/// Make `taxonomy` the store's live taxonomy, by code: new codes are added; names,
+/// descriptions, positions and parents are updated; a code it no longer lists is retired, never
+/// deleted (findings point at it and keep showing its name). A retired code whose name the new
+/// taxonomy gives to another code is renamed `名称（已停用，code）`, since names stay unique.
+/// The same rule serves a newer built-in taxonomy and one the office published.
+pub(crate) fn store_taxonomy(conn: &Connection, taxonomy: &Taxonomy, now: DateTime<Utc>) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT code, name FROM category")?;
+    let before: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let published: HashMap<&str, &str> = taxonomy
+        .categories
+        .iter()
+        .flat_map(|p| std::iter::once(p).chain(&p.children))
+        .map(|c| (c.code.as_str(), c.name.as_str()))
+        .collect();
+    let taken: HashSet<&str> = published.values().copied().collect();
+    // Names are unique: move every name aside first, so two categories can swap names.
+    conn.execute("UPDATE category SET name = char(1) || code", [])?;
     let mut upsert = conn.prepare(
         "INSERT INTO category (code, parent_code, name, description, position) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, name = excluded.name,
-             description = excluded.description, position = excluded.position",
+             description = excluded.description, position = excluded.position, retired_at = NULL",
     )?;
     let mut position = 0;
     for parent in &taxonomy.categories {
@@ -97,6 +116,14 @@ fn store_taxonomy(conn: &Connection, taxonomy: &Taxonomy) -> Result<()> {
             position += 1;
             upsert.execute((&child.code, &parent.code, &child.name, &child.description, position))?;
         }
+    }
+    let mut retire = conn.prepare(
+        "UPDATE category SET name = ?2, retired_at = coalesce(retired_at, ?3), position = ?4 WHERE code = ?1",
+    )?;
+    for (code, name) in before.iter().filter(|(code, _)| !published.contains_key(code.as_str())) {
+        let name = if taken.contains(name.as_str()) { format!("{name}（已停用，{code}）") } else { name.clone() };
+        position += 1;
+        retire.execute((code, name, time_text(now), position))?;
     }
     db::set_meta(conn, "taxonomy_version", &taxonomy.version.to_string())
 }
@@ -114,10 +141,13 @@ pub(crate) fn insert_template(
     Ok(())
 }
 
-/// Rebuild the taxonomy from the store.
+/// The live taxonomy from the store: what the category picker offers and a new finding may
+/// name. Retired categories are left out.
 pub(crate) fn taxonomy(conn: &Connection) -> Result<Taxonomy> {
     let version = db::meta(conn, "taxonomy_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    let mut stmt = conn.prepare("SELECT code, parent_code, name, description FROM category ORDER BY position")?;
+    let mut stmt = conn.prepare(
+        "SELECT code, parent_code, name, description FROM category WHERE retired_at IS NULL ORDER BY position",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
     })?;
@@ -136,6 +166,21 @@ pub(crate) fn taxonomy(conn: &Connection) -> Result<Taxonomy> {
         }
     }
     Ok(Taxonomy { version, categories })
+}
+
+/// "散 / 脱岗离岗" for every category that has a parent, retired ones included: a finding
+/// recorded under a category the office has since retired still shows its name.
+pub(crate) fn labels(conn: &Connection) -> Result<HashMap<String, String>> {
+    let mut stmt = conn
+        .prepare("SELECT c.code, c.name, p.code, p.name FROM category c JOIN category p ON p.code = c.parent_code")?;
+    let rows = stmt.query_map([], |r| {
+        let category =
+            |code: String, name: String| Category { code, name, description: String::new(), children: vec![] };
+        let leaf = category(r.get(0)?, r.get(1)?);
+        let parent = category(r.get(2)?, r.get(3)?);
+        Ok((leaf.code.clone(), CategoryPath { parent: &parent, leaf: &leaf }.label()))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A template as listed: its latest version.

@@ -90,8 +90,9 @@ pub struct Store {
     conn: Connection,
     identity: Identity,
     clock: Arc<dyn Clock>,
+    /// The live taxonomy: what the category picker offers and a new finding may name.
     taxonomy: Taxonomy,
-    /// "散 / 脱岗离岗" by leaf code: every listed finding shows one.
+    /// "散 / 脱岗离岗" by leaf code, retired categories included: every listed finding shows one.
     labels: HashMap<String, String>,
 }
 
@@ -123,10 +124,10 @@ impl Store {
         fs::create_dir_all(dir.root()).map_err(StoreError::io(format!("creating {}", dir.root().display())))?;
         let key = DataKey::generate()?;
         let made = (|| {
-            let (mut conn, taxonomy) = Self::open_with_key(dir, &key, clock.as_ref())?;
+            let mut conn = Self::open_with_key(dir, &key, clock.as_ref())?;
             let identity = create_identity(&mut conn, clock.now(), &name, &device_name)?;
             keyfile::seal(&dir.key_file(), &key, passphrase, opts.kdf)?;
-            Ok(Self::assemble(conn, identity, clock, taxonomy))
+            Self::assemble(conn, identity, clock)
         })();
         if made.is_err() {
             for suffix in ["", "-wal", "-shm"] {
@@ -142,9 +143,9 @@ impl Store {
             return Err(StoreError::NotInitialised(dir.root().to_owned()));
         }
         let key = keyfile::unseal(&dir.key_file(), passphrase)?;
-        let (conn, taxonomy) = Self::open_with_key(dir, &key, clock.as_ref())?;
+        let conn = Self::open_with_key(dir, &key, clock.as_ref())?;
         let identity = identity(&conn)?;
-        Ok(Self::assemble(conn, identity, clock, taxonomy))
+        Self::assemble(conn, identity, clock)
     }
 
     /// Re-seal the data key under a new passphrase. The database is not rewritten.
@@ -154,16 +155,30 @@ impl Store {
         keyfile::seal(&dir.key_file(), &key, new, kdf)
     }
 
-    fn open_with_key(dir: &DataDir, key: &DataKey, clock: &dyn Clock) -> Result<(Connection, Taxonomy)> {
+    fn open_with_key(dir: &DataDir, key: &DataKey, clock: &dyn Clock) -> Result<Connection> {
         let conn = db::open(&dir.database(), key)?;
         catalog::load_builtin(&conn, clock.now())?;
-        let taxonomy = catalog::taxonomy(&conn)?;
-        Ok((conn, taxonomy))
+        Ok(conn)
     }
 
-    fn assemble(conn: Connection, identity: Identity, clock: Arc<dyn Clock>, taxonomy: Taxonomy) -> Self {
-        let labels = taxonomy.leaves().map(|p| (p.leaf.code.clone(), p.label())).collect();
-        Self { conn, identity, clock, taxonomy, labels }
+    fn assemble(conn: Connection, identity: Identity, clock: Arc<dyn Clock>) -> Result<Self> {
+        let mut store = Self {
+            conn,
+            identity,
+            clock,
+            taxonomy: Taxonomy { version: 0, categories: vec![] },
+            labels: HashMap::new(),
+        };
+        store.reload_catalogue()?;
+        Ok(store)
+    }
+
+    /// Read the taxonomy and the category labels again, after something changed them in the
+    /// database (a taxonomy the office published, applied by a sync).
+    pub(crate) fn reload_catalogue(&mut self) -> Result<()> {
+        self.taxonomy = catalog::taxonomy(&self.conn)?;
+        self.labels = catalog::labels(&self.conn)?;
+        Ok(())
     }
 
     /// How a category shows in a list, "散 / 脱岗离岗"; an unknown code shows as itself.

@@ -183,6 +183,17 @@ pub(crate) fn labels(conn: &Connection) -> Result<HashMap<String, String>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The code of the template with this code (or exact name), if the store has any version of it.
+pub(crate) fn template_code(conn: &Connection, code_or_name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT code FROM checklist_template WHERE code = ?1 OR name = ?1 ORDER BY code = ?1 DESC, version DESC LIMIT 1",
+            [code_or_name.trim()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// A template as listed: its latest version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TemplateSummary {

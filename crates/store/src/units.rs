@@ -73,6 +73,34 @@ pub(crate) fn find_unit(conn: &Connection, key: &str) -> Result<Unit> {
 }
 
 impl Writer<'_> {
+    /// Insert and log a new unit (its name is free among live units).
+    fn insert_unit(&self, name: String, region: Option<String>) -> Result<Unit> {
+        let unit = Unit { id: UnitId::from_uuid(self.new_id()), name, region, created_at: self.now };
+        self.execute(
+            "INSERT INTO unit (id, name, region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            (unit.id.to_string(), &unit.name, &unit.region, self.now_text()),
+        )?;
+        self.log(EntityKind::Unit, &unit.id.to_string(), ChangeOp::Create, &unit)?;
+        Ok(unit)
+    }
+
+    /// The live unit with exactly this name, made (without spots) when there is none: a unit
+    /// the office names in a plan. Only the exact name counts, so a plan never lands on a
+    /// different unit that merely shares part of the name.
+    pub(crate) fn unit_named(&self, new: &NewUnit) -> Result<Unit> {
+        let existing = self
+            .query_row(
+                &format!("SELECT {UNIT_COLUMNS} FROM unit WHERE name = ?1 AND deleted_at IS NULL"),
+                [&new.name],
+                unit_from_row,
+            )
+            .optional()?;
+        match existing {
+            Some(unit) => Ok(unit),
+            None => self.insert_unit(new.name.clone(), new.region.clone()),
+        }
+    }
+
     /// The spot named `name` in `unit`, made on first mention: inspectors meet spots on site.
     pub(crate) fn spot_in(&self, unit: UnitId, name: &str) -> Result<Spot> {
         let name = text::required("spot name", name, NAME_MAX)?;
@@ -106,14 +134,7 @@ impl Store {
             if taken.is_some() {
                 return Err(StoreError::Duplicate { what: "unit", key: new.name.clone() });
             }
-            let unit =
-                Unit { id: UnitId::from_uuid(w.new_id()), name: new.name, region: new.region, created_at: w.now };
-            let at = w.now_text();
-            w.execute(
-                "INSERT INTO unit (id, name, region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                (unit.id.to_string(), &unit.name, &unit.region, &at),
-            )?;
-            w.log(EntityKind::Unit, &unit.id.to_string(), ChangeOp::Create, &unit)?;
+            let unit = w.insert_unit(new.name, new.region)?;
             let spots = new.spots.iter().map(|s| w.spot_in(unit.id, s)).collect::<Result<Vec<_>>>()?;
             Ok(UnitSummary { unit, spots, findings: 0 })
         })

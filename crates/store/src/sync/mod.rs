@@ -8,13 +8,16 @@
 //! - nothing counts as synced until the office's signed receipt is checked and stored, in the
 //!   same transaction that moves the acknowledged seq;
 //! - blobs resume from what the office already holds;
-//! - office events are applied by their seq, in the transaction that moves the pull cursor.
+//! - office events are applied by their seq, in the transaction that moves the pull cursor;
+//!   a plan the office assigned becomes an ordinary, logged plan record, and the same sync
+//!   sends it back up, so the office's copy and the laptop's agree (`events.rs`).
 //!
 //! **Architecture invariant:** only this module talks HTTP, and its upload threads never touch
 //! the store (its SQLite connection is not `Sync`): they get the client and the blob source.
 
 mod client;
 mod error;
+mod events;
 mod push;
 mod state;
 mod upload;
@@ -147,8 +150,13 @@ pub struct SyncSummary {
     pub blobs_uploaded: u64,
     pub blobs_already_there: u64,
     pub bytes_sent: u64,
-    /// Office events (returned or accepted findings, templates …) newly applied.
+    /// Office events (returned or accepted findings, templates, the taxonomy, assigned plans)
+    /// newly applied.
     pub events_applied: u64,
+    /// What could not be taken from them in full, one line each (a checklist template an
+    /// assigned plan names that this laptop does not have, an unreadable file). Also kept
+    /// with the event in the store.
+    pub notes: Vec<String>,
     /// The last change the office has acknowledged, and how many are still waiting.
     pub acked_seq: u64,
     pub unsynced_changes: u64,

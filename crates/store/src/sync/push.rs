@@ -7,7 +7,7 @@ use mingcha_core::sync::{BATCH_MAX_CHANGES, BatchStage, BlobRef, ItemOutcome, Ma
 
 use super::client::{OfficeClient, OfficeUrl};
 use super::state::{self, BatchRow};
-use super::{BlobSource, SyncError, SyncEvent, SyncFailure, SyncOptions, SyncSummary, upload};
+use super::{BlobSource, SyncError, SyncEvent, SyncFailure, SyncOptions, SyncSummary, events, upload};
 use crate::device_key::DeviceSigner;
 use crate::{Store, StoreError, new_id};
 
@@ -26,6 +26,11 @@ pub(super) fn run(
         Push { store, client: &client, signer: &signer, server_key: &server.server_key, summary: &mut summary };
     push.batches(opts, blobs, progress)?;
     push.pull(progress)?;
+    // A plan the office assigned was just written and logged here: send it up now, so the
+    // sync ends with nothing waiting (unless a blob failed above, which holds back the rest).
+    if push.summary.failures.is_empty() {
+        push.batches(opts, blobs, progress)?;
+    }
     if opts.server_url.is_some() {
         state::set_url(&store.conn, &url.as_string())?;
     }
@@ -138,10 +143,10 @@ impl Push<'_> {
             if page.cursor < since || (page.more && page.cursor == since) {
                 return Err(bad("the pull", format!("cursor {} after {since}, more: {}", page.cursor, page.more)));
             }
-            let store = &mut *self.store;
-            let applied = state::apply_pull(&mut store.conn, &store.taxonomy, &page, store.clock.now())?;
-            self.summary.events_applied += applied;
-            progress(SyncEvent::Pulled { events: applied });
+            let applied = events::apply_pull(self.store, &page)?;
+            self.summary.events_applied += applied.events;
+            self.summary.notes.extend(applied.notes);
+            progress(SyncEvent::Pulled { events: applied.events });
             if !page.more {
                 return Ok(());
             }

@@ -1,17 +1,16 @@
 //! The sync tables (migration 0002): the enrolled office, batches, receipts, the acknowledged
-//! seq, the pull cursor, and what the office decided. Each step that must not half-happen is
-//! one transaction here.
+//! seq and the pull cursor. Each step that must not half-happen is one transaction here.
+//! Office events are applied in `events.rs`.
 
 use chrono::{DateTime, Utc};
 use mingcha_core::change::EntityKind;
-use mingcha_core::sync::{EnrollResponse, Manifest, OfficeEventBody, Pull, SignedReceipt};
-use mingcha_core::taxonomy::Taxonomy;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use mingcha_core::sync::{EnrollResponse, Manifest, SignedReceipt};
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
-use crate::{catalog, device_key, parse_time, time_text};
+use crate::{device_key, parse_time, time_text};
 
 /// The office this laptop is enrolled with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,95 +176,4 @@ pub(crate) fn store_receipt(
     )?;
     tx.commit()?;
     Ok(())
-}
-
-/// Apply a page of office events and move the cursor, in one transaction. An event already
-/// applied (by its seq) is skipped, so a page applied twice changes nothing the second time.
-/// Returns how many events were new.
-pub(crate) fn apply_pull(conn: &mut Connection, taxonomy: &Taxonomy, pull: &Pull, now: DateTime<Utc>) -> Result<u64> {
-    let tx = conn.transaction()?;
-    let mut applied = 0;
-    for e in &pull.events {
-        let at = time_text(e.at);
-        applied += match &e.body {
-            OfficeEventBody::FindingReturned { finding_id, comment, by } => {
-                decide(&tx, e.seq, &finding_id.to_string(), "returned", Some(comment), by, &at, now)?
-            }
-            OfficeEventBody::FindingAccepted { finding_id, by } => {
-                decide(&tx, e.seq, &finding_id.to_string(), "accepted", None, by, &at, now)?
-            }
-            other => keep_event(&tx, taxonomy, e.seq, other, &at, now)?,
-        };
-    }
-    tx.execute("UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE slot = 1", [pull.cursor])?;
-    tx.commit()?;
-    Ok(applied)
-}
-
-/// Record an office decision and move the finding's status. Not a device change, so not logged.
-#[allow(clippy::too_many_arguments)]
-fn decide(
-    tx: &Transaction<'_>,
-    seq: u64,
-    finding_id: &str,
-    kind: &str,
-    comment: Option<&str>,
-    by: &str,
-    at: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let new = tx.execute(
-        "INSERT INTO office_decision (event_seq, finding_id, kind, comment, decided_by, decided_at, applied_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_seq) DO NOTHING",
-        (seq, finding_id, kind, comment, by, at, time_text(now)),
-    )?;
-    if new == 1 {
-        tx.execute("UPDATE finding SET status = ?2 WHERE id = ?1", (finding_id, kind))?;
-    }
-    Ok(new as u64)
-}
-
-/// Keep any other event as received; apply a published template that is newer than ours.
-fn keep_event(
-    tx: &Transaction<'_>,
-    taxonomy: &Taxonomy,
-    seq: u64,
-    body: &OfficeEventBody,
-    at: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let value = serde_json::to_value(body)?;
-    let kind = value.get("kind").and_then(serde_json::Value::as_str).unwrap_or("unknown").to_owned();
-    let new = tx.execute(
-        "INSERT INTO office_event (event_seq, kind, body, at, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (event_seq) DO NOTHING",
-        (seq, &kind, value.to_string(), at, time_text(now)),
-    )?;
-    if new == 1
-        && let OfficeEventBody::TemplatePublished { template } = body
-        && apply_template(tx, taxonomy, template, now)?
-    {
-        tx.execute("UPDATE office_event SET applied_at = ?2 WHERE event_seq = ?1", (seq, time_text(now)))?;
-    }
-    Ok(new as u64)
-}
-
-/// A template the office published, stored when it is valid and newer than what the store
-/// has. One that is not stays in `office_event` for a later build to look at.
-fn apply_template(
-    tx: &Transaction<'_>,
-    taxonomy: &Taxonomy,
-    template: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let Ok(t) = mingcha_core::assets::parse_template("office", &template.to_string(), taxonomy) else {
-        return Ok(false);
-    };
-    let newest: Option<u32> =
-        tx.query_row("SELECT max(version) FROM checklist_template WHERE code = ?1", [&t.code], |r| r.get(0))?;
-    if newest.is_some_and(|n| t.version <= n) {
-        return Ok(false);
-    }
-    catalog::insert_template(tx, &t, "office", now)?;
-    Ok(true)
 }

@@ -6,16 +6,21 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use ed25519_dalek::{Signer, SigningKey};
+use mingcha_core::change::{ChangeOp, EntityKind};
 use mingcha_core::clock::FixedClock;
 use mingcha_core::finding::{FindingStatus, Severity};
+use mingcha_core::id::PlanId;
 use mingcha_core::id::{FindingId, InspectorId};
 use mingcha_core::inspection::InspectionKind;
 use mingcha_core::sync::{
-    EnrollResponse, ItemOutcome, Manifest, OfficeEvent, OfficeEventBody, Pull, Receipt, ReceiptItem, SignedReceipt,
+    EnrollResponse, ItemOutcome, Manifest, OfficeEvent, OfficeEventBody, PlanAssignment, Pull, Receipt, ReceiptItem,
+    SignedReceipt,
 };
+use mingcha_core::taxonomy::{Category, Taxonomy};
 use mingcha_core::unit::NewUnit;
 use uuid::Uuid;
 
+use super::events;
 use super::push::rebuild;
 use super::state::{self, BatchRow};
 use super::*;
@@ -188,26 +193,28 @@ fn office_decisions_apply_once_move_the_status_and_are_not_device_changes() {
         by: "王审核".into(),
     };
     let page = Pull { cursor: 2, events: vec![event(1, returned), event(2, elsewhere)], more: false };
-    let taxonomy = s.taxonomy.clone();
 
-    assert_eq!(state::apply_pull(&mut s.conn, &taxonomy, &page, now()).unwrap(), 2);
+    assert_eq!(events::apply_pull(&mut s, &page).unwrap().events, 2);
     assert_eq!(s.finding(&finding).unwrap().finding.status, FindingStatus::Returned);
     assert_eq!(s.return_comment(&finding).unwrap().as_deref(), Some("请补充窗口编号"));
     assert_eq!(state::position(&s.conn).unwrap().pull_cursor, 2);
     assert_eq!(s.changes_after(0).unwrap().len(), log_before, "the office's move is not logged as ours");
 
     // The same page again (an answer that was lost) applies nothing.
-    assert_eq!(state::apply_pull(&mut s.conn, &taxonomy, &page, now()).unwrap(), 0);
+    assert_eq!(events::apply_pull(&mut s, &page).unwrap().events, 0);
     assert_eq!(s.office_decisions(&finding).unwrap().len(), 1);
 
     let accepted = OfficeEventBody::FindingAccepted { finding_id: id, by: "王审核".into() };
-    let plan = OfficeEventBody::TaxonomyPublished { taxonomy: serde_json::json!({"format": "mingcha.taxonomy"}) };
-    let page = Pull { cursor: 4, events: vec![event(3, accepted), event(4, plan)], more: false };
-    assert_eq!(state::apply_pull(&mut s.conn, &taxonomy, &page, now()).unwrap(), 2);
+    let broken = OfficeEventBody::TaxonomyPublished { taxonomy: serde_json::json!({"format": "mingcha.taxonomy"}) };
+    let page = Pull { cursor: 4, events: vec![event(3, accepted), event(4, broken)], more: false };
+    let applied = events::apply_pull(&mut s, &page).unwrap();
+    assert_eq!(applied.events, 2);
+    assert!(applied.notes[0].contains("taxonomy"), "{:?}", applied.notes);
     assert_eq!(s.finding(&finding).unwrap().finding.status, FindingStatus::Accepted);
     assert_eq!(s.return_comment(&finding).unwrap(), None, "no longer returned");
     let kept: u64 = s.conn.query_row("SELECT count(*) FROM office_event", [], |r| r.get(0)).unwrap();
-    assert_eq!(kept, 1, "the taxonomy is kept for later");
+    assert_eq!(kept, 1, "the unreadable taxonomy is kept for a later build");
+    assert_eq!(s.taxonomy().leaves().count(), 57, "and the categories are unchanged");
 }
 
 #[test]
@@ -246,4 +253,178 @@ fn sync_before_enrolling_says_so() {
     assert_eq!(err.code(), "not_enrolled");
     let err = s.enroll("office.example:8080", "t").unwrap_err();
     assert_eq!(err.code(), "bad_url");
+}
+
+fn assignment(title: &str, units: &[&str], templates: &[&str]) -> PlanAssignment {
+    PlanAssignment {
+        plan_id: PlanId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001)),
+        title: title.into(),
+        kind: InspectionKind::Covert,
+        starts_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 12).unwrap(),
+        units: units.iter().map(|u| (*u).to_owned()).collect(),
+        templates: templates.iter().map(|t| (*t).to_owned()).collect(),
+        team: vec!["赵督查".into(), "周强".into()],
+    }
+}
+
+fn pull_of(first_seq: u64, bodies: Vec<OfficeEventBody>) -> Pull {
+    let events: Vec<_> = bodies.into_iter().zip(first_seq..).map(|(b, seq)| event(seq, b)).collect();
+    Pull { cursor: events.last().map_or(first_seq, |e| e.seq), events, more: false }
+}
+
+#[test]
+fn an_assigned_plan_appears_once_with_its_units_even_when_pulled_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _) = with_finding(&dir);
+    let known = s.unit("城北区医保服务大厅").unwrap();
+    let log_before = s.changes_after(0).unwrap().len();
+    let plan = assignment(
+        "十一月作风暗访",
+        &["城北区医保服务大厅", "城南区政务服务中心"],
+        &["work-discipline", "no-such-checklist"],
+    );
+    let page = pull_of(1, vec![OfficeEventBody::PlanAssigned { plan: plan.clone() }]);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+
+    let applied = events::apply_pull(&mut s, &page).unwrap();
+    assert_eq!(applied.events, 1);
+    assert_eq!(applied.notes.len(), 1, "{:?}", applied.notes);
+    assert!(applied.notes[0].contains("no-such-checklist"), "the inspector is told what was left out");
+    let plans = s.plans(None, today).unwrap();
+    assert_eq!(plans.len(), 1);
+    let p = &plans[0];
+    assert_eq!(p.plan.id, plan.plan_id, "the office's id, so both sides mean the same plan");
+    assert_eq!((p.plan.title.as_str(), p.plan.kind), ("十一月作风暗访", InspectionKind::Covert));
+    assert_eq!((p.plan.starts_on, p.plan.ends_on), (plan.starts_on, plan.ends_on));
+    assert_eq!(p.plan.team, ["赵督查", "周强"]);
+    assert_eq!(p.plan.checklists, ["work-discipline"], "the unknown checklist is left out, the plan is kept");
+    assert_eq!(p.target_names, ["城北区医保服务大厅", "城南区政务服务中心"]);
+    assert_eq!(p.plan.target_units[0], known.id, "a unit of that exact name is reused");
+    let units = s.units().unwrap();
+    assert_eq!(units.len(), 2);
+    let made = units.iter().find(|u| u.unit.name == "城南区政务服务中心").unwrap();
+    assert!(made.spots.is_empty(), "spots are met on site");
+
+    let log = s.changes_after(0).unwrap();
+    let new: Vec<_> = log[log_before..].iter().map(|c| (c.entity, c.op)).collect();
+    assert_eq!(new, [(EntityKind::Unit, ChangeOp::Create), (EntityKind::Plan, ChangeOp::Create)], "logged like ours");
+    assert_eq!(log.last().unwrap().entity_id, plan.plan_id.to_string());
+
+    // The same page again (its answer was lost), and the same plan sent again: nothing new.
+    assert_eq!(events::apply_pull(&mut s, &page).unwrap(), events::Applied::default());
+    let again = pull_of(2, vec![OfficeEventBody::PlanAssigned { plan: plan.clone() }]);
+    assert_eq!(events::apply_pull(&mut s, &again).unwrap().events, 1);
+    assert_eq!(s.plans(None, today).unwrap().len(), 1);
+    assert_eq!(s.units().unwrap().len(), 2);
+    assert_eq!(s.changes_after(0).unwrap().len(), log.len(), "nothing logged twice");
+
+    // The office changes the plan: the same plan, updated, with the update logged.
+    let changed = PlanAssignment {
+        title: "十一月作风暗访（调整）".into(),
+        ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 13).unwrap(),
+        units: vec!["城南区政务服务中心".into()],
+        templates: vec!["窗口服务规范".into()],
+        ..plan.clone()
+    };
+    events::apply_pull(&mut s, &pull_of(3, vec![OfficeEventBody::PlanAssigned { plan: changed }])).unwrap();
+    let plans = s.plans(None, today).unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].plan.title, "十一月作风暗访（调整）");
+    assert_eq!(plans[0].plan.ends_on, chrono::NaiveDate::from_ymd_opt(2026, 11, 13).unwrap());
+    assert_eq!(plans[0].target_names, ["城南区政务服务中心"]);
+    assert_eq!(plans[0].plan.checklists, ["window-service"], "a template named by its name is found by it");
+    assert_eq!(plans[0].plan.created_at, p.plan.created_at);
+    let last = s.changes_after(0).unwrap().pop().unwrap();
+    assert_eq!((last.entity, last.op), (EntityKind::Plan, ChangeOp::Update));
+    assert_eq!(s.sync_status().unwrap().unsynced_changes, s.changes_after(0).unwrap().len() as u64);
+}
+
+#[test]
+fn a_plan_the_laptop_cannot_take_is_kept_as_received_and_the_pull_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(&dir);
+    let log_before = s.changes_after(0).unwrap().len();
+    let bad = PlanAssignment { title: "  ".into(), ..assignment("x", &["城南区政务服务中心"], &[]) };
+    let page = pull_of(1, vec![OfficeEventBody::PlanAssigned { plan: bad }]);
+    let applied = events::apply_pull(&mut s, &page).unwrap();
+    assert_eq!(applied.events, 1);
+    assert!(applied.notes[0].contains("was not taken"), "{:?}", applied.notes);
+    assert!(s.plans(None, now().date_naive()).unwrap().is_empty());
+    assert!(s.units().unwrap().is_empty(), "nothing half-made");
+    assert_eq!(s.changes_after(0).unwrap().len(), log_before);
+    assert_eq!(state::position(&s.conn).unwrap().pull_cursor, 1, "the cursor moves past it");
+    let note: Option<String> = s.conn.query_row("SELECT note FROM office_event", [], |r| r.get(0)).unwrap();
+    assert!(note.is_some_and(|n| n.contains("title")));
+}
+
+/// The built-in taxonomy as the office would publish it, changed by `edit`.
+fn published(edit: impl FnOnce(&mut Taxonomy)) -> OfficeEventBody {
+    let mut t = crate::catalog::builtin().unwrap().0;
+    edit(&mut t);
+    let mut value = serde_json::to_value(&t).unwrap();
+    value["format"] = "mingcha.taxonomy".into();
+    value["format_version"] = 1.into();
+    OfficeEventBody::TaxonomyPublished { taxonomy: value }
+}
+
+fn leaf(code: &str, name: &str) -> Category {
+    Category { code: code.into(), name: name.into(), description: format!("{name}的表现"), children: vec![] }
+}
+
+#[test]
+fn a_published_taxonomy_adds_and_renames_categories_and_keeps_retired_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, finding) = with_finding(&dir); // recorded under 脱岗离岗, san.absent
+    let log_before = s.changes_after(0).unwrap().len();
+    let v2 = published(|t| {
+        t.version = 2;
+        let san = t.categories.iter_mut().find(|c| c.code == "san").unwrap();
+        san.children.retain(|c| c.code != "san.absent" && c.code != "san.empty-post");
+        let gaming = san.children.iter_mut().find(|c| c.code == "san.gaming").unwrap();
+        gaming.name = "上班玩电子游戏".into();
+        gaming.description = "上班时间玩电脑或手机游戏".into();
+        san.children.insert(0, leaf("san.phone", "上班刷手机"));
+        san.children.push(leaf("san.vacant", "空岗")); // the name of the code it replaces
+    });
+
+    let applied = events::apply_pull(&mut s, &pull_of(1, vec![v2])).unwrap();
+    assert_eq!(applied, events::Applied { events: 1, notes: vec![] });
+    // The store's taxonomy and labels changed without reopening it.
+    let t = s.taxonomy();
+    assert_eq!(t.version, 2);
+    assert_eq!(t.resolve("上班刷手机").unwrap().leaf.code, "san.phone", "a new category is offered");
+    assert_eq!(t.resolve("空岗").unwrap().leaf.code, "san.vacant");
+    assert_eq!(t.categories.iter().find(|c| c.code == "san").unwrap().children[0].code, "san.phone", "in order");
+    assert_eq!(t.resolve("san.gaming").unwrap().leaf.description, "上班时间玩电脑或手机游戏");
+    assert_eq!(s.category_label("san.gaming"), "散 / 上班玩电子游戏", "renamed");
+    assert!(t.resolve("脱岗离岗").is_err(), "a retired category is not offered for a new finding");
+    assert!(t.search("").all(|p| p.leaf.code != "san.absent"), "nor in the picker");
+    assert_eq!(s.category_label("san.absent"), "散 / 脱岗离岗", "but its findings still show its name");
+    assert_eq!(s.category_label("san.empty-post"), "散 / 空岗（已停用，san.empty-post）");
+    let shown = s.finding(&finding).unwrap();
+    assert_eq!((shown.finding.category.as_str(), shown.category_label.as_str()), ("san.absent", "散 / 脱岗离岗"));
+    let rows: u64 = s.conn.query_row("SELECT count(*) FROM category", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 9 + 57 + 2, "nothing deleted");
+    assert_eq!(s.changes_after(0).unwrap().len(), log_before, "the catalogue is the office's, not logged");
+
+    // The same page again changes nothing; reopening the store finds the same taxonomy.
+    assert_eq!(events::apply_pull(&mut s, &pull_of(1, vec![])).unwrap().events, 0);
+    let labels = s.labels.clone();
+    drop(s);
+    let clock = Arc::new(FixedClock(now()));
+    let mut s = Store::unlock(&DataDir::new(dir.path().join("d")), "sync test pass", clock).unwrap();
+    assert_eq!((s.taxonomy().version, s.taxonomy().leaves().count()), (2, 57));
+    assert_eq!(s.labels, labels);
+
+    // An older version is not taken; a later one that lists a retired code brings it back.
+    let v1 = published(|_| {});
+    let v3 = published(|t| t.version = 3);
+    let applied = events::apply_pull(&mut s, &pull_of(2, vec![v1, v3])).unwrap();
+    assert_eq!(applied.notes.len(), 1, "{:?}", applied.notes);
+    assert!(applied.notes[0].contains("older"), "{:?}", applied.notes);
+    assert_eq!(s.taxonomy().version, 3);
+    assert_eq!(s.taxonomy().resolve("脱岗离岗").unwrap().leaf.code, "san.absent", "offered again");
+    assert_eq!(s.category_label("san.empty-post"), "散 / 空岗");
+    assert!(s.taxonomy().resolve("上班刷手机").is_err(), "v3 retired what v2 added");
 }

@@ -54,7 +54,7 @@ pub fn sync(store: &mut Store, data: &DataDir, server: Option<String>, json: boo
         SyncEvent::BlobDone { .. } => {}
         SyncEvent::BlobFailed { failure } => bar.println(format!("  not sent: {} ({})", failure.what, failure.reason)),
         SyncEvent::Committed { stored, .. } => bar.set_message(format!("office stored {stored} changes")),
-        SyncEvent::Pulled { events } => bar.set_message(format!("{events} office decisions")),
+        SyncEvent::Pulled { events } => bar.set_message(format!("{events} office events")),
     };
     let blobs = EvidenceBlobs(mingcha_evidence::import::blob_store(data));
     let opts = SyncOptions { server_url: server, ..SyncOptions::default() };
@@ -82,7 +82,10 @@ fn print_summary(s: &SyncSummary) {
         s.bytes_sent as f64 / 1e6,
         s.blobs_already_there
     );
-    println!("  office decisions received: {}", s.events_applied);
+    println!("  from the office: {} (decisions, plans, templates, categories)", s.events_applied);
+    for note in &s.notes {
+        println!("  note: {note}");
+    }
     if s.unsynced_changes > 0 {
         println!("  {} change(s) still to send", s.unsynced_changes);
     }

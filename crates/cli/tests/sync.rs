@@ -1,7 +1,7 @@
 //! `mingcha enroll` and `mingcha sync` against a real `mingcha-server` process on port 0, with
 //! its own data directory: photos arrive whole and once, a second sync sends nothing, a sync cut
-//! off before it reached the office resumes the same batch, and a finding the office returns
-//! comes back with its comment.
+//! off before it reached the office resumes the same batch, a finding the office returns
+//! comes back with its comment, and a plan the office assigns shows in `mingcha plan list`.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
 
@@ -306,4 +306,52 @@ fn a_bad_token_is_refused_with_the_office_code_and_nothing_is_enrolled() {
     let out = mingcha(&data, &["--json", "sync"]);
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "not_enrolled", "{err}");
+}
+
+#[test]
+fn a_plan_assigned_at_the_office_is_in_the_plan_list_after_sync_and_goes_back_up_once() {
+    let office = Office::start();
+    let tmp = tempfile::tempdir().unwrap();
+    field_day(tmp.path(), 0);
+    let data = tmp.path().join("laptop");
+    json(&data, &["enroll", "--server", &office.url, "--token", &office.token("吴督查")]);
+    json(&data, &["sync"]);
+
+    let unit = "城南区政务服务中心";
+    let assign = "--json plan assign --inspector 吴督查 --title 十一月作风暗访 --kind covert \
+                  --from 2026-11-10 --to 2026-11-12 --template work-discipline --unit";
+    let mut args: Vec<&str> = assign.split_whitespace().collect();
+    args.push(unit);
+    let out = office.admin(&args);
+    assert!(out.status.success(), "plan assign: {}", String::from_utf8_lossy(&out.stderr));
+    let assigned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let synced = json(&data, &["sync"]);
+    assert_eq!(synced["events_applied"], 1, "{synced}");
+    assert_eq!(synced["notes"], serde_json::json!([]), "{synced}");
+    assert_eq!(synced["changes_stored"], 2, "the new unit and the plan go up in the same sync: {synced}");
+    assert_eq!(synced["unsynced_changes"], 0, "{synced}");
+
+    let plans = json(&data, &["plan", "list"]);
+    let plans = plans.as_array().unwrap();
+    assert_eq!(plans.len(), 1, "{plans:?}");
+    let p = &plans[0];
+    assert_eq!(p["id"], assigned["plan_id"], "the office's id: {p}");
+    assert_eq!((p["title"].as_str(), p["kind"].as_str()), (Some("十一月作风暗访"), Some("covert")), "{p}");
+    assert_eq!((p["starts_on"].as_str(), p["ends_on"].as_str()), (Some("2026-11-10"), Some("2026-11-12")), "{p}");
+    assert_eq!(p["checklists"], serde_json::json!(["work-discipline"]), "{p}");
+    assert_eq!(p["team"], serde_json::json!(["吴督查"]), "{p}");
+    // A covert plan's targets stay hidden before its first day.
+    let hidden = chrono::Local::now().date_naive() < chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+    assert_eq!(p["targets_hidden"], hidden, "{p}");
+    let shown = if hidden { serde_json::json!([]) } else { serde_json::json!([unit]) };
+    assert_eq!(p["target_names"], shown, "{p}");
+    let units = json(&data, &["unit", "list"]);
+    let mut names: Vec<&str> = units.as_array().unwrap().iter().filter_map(|u| u["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["城关镇便民服务中心", "城南区政务服务中心"], "made for the plan, once");
+
+    let again = json(&data, &["sync"]);
+    assert_eq!((again["events_applied"].as_u64(), again["changes_stored"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert_eq!(json(&data, &["plan", "list"]).as_array().unwrap().len(), 1);
 }

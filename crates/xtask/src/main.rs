@@ -356,13 +356,11 @@ fn bench(args: &[String]) -> Result<()> {
         run(&["store", "--findings", "10000", "--evidence", "50000", "--runs", "50"])?;
         run(&["import", "--photos", "40", "--distinct", "10"])?;
         sync(&["day", "--photos", "40"])?;
-        sync(&["fleet", "--devices", "20"])?;
         sync(&["fleet", "--devices", "20", "--database-url", &pg])
     } else {
         run(&["store"])?;
         run(&["import", "--photos", "200", "--distinct", "20"])?;
         sync(&["day"])?;
-        sync(&["fleet"])?;
         sync(&["fleet", "--database-url", &pg])
     }
 }

@@ -5,7 +5,8 @@
 //!   office with the same device enrolled, so the blobs are missing there too), 4 at a time
 //!   like our client, each request signed the way the office requires.
 //! - `sync-bench fleet [--database-url URL]`: 100 devices syncing at once against one office:
-//!   batches per second, MB/s, p95 commit latency and errors.
+//!   batches per second, MB/s, p95 commit latency and errors, on SQLite and (with the URL)
+//!   PostgreSQL side by side.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -260,7 +261,10 @@ fn write_transfer(
     let device = store.identity().device_id;
     writeln!(config, "url = \"{}{path}\"", office.url())?;
     writeln!(config, "request = \"{method}\"")?;
-    writeln!(config, "data-binary = \"@{}\"", file.display())?;
+    // A photo streams from its file, as our client sends it; JSON bodies are small.
+    let body_option = if method == "PUT" { "upload-file = \"{}\"" } else { "data-binary = \"@{}\"" };
+    writeln!(config, "{}", body_option.replace("{}", &file.display().to_string()))?;
+    writeln!(config, "header = \"Expect:\"")?; // no 100-continue round trip before each photo
     writeln!(
         config,
         "header = \"content-type: application/{}\"",
@@ -319,17 +323,60 @@ struct DeviceRun {
     error: Option<String>,
 }
 
-fn fleet(devices: usize, database_url: Option<String>) -> Result<()> {
+/// What one fleet run measured.
+#[derive(Debug)]
+struct FleetResult {
+    took: Duration,
+    batches: u64,
+    bytes: u64,
+    p95: Duration,
+    errors: BTreeMap<String, usize>,
+}
+
+/// The fleet against the embedded SQLite office and, given an admin URL, against PostgreSQL
+/// in the same run, side by side.
+fn fleet(devices: usize, postgres_admin: Option<String>) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite (embedded default)" };
-    let db_url = database_url.map(|admin| fresh_database(&admin)).transpose()?;
-    let office = Office::start_on(db_url);
-    eprintln!("preparing {devices} devices (5 findings, 3 photos each) …");
     let (paths, _) = write_photos(&tmp.path().join("DCIM"), 3 * devices, 0.3, 7)?;
-    let dirs: Vec<DataDir> = (0..devices).map(|i| DataDir::new(tmp.path().join(format!("d{i}")))).collect();
+    let sqlite = fleet_run(devices, None, &paths, &tmp.path().join("sqlite"))?;
+    let postgres = match postgres_admin {
+        Some(admin) => Some(fleet_run(devices, Some(fresh_database(&admin)?), &paths, &tmp.path().join("pg"))?),
+        None => None,
+    };
+    println!("\nFleet: {devices} devices syncing at once (5 findings and 3 photos of 0.3 MB each)");
+    println!("{:<22} {:>12} {:>12} {:>10}", "", "SQLite", "PostgreSQL", "PG/SQLite");
+    let row = |name: &str, f: &dyn Fn(&FleetResult) -> f64, digits: usize| {
+        let a = f(&sqlite);
+        match &postgres {
+            Some(p) => {
+                let b = f(p);
+                let ratio = if a > 0.0 { format!("{:.2}", b / a) } else { "-".into() };
+                println!("{name:<22} {a:>12.digits$} {b:>12.digits$} {ratio:>10}");
+            }
+            None => println!("{name:<22} {a:>12.digits$} {:>12} {:>10}", "-", "-"),
+        }
+    };
+    row("wall time (s)", &|r| r.took.as_secs_f64(), 2);
+    row("batches per second", &|r| r.batches as f64 / r.took.as_secs_f64(), 1);
+    row("MB/s", &|r| mbps(r.bytes, r.took), 1);
+    row("p95 commit latency ms", &|r| r.p95.as_secs_f64() * 1000.0, 1);
+    row("errors (goal 0)", &|r| r.errors.values().sum::<usize>() as f64, 0);
+    for (backend, r) in std::iter::once(("SQLite", &sqlite)).chain(postgres.iter().map(|p| ("PostgreSQL", p))) {
+        for (e, n) in &r.errors {
+            println!("  {backend}: {n} × {e}");
+        }
+    }
+    Ok(())
+}
+
+fn fleet_run(devices: usize, database_url: Option<String>, photos: &[PathBuf], root: &Path) -> Result<FleetResult> {
+    let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let office = Office::start_on(database_url);
+    eprintln!("preparing {devices} devices for the {backend} office …");
+    let dirs: Vec<DataDir> = (0..devices).map(|i| DataDir::new(root.join(format!("d{i}")))).collect();
     for (i, dir) in dirs.iter().enumerate() {
         let name = format!("督查员{i:03}");
-        let mut store = field_store(dir, &name, 5, &paths[3 * i..3 * i + 3])?;
+        let mut store = field_store(dir, &name, 5, &photos[3 * i..3 * i + 3])?;
         enroll(&mut store, &office, &name)?;
     }
 
@@ -340,32 +387,7 @@ fn fleet(devices: usize, database_url: Option<String>) -> Result<()> {
     for dir in dirs {
         let (barrier, runs) = (Arc::clone(&barrier), Arc::clone(&runs));
         handles.push(std::thread::spawn(move || {
-            let mut run = DeviceRun::default();
-            let store = Store::unlock(&dir, PASS, Arc::new(WallClock));
-            barrier.wait();
-            match store {
-                Ok(mut store) => {
-                    let mut last = Instant::now();
-                    let result = store.sync(&blobs_of(&dir), &mut |e| match e {
-                        SyncEvent::Committed { .. } => run.commit_latencies.push(last.elapsed()),
-                        SyncEvent::Batch { .. } | SyncEvent::BlobDone { .. } | SyncEvent::Uploading { .. } => {
-                            last = Instant::now()
-                        }
-                        _ => {}
-                    });
-                    match result {
-                        Ok(s) => {
-                            run.batches = s.batches;
-                            run.bytes = s.bytes_sent;
-                            if let Some(f) = s.failures.first() {
-                                run.error = Some(format!("{f:?}"));
-                            }
-                        }
-                        Err(e) => run.error = Some(e.to_string()),
-                    }
-                }
-                Err(e) => run.error = Some(e.to_string()),
-            }
+            let run = device_sync(&dir, &barrier);
             runs.lock().map(|mut r| r.push(run)).ok();
         }));
     }
@@ -376,25 +398,54 @@ fn fleet(devices: usize, database_url: Option<String>) -> Result<()> {
     }
     let took = started.elapsed();
     let runs = std::mem::take(&mut *runs.lock().map_err(|_| anyhow::anyhow!("a device thread panicked"))?);
-    let batches: u64 = runs.iter().map(|r| r.batches).sum();
-    let bytes: u64 = runs.iter().map(|r| r.bytes).sum();
     let mut lat: Vec<Duration> = runs.iter().flat_map(|r| r.commit_latencies.iter().copied()).collect();
     lat.sort();
-    let p95 = lat.get((lat.len() * 95).div_ceil(100).saturating_sub(1)).copied().unwrap_or_default();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for e in runs.iter().filter_map(|r| r.error.clone()) {
         *errors.entry(e).or_default() += 1;
     }
-    println!("\nFleet: {devices} devices at once, {backend}");
-    println!("  wall time            {:>8.2} s", took.as_secs_f64());
-    println!("  batches per second   {:>8.1}", batches as f64 / took.as_secs_f64());
-    println!("  MB/s                 {:>8.1}", mbps(bytes, took));
-    println!("  p95 commit latency   {:>8.1} ms", p95.as_secs_f64() * 1000.0);
-    println!("  errors               {:>8} (goal 0)", errors.values().sum::<usize>());
-    for (e, n) in errors {
-        println!("    {n} × {e}");
+    if runs.len() != devices {
+        *errors.entry("a device thread panicked".into()).or_default() += devices - runs.len();
     }
-    Ok(())
+    Ok(FleetResult {
+        took,
+        batches: runs.iter().map(|r| r.batches).sum(),
+        bytes: runs.iter().map(|r| r.bytes).sum(),
+        p95: lat.get((lat.len() * 95).div_ceil(100).saturating_sub(1)).copied().unwrap_or_default(),
+        errors,
+    })
+}
+
+/// One device: unlock, wait for the start, sync; the commit latency is the time from the
+/// last upload (or the batch's start) to the stored receipt.
+fn device_sync(dir: &DataDir, barrier: &Barrier) -> DeviceRun {
+    let mut run = DeviceRun::default();
+    let store = Store::unlock(dir, PASS, Arc::new(WallClock));
+    barrier.wait();
+    let mut store = match store {
+        Ok(s) => s,
+        Err(e) => {
+            run.error = Some(e.to_string());
+            return run;
+        }
+    };
+    let mut last = Instant::now();
+    let mut latencies = Vec::new();
+    let result = store.sync(&blobs_of(dir), &mut |e| match e {
+        SyncEvent::Committed { .. } => latencies.push(last.elapsed()),
+        SyncEvent::Batch { .. } | SyncEvent::BlobDone { .. } | SyncEvent::Uploading { .. } => last = Instant::now(),
+        _ => {}
+    });
+    run.commit_latencies = latencies;
+    match result {
+        Ok(s) => {
+            run.batches = s.batches;
+            run.bytes = s.bytes_sent;
+            run.error = s.failures.first().map(|f| format!("{f:?}"));
+        }
+        Err(e) => run.error = Some(e.to_string()),
+    }
+    run
 }
 
 /// A new, empty database next to the admin URL's, for one run.

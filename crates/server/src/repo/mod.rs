@@ -207,10 +207,18 @@ pub(crate) fn fault_point(name: &str) {
 /// connection) sends the same token, id and key again. The token is spent, but it was spent
 /// by exactly this device, so the office gives the same registration back instead of leaving
 /// the laptop unable to enroll at all. Nothing secret is in the answer.
-pub(crate) fn repeated_enrollment(spent_by: Option<DeviceId>, existing: Option<Device>, d: &NewDevice) -> Result<Device> {
+pub(crate) fn repeated_enrollment(
+    spent_by: Option<DeviceId>,
+    existing: Option<Device>,
+    d: &NewDevice,
+) -> Result<Device> {
     match existing {
         Some(device) if spent_by == Some(d.id) && device.public_key == d.public_key => {
-            if device.revoked_at.is_some() { Err(Error::DeviceRevoked) } else { Ok(device) }
+            if device.revoked_at.is_some() {
+                Err(Error::DeviceRevoked)
+            } else {
+                Ok(device)
+            }
         }
         _ => Err(Error::BadToken),
     }

@@ -48,6 +48,7 @@ on_both_backends!(
     a_manifest_signed_by_another_key_or_for_another_device_is_refused,
     commit_waits_for_every_blob,
     a_second_change_at_the_same_seq_is_a_fork,
+    a_record_changed_several_times_is_held_at_its_latest_state,
     two_commits_of_one_batch_at_once_store_everything_once,
     pull_brings_office_decisions_to_the_inspector_after_the_cursor,
     every_route_is_served_and_described,
@@ -344,6 +345,40 @@ async fn commit_waits_for_every_blob(app: App) {
     assert_eq!(app.repo().device(device.id).await.unwrap().unwrap().acked_seq, 0);
     let unknown = device.send(&app, "POST", &format!("/api/v1/batches/{}/commit", uuid::Uuid::now_v7()), b"").await;
     assert_eq!(unknown.error(404).code, "not_found");
+}
+
+async fn a_record_changed_several_times_is_held_at_its_latest_state(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let first = device.batch(
+        0,
+        vec![
+            device.change(1, EntityKind::Unit, "u1", json!({"name": "城南区政务服务中心"})),
+            device.change(2, EntityKind::Unit, "u1", json!({"name": "城南区政务服务中心（新址）"})),
+            device.change(3, EntityKind::Unit, "u2", json!({"name": "城北区税务局"})),
+        ],
+    );
+    device.offer(&app, &first).await;
+    let receipt: SignedReceipt = device.commit(&app, &first).await.json();
+    assert!(receipt.receipt.items.iter().all(|i| i.outcome == ItemOutcome::Stored));
+    let second =
+        device.batch(3, vec![device.change(4, EntityKind::Unit, "u2", json!({"name": "城北区税务局第一分局"}))]);
+    device.offer(&app, &second).await;
+    assert_eq!(device.commit(&app, &second).await.status, 200);
+
+    let mut names: Vec<(String, String)> = app
+        .repo()
+        .records(EntityKind::Unit)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.entity_id, r.payload["name"].as_str().unwrap().to_owned()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [("u1".into(), "城南区政务服务中心（新址）".into()), ("u2".into(), "城北区税务局第一分局".into())],
+        "each record once, at its last change"
+    );
 }
 
 async fn a_second_change_at_the_same_seq_is_a_fork(app: App) {

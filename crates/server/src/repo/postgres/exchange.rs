@@ -1,6 +1,8 @@
 //! The exchange on PostgreSQL: storing a manifest, and committing a batch in one transaction,
 //! both under the device's row lock.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use mingcha_core::change::ChangeRecord;
@@ -43,70 +45,127 @@ async fn batch_state(c: &impl GenericClient, batch_id: Uuid) -> Result<BatchStat
     Ok(BatchState { batch_id, stage, missing: missing_blobs(c, batch_id).await?, receipt })
 }
 
-/// `true` if the change is stored already (same id at the same place), `false` if neither its
-/// id nor its (device, seq) is taken; a fork otherwise.
-async fn stored_already(c: &impl GenericClient, ch: &ChangeRecord) -> Result<bool> {
-    let seq = to_i64(ch.seq)?;
+/// The batch's changes the office holds already, by id, in one query for the whole batch. A
+/// change whose id or whose (device, seq) is taken by anything else is a fork, and refuses it.
+async fn held_already(c: &impl GenericClient, device: DeviceId, changes: &[ChangeRecord]) -> Result<HashSet<Uuid>> {
+    if changes.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<Uuid> = changes.iter().map(|ch| *ch.id.as_uuid()).collect();
+    let seqs: Vec<i64> = changes.iter().map(|ch| to_i64(ch.seq)).collect::<Result<_>>()?;
     let rows = c
         .query(
-            "SELECT id, device_id, seq FROM change WHERE id = $1 OR (device_id = $2 AND seq = $3)",
-            &[ch.id.as_uuid(), ch.device_id.as_uuid(), &seq],
+            "SELECT id, device_id, seq FROM change WHERE id = ANY($1) OR (device_id = $2 AND seq = ANY($3))",
+            &[&ids, device.as_uuid(), &seqs],
         )
         .await?;
+    let mine: HashMap<Uuid, (Uuid, i64)> =
+        changes.iter().zip(&seqs).map(|(ch, seq)| (*ch.id.as_uuid(), (*ch.device_id.as_uuid(), *seq))).collect();
+    let mut held = HashSet::new();
     for r in &rows {
-        let (id, device, s): (Uuid, Uuid, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        if id != *ch.id.as_uuid() || device != *ch.device_id.as_uuid() || s != seq {
-            return Err(Error::Fork { seq: ch.seq });
+        let (id, dev, seq): (Uuid, Uuid, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        if mine.get(&id) == Some(&(dev, seq)) {
+            held.insert(id);
+        } else {
+            let clash = changes
+                .iter()
+                .zip(&seqs)
+                .find(|(ch, s)| *ch.id.as_uuid() == id || (dev == *device.as_uuid() && **s == seq));
+            return Err(Error::Fork { seq: clash.map_or(0, |(ch, _)| ch.seq) });
         }
     }
-    Ok(!rows.is_empty())
+    Ok(held)
 }
 
-async fn insert_change(c: &impl GenericClient, ch: &ChangeRecord, batch_id: Uuid, now: DateTime<Utc>) -> Result<bool> {
-    let seq = to_i64(ch.seq)?;
-    let inserted = c
-        .execute(
+/// Insert `fresh` changes in one statement; the ids actually inserted.
+async fn insert_changes(
+    c: &impl GenericClient,
+    fresh: &[&ChangeRecord],
+    batch_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<HashSet<Uuid>> {
+    if fresh.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let col = Columns::of(fresh)?;
+    let rows = c
+        .query(
             "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+             SELECT u.id, u.device_id, u.seq, u.entity, u.entity_id, u.op, u.payload, u.changed_at, $9, $10
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                         $8::timestamptz[]) AS u(id, device_id, seq, entity, entity_id, op, payload, changed_at)
+             ON CONFLICT (id) DO NOTHING RETURNING id",
             &[
-                ch.id.as_uuid(),
-                ch.device_id.as_uuid(),
-                &seq,
-                &ch.entity.as_str(),
-                &ch.entity_id,
-                &ch.op.as_str(),
-                &ch.payload,
-                &ch.at,
+                &col.ids,
+                &col.devices,
+                &col.seqs,
+                &col.entities,
+                &col.entity_ids,
+                &col.ops,
+                &col.payloads,
+                &col.times,
                 &batch_id,
                 &now,
             ],
         )
         .await?;
-    if inserted == 1 {
-        // The latest state wins: within one device by seq, across devices by time, then id.
-        c.execute(
-            "INSERT INTO record (entity, entity_id, change_id, device_id, seq, op, payload, changed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (entity, entity_id) DO UPDATE SET change_id = excluded.change_id,
-                device_id = excluded.device_id, seq = excluded.seq, op = excluded.op,
-                payload = excluded.payload, changed_at = excluded.changed_at
-             WHERE (record.device_id = excluded.device_id AND record.seq < excluded.seq)
-                OR (record.device_id <> excluded.device_id
-                    AND (record.changed_at, record.change_id) < (excluded.changed_at, excluded.change_id))",
-            &[
-                &ch.entity.as_str(),
-                &ch.entity_id,
-                ch.id.as_uuid(),
-                ch.device_id.as_uuid(),
-                &seq,
-                &ch.op.as_str(),
-                &ch.payload,
-                &ch.at,
-            ],
-        )
-        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Keep the latest state of each record the new changes touch, in one statement. Within the
+/// batch the last change of a record stands for it; against what the office holds, within one
+/// device the higher seq wins, across devices the later time, then the higher change id.
+async fn upsert_records(c: &impl GenericClient, inserted: &[&ChangeRecord]) -> Result<()> {
+    let mut latest: HashMap<(&str, &str), &ChangeRecord> = HashMap::new();
+    for ch in inserted {
+        latest.insert((ch.entity.as_str(), ch.entity_id.as_str()), ch);
     }
-    Ok(inserted == 1)
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let col = Columns::of(&latest.into_values().collect::<Vec<_>>())?;
+    c.execute(
+        "INSERT INTO record (entity, entity_id, change_id, device_id, seq, op, payload, changed_at)
+         SELECT u.entity, u.entity_id, u.id, u.device_id, u.seq, u.op, u.payload, u.changed_at
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                     $8::timestamptz[]) AS u(id, device_id, seq, entity, entity_id, op, payload, changed_at)
+         ON CONFLICT (entity, entity_id) DO UPDATE SET change_id = excluded.change_id,
+            device_id = excluded.device_id, seq = excluded.seq, op = excluded.op,
+            payload = excluded.payload, changed_at = excluded.changed_at
+         WHERE (record.device_id = excluded.device_id AND record.seq < excluded.seq)
+            OR (record.device_id <> excluded.device_id
+                AND (record.changed_at, record.change_id) < (excluded.changed_at, excluded.change_id))",
+        &[&col.ids, &col.devices, &col.seqs, &col.entities, &col.entity_ids, &col.ops, &col.payloads, &col.times],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes as columns, for `UNNEST`: one round trip for a whole batch instead of one a change.
+struct Columns<'a> {
+    ids: Vec<Uuid>,
+    devices: Vec<Uuid>,
+    seqs: Vec<i64>,
+    entities: Vec<&'static str>,
+    entity_ids: Vec<&'a str>,
+    ops: Vec<&'static str>,
+    payloads: Vec<&'a serde_json::Value>,
+    times: Vec<DateTime<Utc>>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(changes: &[&'a ChangeRecord]) -> Result<Self> {
+        Ok(Self {
+            ids: changes.iter().map(|c| *c.id.as_uuid()).collect(),
+            devices: changes.iter().map(|c| *c.device_id.as_uuid()).collect(),
+            seqs: changes.iter().map(|c| to_i64(c.seq)).collect::<Result<_>>()?,
+            entities: changes.iter().map(|c| c.entity.as_str()).collect(),
+            entity_ids: changes.iter().map(|c| c.entity_id.as_str()).collect(),
+            ops: changes.iter().map(|c| c.op.as_str()).collect(),
+            payloads: changes.iter().map(|c| &c.payload).collect(),
+            times: changes.iter().map(|c| c.at).collect(),
+        })
+    }
 }
 
 pub(super) async fn open_batch(pool: &Pool, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
@@ -125,9 +184,7 @@ pub(super) async fn open_batch(pool: &Pool, batch: &NewBatch, now: DateTime<Utc>
     if m.after_seq > acked {
         return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
-    for c in &m.changes {
-        stored_already(&tx, c).await?;
-    }
+    held_already(&tx, m.device_id, &m.changes).await?;
     let inserted = tx
         .execute(
             "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage,
@@ -188,11 +245,16 @@ pub(super) async fn commit(
     if manifest.after_seq > acked {
         return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
     }
-    let mut items = Vec::with_capacity(manifest.changes.len());
-    for c in &manifest.changes {
-        let stored = !stored_already(&tx, c).await? && insert_change(&tx, c, batch_id, now).await?;
-        items.push(ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(stored) });
-    }
+    let held = held_already(&tx, device, &manifest.changes).await?;
+    let fresh: Vec<&ChangeRecord> = manifest.changes.iter().filter(|c| !held.contains(c.id.as_uuid())).collect();
+    let inserted = insert_changes(&tx, &fresh, batch_id, now).await?;
+    let new: Vec<&ChangeRecord> = fresh.into_iter().filter(|c| inserted.contains(c.id.as_uuid())).collect();
+    upsert_records(&tx, &new).await?;
+    let items = manifest
+        .changes
+        .iter()
+        .map(|c| ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(inserted.contains(c.id.as_uuid())) })
+        .collect();
     let acked_seq = acked.max(manifest.last_seq());
     tx.execute("UPDATE device SET acked_seq = $1 WHERE id = $2", &[&to_i64(acked_seq)?, device.as_uuid()]).await?;
     let receipt = key.sign_receipt(Receipt {

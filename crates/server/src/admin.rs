@@ -63,7 +63,8 @@ pub struct FindingRow {
     /// The unit's name when the office holds the unit, else its id.
     pub unit: String,
     pub description: String,
-    /// The status the device last sent (`submitted`, …), or `deleted`.
+    /// `submitted` (the office holds it), or `deleted` (the device tombstoned it); what the
+    /// office decided is in `decision`.
     pub status: String,
     /// The office's last decision: `returned`, `accepted`, or none yet.
     pub decision: Option<String>,
@@ -87,7 +88,9 @@ pub async fn list_findings(repo: &dyn Repo) -> Result<Vec<FindingRow>> {
             let unit_id = text(&r.payload, "unit_id");
             let unit =
                 units.iter().find(|u| u.entity_id == unit_id).map_or(unit_id.clone(), |u| text(&u.payload, "name"));
-            let status = if r.op == ChangeOp::Delete { "deleted".to_owned() } else { text(&r.payload, "status") };
+            // At the office every finding it holds was submitted; the device's own draft/submitted
+            // flag says only whether the laptop had its receipt yet when it logged the change.
+            let status = if r.op == ChangeOp::Delete { "deleted" } else { "submitted" }.to_owned();
             FindingRow {
                 decision: decisions.get(&r.entity_id).cloned(),
                 id: r.entity_id,

@@ -118,7 +118,8 @@ impl Store {
             };
             let category = match (&new.category, &link) {
                 (Some(c), _) => self.taxonomy.resolve(c)?.leaf.code.clone(),
-                (None, Some((_, Some(c)))) => c.clone(),
+                // The item's suggestion is checked too: the office may have retired it since.
+                (None, Some((_, Some(c)))) => self.taxonomy.resolve(c)?.leaf.code.clone(),
                 (None, _) => return Err(ValidationError::Empty { field: "category" }.into()),
             };
             let text = FindingText::parse(&new.description, new.persons_involved.as_deref())?;

@@ -114,7 +114,7 @@ fn is_root() -> bool {
 /// Build the CLI and show a demo store: two units, a covert plan, a filled checklist with a
 /// 不符合, findings, and a search by a two-character word.
 fn run(data: Option<PathBuf>) -> Result<()> {
-    status(cargo().args(["build", "--release", "--package", "mingcha-cli"]))?;
+    status(cargo().args(["build", "--release", "--package", "mingcha-cli", "--package", "mingcha-server"]))?;
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| PathBuf::from("target"), PathBuf::from);
     let bin = target.join("release/mingcha");
     let data = data.unwrap_or_else(|| PathBuf::from("mingcha-demo"));
@@ -239,8 +239,59 @@ fn run(data: Option<PathBuf>) -> Result<()> {
     show(&["search", "告知"])?;
     let first = mingcha(&["--json", "search", "告知"])?;
     show(&["photo", "list", "--finding", &json_id(&first)?])?;
+    office_demo(&target.join("release/mingcha-server"), &data, &show, &mingcha)?;
     println!("\nTry: MINGCHA_PASSPHRASE='{pass}' {} --data {} --help", bin.display(), data.display());
     Ok(())
+}
+
+/// The end of the demo day: start an office on the demo folder's `office/`, enroll the demo
+/// laptop (once), sync, show what the office holds, and stop the office again.
+fn office_demo(
+    server: &Path,
+    data: &Path,
+    show: &dyn Fn(&[&str]) -> Result<()>,
+    mingcha: &dyn Fn(&[&str]) -> Result<String>,
+) -> Result<()> {
+    use std::io::BufRead;
+    let office = data.join("office");
+    let admin = |args: &[&str]| -> Result<String> {
+        let out = Command::new(server).arg("--data").arg(&office).args(args).output()?;
+        if !out.status.success() {
+            bail!("mingcha-server {args:?}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let mut child = Command::new(server)
+        .arg("--data")
+        .arg(&office)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting mingcha-server")?;
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        std::io::BufReader::new(out).read_line(&mut first)?;
+    }
+    let result = (|| {
+        let url = first.trim().strip_prefix("mingcha-server listening on ").context("mingcha-server did not start")?;
+        println!("\n$ mingcha-server --data {} serve   # the office, at {url}", office.display());
+        let status: serde_json::Value = serde_json::from_str(&mingcha(&["--json", "status"])?)?;
+        if status["sync"]["server"].is_null() {
+            if !admin(&["--json", "inspector", "list"])?.contains("演示督查员") {
+                admin(&["inspector", "add", "演示督查员"])?;
+            }
+            let token: serde_json::Value =
+                serde_json::from_str(&admin(&["--json", "enroll-token", "--inspector", "演示督查员"])?)?;
+            show(&["enroll", "--server", url, "--token", token["token"].as_str().context("no token")?])?;
+        }
+        show(&["sync", "--server", url])?;
+        println!("\n$ mingcha-server --data {} finding list", office.display());
+        print!("{}", admin(&["finding", "list"])?);
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result
 }
 
 fn chrono_today() -> String {

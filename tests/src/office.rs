@@ -18,6 +18,8 @@ pub struct Office {
     _tmp: tempfile::TempDir,
     pub data: PathBuf,
     database_url: Option<String>,
+    /// The PostgreSQL database this office owns, dropped after the process is gone.
+    postgres: Option<PgDatabase>,
     env: Vec<(String, String)>,
     child: Option<Child>,
     addr: SocketAddr,
@@ -37,12 +39,32 @@ impl Office {
             _tmp: tmp,
             data,
             database_url,
+            postgres: None,
             env: Vec::new(),
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         office.spawn();
         office
+    }
+
+    /// An office on a new, empty PostgreSQL database (from `MINGCHA_TEST_PG`, which
+    /// `cargo xtask test` sets after starting PostgreSQL), dropped with the office.
+    pub fn start_on_postgres() -> Self {
+        let db = PgDatabase::create();
+        let mut office = Self::start_on(Some(db.url.clone()));
+        office.postgres = Some(db);
+        office
+    }
+
+    /// Whether the tables are in PostgreSQL (`office.db` is then absent).
+    pub fn on_postgres(&self) -> bool {
+        self.database_url.is_some()
+    }
+
+    /// `mingcha-server status`: how many rows each table holds.
+    pub fn counts(&self) -> serde_json::Value {
+        self.json(&["status"])
     }
 
     fn command(&self) -> Command {
@@ -191,4 +213,44 @@ impl Drop for Office {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// A throwaway PostgreSQL database for one office.
+#[derive(Debug)]
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    fn create() -> Self {
+        let admin = std::env::var("MINGCHA_TEST_PG").unwrap_or_else(|_| {
+            panic!("MINGCHA_TEST_PG is not set: run `cargo xtask test` (or `cargo xtask postgres`), which starts PostgreSQL")
+        });
+        let name = format!("mingcha_j_{}", std::process::id()) + &format!("_{}", rand_suffix());
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+        let url = format!("{base}/{name}");
+        Self { admin, name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(&self.admin)
+            .args(["-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-c", sql]).output().expect("run psql");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn rand_suffix() -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{t:x}")
 }

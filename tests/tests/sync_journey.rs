@@ -9,7 +9,16 @@ use mingcha_tests::{Laptop, Office};
 
 #[test]
 fn two_laptops_sync_once_each_and_a_returned_finding_finds_its_way_home() {
-    let office = Office::start();
+    field_day_ends_at(Office::start());
+}
+
+/// The same day against an office whose tables are in PostgreSQL.
+#[test]
+fn the_same_day_ends_the_same_at_an_office_on_postgresql() {
+    field_day_ends_at(Office::start_on_postgres());
+}
+
+fn field_day_ends_at(office: Office) {
     let chen = Laptop::new();
     let zhou = Laptop::new();
     let chen_day = chen.field_day("陈督查", "城东区政务服务中心", 3, 2, 1);

@@ -34,6 +34,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// What the office holds: inspectors, devices, batches, changes, records, files.
+    Status,
     /// Inspectors (督查员) who may enroll devices.
     #[command(subcommand)]
     Inspector(InspectorCmd),
@@ -163,6 +165,22 @@ async fn run(cli: Cli) -> Result<()> {
             let i = admin::add_inspector(repo, &name, now).await?;
             show(json, &i, |i| format!("{}  {}", i.id, i.name))
         }
+        Command::Status => show(json, &repo.counts().await?, |c| {
+            format!(
+                "inspectors {}   devices {}   enrollment tokens {} ({} spent)\n\
+                 batches {} ({} committed)   changes {}   records {}   files {}   office events {}",
+                c.inspectors,
+                c.devices,
+                c.enroll_tokens,
+                c.spent_tokens,
+                c.batches,
+                c.committed_batches,
+                c.changes,
+                c.records,
+                c.blobs,
+                c.office_events
+            )
+        }),
         Command::Inspector(InspectorCmd::List) => show(json, &repo.inspectors().await?, |list| {
             list.iter().map(|i| format!("{}  {}\n", i.id, i.name)).collect()
         }),

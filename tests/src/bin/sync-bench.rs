@@ -339,8 +339,15 @@ fn fleet(devices: usize, postgres_admin: Option<String>) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let (paths, _) = write_photos(&tmp.path().join("DCIM"), 3 * devices, 0.3, 7)?;
     let sqlite = fleet_run(devices, None, &paths, &tmp.path().join("sqlite"))?;
-    let postgres = match postgres_admin {
-        Some(admin) => Some(fleet_run(devices, Some(fresh_database(&admin)?), &paths, &tmp.path().join("pg"))?),
+    let postgres = match &postgres_admin {
+        Some(admin) => {
+            let (url, name) = fresh_database(admin)?;
+            let run = fleet_run(devices, Some(url), &paths, &tmp.path().join("pg"));
+            // The office is stopped by now; the database goes whatever the run's outcome.
+            let _ =
+                Command::new("psql").arg(admin).args(["-c", &format!("DROP DATABASE {name} WITH (FORCE)")]).output();
+            Some(run?)
+        }
         None => None,
     };
     println!("\nFleet: {devices} devices syncing at once (5 findings and 3 photos of 0.3 MB each)");
@@ -448,13 +455,13 @@ fn device_sync(dir: &DataDir, barrier: &Barrier) -> DeviceRun {
     run
 }
 
-/// A new, empty database next to the admin URL's, for one run.
-fn fresh_database(admin: &str) -> Result<String> {
+/// A new, empty database next to the admin URL's, for one run: its URL and name.
+fn fresh_database(admin: &str) -> Result<(String, String)> {
     let name = format!("mingcha_bench_{}", uuid::Uuid::new_v4().simple());
     let out = Command::new("psql").arg(admin).args(["-c", &format!("CREATE DATABASE {name}")]).output()?;
     if !out.status.success() {
         bail!("creating {name}: {}", String::from_utf8_lossy(&out.stderr));
     }
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    Ok(format!("{base}/{name}"))
+    Ok((format!("{base}/{name}"), name))
 }

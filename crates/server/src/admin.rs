@@ -74,20 +74,28 @@ pub struct FindingRow {
 }
 
 pub async fn list_findings(repo: &dyn Repo) -> Result<Vec<FindingRow>> {
-    let units = repo.records(EntityKind::Unit).await?;
+    let text_of = |v: &serde_json::Value, key: &str| v.get(key).and_then(|s| s.as_str()).unwrap_or_default().to_owned();
+    let units: std::collections::HashMap<String, String> = repo
+        .records(EntityKind::Unit)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let name = text_of(&u.payload, "name");
+            (u.entity_id, name)
+        })
+        .collect();
     let mut decisions = std::collections::HashMap::new();
     for (finding, kind) in repo.finding_decisions().await? {
         decisions.insert(finding, kind.trim_start_matches("finding_").to_owned());
     }
-    let text = |v: &serde_json::Value, key: &str| v.get(key).and_then(|s| s.as_str()).unwrap_or_default().to_owned();
+    let text = text_of;
     Ok(repo
         .records(EntityKind::Finding)
         .await?
         .into_iter()
         .map(|r| {
             let unit_id = text(&r.payload, "unit_id");
-            let unit =
-                units.iter().find(|u| u.entity_id == unit_id).map_or(unit_id.clone(), |u| text(&u.payload, "name"));
+            let unit = units.get(&unit_id).cloned().unwrap_or_else(|| unit_id.clone());
             // At the office every finding it holds was submitted; the device's own draft/submitted
             // flag says only whether the laptop had its receipt yet when it logged the change.
             let status = if r.op == ChangeOp::Delete { "deleted" } else { "submitted" }.to_owned();

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../migrations/0001_initial.sql") },
     Migration { version: 2, name: "0002_sync.sql", sql: include_str!("../migrations/0002_sync.sql") },
     Migration { version: 3, name: "0003_office_events.sql", sql: include_str!("../migrations/0003_office_events.sql") },
+    Migration {
+        version: 4,
+        name: "0004_office_event_by_office.sql",
+        sql: include_str!("../migrations/0004_office_event_by_office.sql"),
+    },
 ];
 
 /// Open (or create) the encrypted database at `path` with `key` and bring its schema up to date.

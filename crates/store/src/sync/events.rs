@@ -1,6 +1,8 @@
 //! Office events brought down by the pull (step 5 of `docs/sync-protocol.md`), applied a page
 //! at a time in one transaction that also moves the pull cursor. Each event is taken once, by
-//! its seq: a page applied twice changes nothing the second time.
+//! the office that sent it and its seq: a page applied twice changes nothing the second time,
+//! and another office's events (the laptop enrolled elsewhere, whose seqs start at 1 again)
+//! are that office's own, never mistaken for ones already taken (migration 0004).
 //!
 //! Two kinds of writes, on purpose:
 //! - what the office decides about a finding (退回 returned, 已采纳 accepted) and the catalogue
@@ -19,7 +21,7 @@ use mingcha_core::inspection::NewPlan;
 use mingcha_core::sync::{OfficeEventBody, PlanAssignment, Pull};
 use mingcha_core::taxonomy::Taxonomy;
 use mingcha_core::unit::NewUnit;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::Result;
 use crate::{Store, Writer, catalog, db, time_text};
@@ -55,22 +57,25 @@ pub(crate) fn apply_pull(store: &mut Store, pull: &Pull) -> Result<Applied> {
     let mut taxonomy = store.taxonomy.clone();
     let mut taxonomy_changed = false;
     let applied = crate::write(&mut store.conn, store.identity.device_id, now, |w| {
+        let office = office_key(w)?;
+        let office = office.as_str();
         let mut applied = Applied::default();
         for e in &pull.events {
             let at = time_text(e.at);
             let outcome = match &e.body {
                 OfficeEventBody::FindingReturned { finding_id, comment, by } => {
-                    let new = decide(w, e.seq, &finding_id.to_string(), "returned", Some(comment), by, &at, now)?;
+                    let new =
+                        decide(w, (office, e.seq), &finding_id.to_string(), "returned", Some(comment), by, &at, now)?;
                     applied.events += u64::from(new);
                     continue;
                 }
                 OfficeEventBody::FindingAccepted { finding_id, by } => {
-                    let new = decide(w, e.seq, &finding_id.to_string(), "accepted", None, by, &at, now)?;
+                    let new = decide(w, (office, e.seq), &finding_id.to_string(), "accepted", None, by, &at, now)?;
                     applied.events += u64::from(new);
                     continue;
                 }
                 body => {
-                    if !keep(w, e.seq, body, &at, now)? {
+                    if !keep(w, (office, e.seq), body, &at, now)? {
                         continue;
                     }
                     applied.events += 1;
@@ -90,8 +95,8 @@ pub(crate) fn apply_pull(store: &mut Store, pull: &Pull) -> Result<Applied> {
                 }
             };
             w.execute(
-                "UPDATE office_event SET applied_at = ?2, note = ?3 WHERE event_seq = ?1",
-                (e.seq, outcome.applied.then(|| time_text(now)), &outcome.note),
+                "UPDATE office_event SET applied_at = ?3, note = ?4 WHERE office_key = ?1 AND event_seq = ?2",
+                (office, e.seq, outcome.applied.then(|| time_text(now)), &outcome.note),
             )?;
             applied.notes.extend(outcome.note);
         }
@@ -104,12 +109,23 @@ pub(crate) fn apply_pull(store: &mut Store, pull: &Pull) -> Result<Applied> {
     Ok(applied)
 }
 
+/// Who sent the events: the enrolled office's public key, or [`UNENROLLED`] when there is none
+/// (only the store's own tests apply events without an office).
+fn office_key(conn: &Connection) -> Result<String> {
+    let key: Option<String> =
+        conn.query_row("SELECT server_key FROM sync_server WHERE slot = 1", [], |r| r.get(0)).optional()?;
+    Ok(key.unwrap_or_else(|| UNENROLLED.to_owned()))
+}
+
+/// The office of events taken with no office enrolled, as migration 0004 names it.
+const UNENROLLED: &str = "unenrolled";
+
 /// Record an office decision and move the finding's status. Not a device change, so not
-/// logged. True when the decision is new.
+/// logged. True when the decision is new (the event is the office's key and its seq).
 #[allow(clippy::too_many_arguments)]
 fn decide(
     conn: &Connection,
-    seq: u64,
+    (office, seq): (&str, u64),
     finding_id: &str,
     kind: &str,
     comment: Option<&str>,
@@ -118,9 +134,9 @@ fn decide(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let new = conn.execute(
-        "INSERT INTO office_decision (event_seq, finding_id, kind, comment, decided_by, decided_at, applied_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_seq) DO NOTHING",
-        (seq, finding_id, kind, comment, by, at, time_text(now)),
+        "INSERT INTO office_decision (office_key, event_seq, finding_id, kind, comment, decided_by, decided_at, applied_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (office_key, event_seq) DO NOTHING",
+        (office, seq, finding_id, kind, comment, by, at, time_text(now)),
     )?;
     if new == 1 {
         conn.execute("UPDATE finding SET status = ?2 WHERE id = ?1", (finding_id, kind))?;
@@ -129,13 +145,19 @@ fn decide(
 }
 
 /// Keep any other event as received, so nothing the office sent is lost. True when it is new.
-fn keep(conn: &Connection, seq: u64, body: &OfficeEventBody, at: &str, now: DateTime<Utc>) -> Result<bool> {
+fn keep(
+    conn: &Connection,
+    (office, seq): (&str, u64),
+    body: &OfficeEventBody,
+    at: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let value = serde_json::to_value(body)?;
     let kind = value.get("kind").and_then(serde_json::Value::as_str).unwrap_or("unknown").to_owned();
     let new = conn.execute(
-        "INSERT INTO office_event (event_seq, kind, body, at, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (event_seq) DO NOTHING",
-        (seq, &kind, value.to_string(), at, time_text(now)),
+        "INSERT INTO office_event (office_key, event_seq, kind, body, at, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (office_key, event_seq) DO NOTHING",
+        (office, seq, &kind, value.to_string(), at, time_text(now)),
     )?;
     Ok(new == 1)
 }

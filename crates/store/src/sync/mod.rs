@@ -8,7 +8,8 @@
 //! - nothing counts as synced until the office's signed receipt is checked and stored, in the
 //!   same transaction that moves the acknowledged seq;
 //! - blobs resume from what the office already holds;
-//! - office events are applied by their seq, in the transaction that moves the pull cursor;
+//! - office events are applied by their office and seq, in the transaction that moves the pull
+//!   cursor, so a page applied twice changes nothing and another office's seqs are its own;
 //!   a plan the office assigned becomes an ordinary, logged plan record, and the same sync
 //!   sends it back up, so the office's copy and the laptop's agree (`events.rs`).
 //!
@@ -274,12 +275,13 @@ impl Store {
         })
     }
 
-    /// The office's decisions on a finding (by id or unique prefix), oldest first.
+    /// The office's decisions on a finding (by id or unique prefix), oldest first: in the order
+    /// this laptop took them, which is the seq order within one office.
     pub fn office_decisions(&self, finding: &str) -> crate::Result<Vec<OfficeDecision>> {
         let id = resolve_id(&self.conn, "finding", "finding", finding)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT event_seq, finding_id, kind, comment, decided_by, decided_at FROM office_decision
-             WHERE finding_id = ?1 ORDER BY event_seq",
+             WHERE finding_id = ?1 ORDER BY local_seq",
         )?;
         let rows = stmt.query_map([id], |r| {
             Ok(OfficeDecision {
@@ -305,7 +307,7 @@ impl Store {
             .query_row(
                 "SELECT d.comment FROM office_decision d JOIN finding f ON f.id = d.finding_id
                  WHERE d.finding_id = ?1 AND d.kind = 'returned' AND f.status = 'returned'
-                 ORDER BY d.event_seq DESC LIMIT 1",
+                 ORDER BY d.local_seq DESC LIMIT 1",
                 [finding_id],
                 |r| r.get(0),
             )

@@ -37,7 +37,9 @@ pub(crate) fn enrolled(conn: &Connection) -> Result<Option<EnrolledServer>> {
 
 /// Remember the office. A laptop enrolled again (a new office, or the same one after its data
 /// was reset) starts its pull from the beginning and resends whatever that office lacks:
-/// the acknowledged seq only ever moves down to what the office says it holds.
+/// the acknowledged seq only ever moves down to what the office says it holds. Office events
+/// are kept by the key of the office that sent them, so a new office's events 1, 2, 3 are not
+/// taken for the old one's; the same office again finds its events already taken.
 pub(crate) fn save_enrollment(
     conn: &mut Connection,
     url: &str,

@@ -428,3 +428,143 @@ fn a_published_taxonomy_adds_and_renames_categories_and_keeps_retired_ones() {
     assert_eq!(s.category_label("san.empty-post"), "散 / 空岗");
     assert!(s.taxonomy().resolve("上班刷手机").is_err(), "v3 retired what v2 added");
 }
+
+/// What the office at `seed` would say when the laptop enrolls with it.
+fn enrolled_with(s: &mut Store, seed: [u8; 32]) {
+    let resp = EnrollResponse {
+        device_id: s.identity.device_id,
+        inspector_id: InspectorId::from_uuid(Uuid::from_u128(3)),
+        inspector_name: "赵督查".into(),
+        server_key: mingcha_core::hex::encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes()),
+        acked_seq: 0,
+    };
+    state::save_enrollment(&mut s.conn, "http://office.example", &resp, now()).unwrap();
+}
+
+#[test]
+fn another_offices_events_are_its_own_even_with_the_same_seqs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, x) = with_finding(&dir);
+    let visit = s.finding(&x).unwrap().finding.visit_id.to_string();
+    let at = chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 10, 9, 30, 0).unwrap();
+    let y = s
+        .add_finding(NewFinding {
+            visit,
+            spot: None,
+            observed_at: at,
+            method: None,
+            category: Some("脱岗离岗".into()),
+            severity: Severity::Minor,
+            description: "叫号机停用".into(),
+            persons_involved: None,
+            checklist_item: None,
+        })
+        .unwrap()
+        .finding
+        .id
+        .to_string();
+    let returned = |f: &str, comment: &str| OfficeEventBody::FindingReturned {
+        finding_id: f.parse().unwrap(),
+        comment: comment.into(),
+        by: "王审核".into(),
+    };
+    let broken = OfficeEventBody::TaxonomyPublished { taxonomy: serde_json::json!({"format": "mingcha.taxonomy"}) };
+
+    // Office A: its event 1 returns X, its event 2 is kept as received.
+    enrolled_with(&mut s, OFFICE_SEED);
+    let from_a = pull_of(1, vec![returned(&x, "请补充窗口编号"), broken]);
+    assert_eq!(events::apply_pull(&mut s, &from_a).unwrap().events, 2);
+
+    // Office B (another key) starts its events at 1 again: they are B's, not A's seen before.
+    enrolled_with(&mut s, [8; 32]);
+    assert_eq!(state::position(&s.conn).unwrap().pull_cursor, 0);
+    let plan = assignment("十一月作风暗访", &["城南区政务服务中心"], &[]);
+    let from_b = pull_of(1, vec![returned(&y, "请补拍叫号机照片"), OfficeEventBody::PlanAssigned { plan }]);
+    assert_eq!(events::apply_pull(&mut s, &from_b).unwrap().events, 2);
+    for (f, comment) in [(&x, "请补充窗口编号"), (&y, "请补拍叫号机照片")] {
+        assert_eq!(s.finding(f).unwrap().finding.status, FindingStatus::Returned, "{comment}");
+        assert_eq!(s.return_comment(f).unwrap().as_deref(), Some(comment));
+        assert_eq!(s.office_decisions(f).unwrap().len(), 1);
+    }
+    assert_eq!(s.plans(None, now().date_naive()).unwrap().len(), 1, "B's event 2 is taken too");
+    let kept: u64 = s.conn.query_row("SELECT count(*) FROM office_event", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, 2, "A's taxonomy and B's plan");
+
+    // B's events again, and again after enrolling with B once more: nothing changes.
+    let log = s.changes_after(0).unwrap().len();
+    assert_eq!(events::apply_pull(&mut s, &from_b).unwrap(), events::Applied::default());
+    enrolled_with(&mut s, [8; 32]);
+    assert_eq!(events::apply_pull(&mut s, &from_b).unwrap(), events::Applied::default());
+    let decisions: u64 = s.conn.query_row("SELECT count(*) FROM office_decision", [], |r| r.get(0)).unwrap();
+    let kept: u64 = s.conn.query_row("SELECT count(*) FROM office_event", [], |r| r.get(0)).unwrap();
+    assert_eq!((decisions, kept), (2, 2));
+    assert_eq!(s.changes_after(0).unwrap().len(), log, "the plan is not made again");
+    assert_eq!(s.return_comment(&y).unwrap().as_deref(), Some("请补拍叫号机照片"));
+    assert_eq!(s.plans(None, now().date_naive()).unwrap().len(), 1);
+}
+
+/// A store at schema 3 with office rows, brought to schema 4: the rows are the enrolled
+/// office's (or 'unenrolled'), in the order of their seqs, and nothing else changed.
+#[test]
+fn migration_0004_attributes_kept_events_to_the_enrolled_office() {
+    for enrolled in [true, false] {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &crate::db::MIGRATIONS[..3] {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        if enrolled {
+            conn.execute(
+                "INSERT INTO sync_server VALUES (1, 'http://office.example', ?1, 'i', '2026-11-10T02:00:00Z')",
+                [office_key()],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO office_decision VALUES (2, 'f1', 'accepted', NULL, '王审核', 'b', 'c');
+             INSERT INTO office_decision VALUES (1, 'f1', 'returned', '请补充', '王审核', 'a', 'c');
+             INSERT INTO office_event VALUES (3, 'taxonomy_published', '{}', 'a', 'b', NULL, 'not taken');",
+        )
+        .unwrap();
+        conn.execute_batch(crate::db::MIGRATIONS[3].sql).unwrap();
+
+        let office = if enrolled { office_key() } else { "unenrolled".into() };
+        let mut stmt = conn
+            .prepare("SELECT office_key, event_seq, kind, comment FROM office_decision ORDER BY local_seq")
+            .unwrap();
+        let rows: Vec<(String, u64, String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (office.clone(), 1, "returned".into(), Some("请补充".into())),
+                (office.clone(), 2, "accepted".into(), None)
+            ]
+        );
+        let event: (String, u64, Option<String>) = conn
+            .query_row("SELECT office_key, event_seq, note FROM office_event", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(event, (office.clone(), 3, Some("not taken".into())));
+        let index: u64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'office_decision_by_finding'
+                   AND tbl_name = 'office_decision'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1, "the lookup by finding is kept");
+        let leftovers: u64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE '%_new'", [], |r| r.get(0)).unwrap();
+        assert_eq!(leftovers, 0);
+        // The same office's event again is already there; another office's is not.
+        let insert = "INSERT INTO office_event (office_key, event_seq, kind, body, at, received_at)
+                      VALUES (?1, 3, 'k', '{}', 'a', 'b') ON CONFLICT (office_key, event_seq) DO NOTHING";
+        assert_eq!(conn.execute(insert, [&office]).unwrap(), 0);
+        assert_eq!(conn.execute(insert, ["b".repeat(64)]).unwrap(), 1);
+    }
+}

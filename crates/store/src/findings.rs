@@ -119,7 +119,17 @@ impl Store {
             let category = match (&new.category, &link) {
                 (Some(c), _) => self.taxonomy.resolve(c)?.leaf.code.clone(),
                 // The item's suggestion is checked too: the office may have retired it since.
-                (None, Some((_, Some(c)))) => self.taxonomy.resolve(c)?.leaf.code.clone(),
+                (None, Some((_, Some(c)))) => match self.taxonomy.resolve(c) {
+                    Ok(path) => path.leaf.code.clone(),
+                    Err(_) if self.labels.contains_key(c) => {
+                        let reason = format!(
+                            "the checklist item suggests {}, which the office has retired; choose a category",
+                            self.category_label(c)
+                        );
+                        return Err(ValidationError::Inconsistent { field: "category", reason }.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                },
                 (None, _) => return Err(ValidationError::Empty { field: "category" }.into()),
             };
             let text = FindingText::parse(&new.description, new.persons_involved.as_deref())?;

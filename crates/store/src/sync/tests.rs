@@ -408,6 +408,30 @@ fn a_published_taxonomy_adds_and_renames_categories_and_keeps_retired_ones() {
     assert_eq!(rows, 9 + 57 + 2, "nothing deleted");
     assert_eq!(s.changes_after(0).unwrap().len(), log_before, "the catalogue is the office's, not logged");
 
+    // A checklist item that still suggests a retired category cannot file a finding under it.
+    let visit = shown.finding.visit_id.to_string();
+    let answer = crate::checklists::AnswerInput {
+        item: "wd-05".into(),
+        result: mingcha_core::checklist::ItemResult::NonConforming,
+        note: None,
+    };
+    s.fill_checklist(&visit, "work-discipline", &[answer]).unwrap();
+    let from_item = NewFinding {
+        visit: visit.clone(),
+        spot: None,
+        observed_at: shown.finding.observed_at,
+        method: None,
+        category: None,
+        severity: Severity::Minor,
+        description: "综合窗口工作人员离岗".into(),
+        persons_involved: None,
+        checklist_item: Some(("work-discipline".into(), "wd-05".into())),
+    };
+    let refused = s.add_finding(from_item.clone()).unwrap_err().to_string();
+    assert!(refused.contains("脱岗离岗") && refused.contains("retired"), "{refused}");
+    let chosen = s.add_finding(NewFinding { category: Some("上班刷手机".into()), ..from_item }).unwrap();
+    assert_eq!(chosen.finding.category, "san.phone", "with a live category it goes in");
+
     // The same page again changes nothing; reopening the store finds the same taxonomy.
     assert_eq!(events::apply_pull(&mut s, &pull_of(1, vec![])).unwrap().events, 0);
     let labels = s.labels.clone();

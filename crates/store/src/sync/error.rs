@@ -24,7 +24,7 @@ pub enum SyncError {
     #[error("the office's answer to {what} could not be understood: {reason}")]
     BadResponse { what: String, reason: String },
     #[error("the office's receipt for batch {batch_id} is not valid: {reason}; nothing was marked as synced")]
-    BadReceipt { batch_id: Uuid, reason: String },
+    BadReceipt { batch_id: Uuid, reason: super::state::ReceiptProblem },
     #[error("batch {batch_id} can no longer be rebuilt exactly as it was first sent: {reason}")]
     BatchChanged { batch_id: Uuid, reason: String },
     #[error("the office enrolled a different device ({0}) than this one")]

@@ -34,6 +34,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use error::SyncError;
+pub use state::ReceiptProblem;
 
 use crate::{Store, parse_time, resolve_id};
 use client::{OfficeClient, OfficeUrl};

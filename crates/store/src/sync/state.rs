@@ -127,24 +127,39 @@ pub(crate) fn manifest_digest(m: &Manifest) -> String {
     mingcha_core::hex::encode(&Sha256::digest(m.canonical_bytes()))
 }
 
-/// Is this the office's receipt for exactly this manifest? The reason when it is not.
-pub(crate) fn check_receipt(server_key: &str, m: &Manifest, signed: &SignedReceipt) -> Result<(), String> {
+/// Why a receipt is not the office's receipt for exactly this manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptProblem {
+    #[error("its signature does not verify with the office's key from enrollment")]
+    Signature,
+    #[error("it is for batch {batch_id} of device {device_id}")]
+    OtherBatch { batch_id: uuid::Uuid, device_id: mingcha_core::id::DeviceId },
+    #[error("it is for other content than this batch")]
+    OtherContent,
+    #[error("its items are not this batch's changes")]
+    OtherItems,
+    #[error("it acknowledges seq {acked} only, before {last}")]
+    ShortAcknowledgement { acked: u64, last: u64 },
+}
+
+/// Is this the office's receipt for exactly this manifest?
+pub(crate) fn check_receipt(server_key: &str, m: &Manifest, signed: &SignedReceipt) -> Result<(), ReceiptProblem> {
     let r = &signed.receipt;
     if !device_key::verify(server_key, &r.signing_message(), &signed.signature) {
-        return Err("its signature does not verify with the office's key from enrollment".into());
+        return Err(ReceiptProblem::Signature);
     }
     if r.batch_id != m.batch_id || r.device_id != m.device_id {
-        return Err(format!("it is for batch {} of device {}", r.batch_id, r.device_id));
+        return Err(ReceiptProblem::OtherBatch { batch_id: r.batch_id, device_id: r.device_id });
     }
     if r.manifest_sha256 != manifest_digest(m) {
-        return Err("it is for other content than this batch".into());
+        return Err(ReceiptProblem::OtherContent);
     }
     let items = r.items.iter().map(|i| (i.seq, i.change_id));
     if r.items.len() != m.changes.len() || !items.eq(m.changes.iter().map(|c| (c.seq, c.id))) {
-        return Err("its items are not this batch's changes".into());
+        return Err(ReceiptProblem::OtherItems);
     }
     if r.acked_seq < m.last_seq() {
-        return Err(format!("it acknowledges seq {} only, before {}", r.acked_seq, m.last_seq()));
+        return Err(ReceiptProblem::ShortAcknowledgement { acked: r.acked_seq, last: m.last_seq() });
     }
     Ok(())
 }

@@ -122,15 +122,15 @@ fn a_receipt_counts_only_when_the_office_signed_it_for_exactly_this_batch() {
     assert_eq!(state::check_receipt(&office_key(), &m, &good), Ok(()));
 
     let other_key = mingcha_core::hex::encode(SigningKey::from_bytes(&[1; 32]).verifying_key().as_bytes());
-    assert!(state::check_receipt(&other_key, &m, &good).unwrap_err().contains("signature"));
+    assert!(state::check_receipt(&other_key, &m, &good).unwrap_err().to_string().contains("signature"));
 
     let mut forged = good.clone();
     forged.receipt.acked_seq += 1; // changed after signing
-    assert!(state::check_receipt(&office_key(), &m, &forged).unwrap_err().contains("signature"));
+    assert!(state::check_receipt(&office_key(), &m, &forged).unwrap_err().to_string().contains("signature"));
 
     let mut other_batch = m.clone();
     other_batch.batch_id = Uuid::from_u128(43);
-    assert!(state::check_receipt(&office_key(), &other_batch, &good).unwrap_err().contains("batch"));
+    assert!(state::check_receipt(&office_key(), &other_batch, &good).unwrap_err().to_string().contains("batch"));
 
     let mut fewer = m.clone();
     fewer.changes.pop();

@@ -143,21 +143,29 @@ fn upload_one(
     }
 }
 
+/// An upload answer that makes no sense for the blob it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum UploadAnswerProblem {
+    #[error("the office reports {received} of {size} bytes of {sha256}")]
+    Inconsistent { received: u64, size: u64, sha256: String },
+    #[error("the office holds every byte but has not stored the blob")]
+    WholeButNotStored,
+}
+
 /// True when the office holds the whole blob; an error when its answer makes no sense.
-fn check(blob: &BlobRef, state: &UploadState) -> Result<bool, String> {
+fn check(blob: &BlobRef, state: &UploadState) -> Result<bool, UploadAnswerProblem> {
     if state.sha256 != blob.sha256 || state.size != blob.size || state.received > blob.size {
-        return Err(format!(
-            "the office reports {} of {} bytes of {}",
-            state.received,
-            state.size,
-            state.sha256.as_str()
-        ));
+        return Err(UploadAnswerProblem::Inconsistent {
+            received: state.received,
+            size: state.size,
+            sha256: state.sha256.as_str().to_owned(),
+        });
     }
     if state.stored {
         return Ok(true);
     }
     if state.received == blob.size {
-        return Err("the office holds every byte but has not stored the blob".into());
+        return Err(UploadAnswerProblem::WholeButNotStored);
     }
     Ok(false)
 }

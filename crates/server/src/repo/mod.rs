@@ -115,7 +115,10 @@ pub struct Counts {
 pub trait Repo: Send + Sync + std::fmt::Debug {
     async fn add_inspector(&self, inspector: &Inspector) -> Result<()>;
     async fn inspectors(&self) -> Result<Vec<Inspector>>;
-    async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>>;
+    /// Inspectors are few (an office's staff), so both stores find one in the full list.
+    async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>> {
+        Ok(self.inspectors().await?.into_iter().find(|i| i.name == name))
+    }
     /// Keep a token's SHA-256 (never the token) with its expiry.
     async fn add_enroll_token(
         &self,
@@ -198,7 +201,9 @@ pub(crate) fn to_u64(n: i64) -> Result<u64> {
 /// `MINGCHA_SERVER_FAULT=abort-mid-commit` the process aborts inside the commit transaction,
 /// after every insert and before COMMIT, the worst instant for a crash. Unset, it does nothing.
 pub(crate) fn fault_point(name: &str) {
-    if std::env::var("MINGCHA_SERVER_FAULT").is_ok_and(|v| v == name) {
+    // Read once: the commit path should not look up the environment on every batch.
+    static FAULT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if FAULT.get_or_init(|| std::env::var("MINGCHA_SERVER_FAULT").ok()).as_deref() == Some(name) {
         std::process::abort();
     }
 }
@@ -222,4 +227,20 @@ pub(crate) fn repeated_enrollment(
         }
         _ => Err(Error::BadToken),
     }
+}
+
+/// A value read back from either store's text columns.
+pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| Error::Internal(format!("bad value `{s}` in the database: {e}")))
+}
+
+pub(crate) fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Internal(format!("bad JSON in the database: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("JSON: {e}")))
 }

@@ -15,7 +15,7 @@ use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::{Audience, Counts, Device, Inspector, Migration, NewBatch, NewDevice, Repo, StoredRecord};
-use super::{to_i64, to_u64};
+use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
@@ -94,21 +94,6 @@ impl PgRepo {
     }
 }
 
-fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse().map_err(|e| Error::Internal(format!("bad value `{s}` in the database: {e}")))
-}
-
-fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::Internal(format!("bad JSON in the database: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Internal(format!("JSON: {e}")))
-}
-
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.inspector_id, i.name, d.public_key, d.enrolled_at, d.revoked_at,
     d.acked_seq FROM device d JOIN inspector i ON i.id = d.inspector_id";
 
@@ -173,10 +158,6 @@ impl Repo for PgRepo {
                 })
             })
             .collect()
-    }
-
-    async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>> {
-        Ok(self.inspectors().await?.into_iter().find(|i| i.name == name))
     }
 
     async fn add_enroll_token(

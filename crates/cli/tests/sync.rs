@@ -6,106 +6,13 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed; the panic says where
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::{Command, Output};
 
-use sha2::{Digest, Sha256};
+use mingcha_tests::Office;
 
 const PASS: &str = "sync test passphrase";
 const DAY: &str = "2026-11-10";
-
-/// `mingcha-server`, built once per test process by the cargo running the tests.
-fn server_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--package", "mingcha-server", "--bin", "mingcha-server"])
-            .arg("--message-format=json")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("run cargo build");
-        assert!(out.status.success(), "building mingcha-server failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .next_back()
-            .expect("cargo reported the mingcha-server executable")
-    })
-}
-
-/// A running office with its own data directory; killed when dropped.
-struct Office {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    child: Child,
-    url: String,
-}
-
-impl Office {
-    fn start() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("office");
-        std::fs::create_dir_all(&data).unwrap();
-        let mut child = Command::new(server_binary())
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // The first line says where it listens; blocking on it is the readiness signal.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("mingcha-server listening on ").map(str::to_owned);
-        let url = url.unwrap_or_else(|| panic!("unexpected first line from mingcha-server: {line:?}"));
-        Self { _tmp: tmp, data, child, url }
-    }
-
-    fn admin(&self, args: &[&str]) -> Output {
-        Command::new(server_binary()).arg("--data").arg(&self.data).args(args).output().unwrap()
-    }
-
-    fn token(&self, inspector: &str) -> String {
-        let out = self.admin(&["inspector", "add", inspector]);
-        assert!(out.status.success(), "inspector add: {}", String::from_utf8_lossy(&out.stderr));
-        let out = self.admin(&["--json", "enroll-token", "--inspector", inspector]);
-        assert!(out.status.success(), "enroll-token: {}", String::from_utf8_lossy(&out.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["token"].as_str().unwrap().to_owned()
-    }
-
-    /// Every blob file the office holds: (name, whether its bytes hash to the name).
-    fn blobs(&self) -> Vec<(String, bool)> {
-        fn walk(dir: &Path, out: &mut Vec<(String, bool)>) {
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let hex: String =
-                        Sha256::digest(std::fs::read(&p).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
-                    out.push((name.clone(), hex == name));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.data.join("blobs"), &mut out);
-        out.sort();
-        out
-    }
-}
-
-impl Drop for Office {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn mingcha(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mingcha"))
@@ -165,29 +72,29 @@ fn photos_go_up_once_and_a_second_sync_sends_nothing() {
     let before = json(&data, &["status"]);
     assert!(before["sync"]["server"].is_null() && before["sync"]["unsynced_changes"].as_u64() > Some(0));
 
-    let enrolled = json(&data, &["enroll", "--server", &office.url, "--token", &office.token("吴督查")]);
+    let enrolled = json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
     assert_eq!(enrolled["inspector_name"], "吴督查", "{enrolled}");
-    assert_eq!(enrolled["server_url"], office.url.as_str());
+    assert_eq!(enrolled["server_url"], office.url().as_str());
 
     let first = json(&data, &["sync"]);
     assert_eq!(first["changes_stored"], log_len(&data), "{first}");
     assert_eq!(first["blobs_uploaded"], 3, "{first}");
     assert!(first["bytes_sent"].as_u64() > Some(3 * 10_000), "{first}");
     assert_eq!(first["failures"], serde_json::json!([]));
-    let held = office.blobs();
-    assert_eq!(held.iter().map(|(n, _)| n.clone()).collect::<BTreeSet<_>>(), digests(&data), "every photo, once");
+    let held = office.holdings_on_disk();
+    assert_eq!(held.keys().cloned().collect::<BTreeSet<_>>(), digests(&data), "every photo, once");
     assert!(held.iter().all(|(_, whole)| *whole), "{held:?}");
 
     let status = json(&data, &["status"]);
     assert_eq!(status["sync"]["unsynced_changes"], 0, "{status}");
-    assert_eq!(status["sync"]["server"], office.url.as_str());
+    assert_eq!(status["sync"]["server"], office.url().as_str());
     assert!(status["sync"]["last_sync_at"].is_string(), "{status}");
 
     let again = json(&data, &["sync"]);
     for k in ["changes_stored", "changes_already_there", "blobs_uploaded", "bytes_sent", "events_applied"] {
         assert_eq!(again[k], 0, "{k}: {again}");
     }
-    assert_eq!(office.blobs().len(), 3);
+    assert_eq!(office.holdings_on_disk().len(), 3);
 }
 
 #[test]
@@ -196,7 +103,7 @@ fn a_finding_returned_at_the_office_comes_back_with_its_comment_and_its_fix_goes
     let tmp = tempfile::tempdir().unwrap();
     let finding = field_day(tmp.path(), 1);
     let data = tmp.path().join("laptop");
-    json(&data, &["enroll", "--server", &office.url, "--token", &office.token("吴督查")]);
+    json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
     json(&data, &["sync"]);
     assert_eq!(json(&data, &["finding", "show", &finding])["status"], "submitted", "the office holds it");
 
@@ -232,7 +139,7 @@ fn a_sync_that_never_reached_the_office_resumes_the_same_batch() {
     let tmp = tempfile::tempdir().unwrap();
     field_day(tmp.path(), 2);
     let data = tmp.path().join("laptop");
-    json(&data, &["enroll", "--server", &office.url, "--token", &office.token("吴督查")]);
+    json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
 
     // Nothing listens on port 9: the batch is built and kept, nothing is marked synced.
     let offline = mingcha(&data, &["--json", "sync", "--server", "http://127.0.0.1:9"]);
@@ -241,7 +148,7 @@ fn a_sync_that_never_reached_the_office_resumes_the_same_batch() {
     assert_eq!(err["error"]["code"], "unreachable", "{err}");
     let status = json(&data, &["status"]);
     let open = status["sync"]["open_batch"].as_str().unwrap().to_owned();
-    assert_eq!(status["sync"]["server"], office.url.as_str(), "a failed address is not remembered");
+    assert_eq!(status["sync"]["server"], office.url().as_str(), "a failed address is not remembered");
 
     let synced = json(&data, &["sync"]);
     assert_eq!(synced["changes_stored"], log_len(&data), "{synced}");
@@ -275,14 +182,14 @@ fn a_file_over_one_chunk_goes_up_in_pieces_and_arrives_whole() {
     let file = tmp.path().join("录音.m4a");
     std::fs::write(&file, &bytes).unwrap();
     json(&data, &["photo", "import", "--finding", &finding, file.to_str().unwrap()]);
-    json(&data, &["enroll", "--server", &office.url, "--token", &office.token("吴督查")]);
+    json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
 
     let synced = json(&data, &["sync"]);
     assert_eq!(synced["blobs_uploaded"], 1, "{synced}");
     assert_eq!(synced["bytes_sent"], bytes.len() as u64, "each byte once: {synced}");
-    let held = office.blobs();
+    let held = office.holdings_on_disk();
     assert_eq!(held.len(), 1);
-    assert!(held[0].1, "the office's copy hashes to its name");
+    assert!(held.values().all(|whole| *whole), "the office's copy hashes to its name");
 }
 
 #[test]
@@ -291,13 +198,13 @@ fn a_bad_token_is_refused_with_the_office_code_and_nothing_is_enrolled() {
     let tmp = tempfile::tempdir().unwrap();
     field_day(tmp.path(), 0);
     let data = tmp.path().join("laptop");
-    office.token("吴督查");
+    office.enroll_token("吴督查");
 
-    let out = mingcha(&data, &["--json", "enroll", "--server", &office.url, "--token", "not-a-real-token"]);
+    let out = mingcha(&data, &["--json", "enroll", "--server", &office.url(), "--token", "not-a-real-token"]);
     assert!(!out.status.success());
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "bad_token", "{err}");
-    let out = mingcha(&data, &["enroll", "--server", &office.url, "--token", "not-a-real-token"]);
+    let out = mingcha(&data, &["enroll", "--server", &office.url(), "--token", "not-a-real-token"]);
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(text.lines().count(), 1, "one line: {text}");
     assert!(text.contains("new enrollment token"), "{text}");
@@ -314,7 +221,7 @@ fn a_plan_assigned_at_the_office_is_in_the_plan_list_after_sync_and_goes_back_up
     let tmp = tempfile::tempdir().unwrap();
     field_day(tmp.path(), 0);
     let data = tmp.path().join("laptop");
-    json(&data, &["enroll", "--server", &office.url, "--token", &office.token("吴督查")]);
+    json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
     json(&data, &["sync"]);
 
     let unit = "城南区政务服务中心";

@@ -1,28 +1,12 @@
 //! `mingcha enroll` and `mingcha sync`: short adapters over the store's sync, with a progress
 //! bar for the bytes going up and a summary at the end.
 
-use std::fs::File;
-use std::io;
-
 use anyhow::{Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use mingcha_core::evidence::Sha256Hex;
-use mingcha_evidence::blobs::BlobStore;
-use mingcha_store::sync::{BlobRead, BlobSource, SyncEvent, SyncOptions, SyncStatus, SyncSummary};
+use mingcha_store::sync::{SyncEvent, SyncOptions, SyncStatus, SyncSummary};
 use mingcha_store::{DataDir, Store};
 
 use crate::output::show;
-
-/// The originals in the data directory's write-once evidence store.
-struct EvidenceBlobs(BlobStore);
-
-impl BlobSource for EvidenceBlobs {
-    fn open(&self, sha256: &Sha256Hex) -> io::Result<Box<dyn BlobRead>> {
-        let path = self.0.path(sha256);
-        let file = File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        Ok(Box::new(file))
-    }
-}
 
 pub fn enroll(store: &mut Store, server: &str, token: &str, json: bool) -> Result<()> {
     let e = store.enroll(server, token)?;
@@ -56,7 +40,7 @@ pub fn sync(store: &mut Store, data: &DataDir, server: Option<String>, json: boo
         SyncEvent::Committed { stored, .. } => bar.set_message(format!("office stored {stored} changes")),
         SyncEvent::Pulled { events } => bar.set_message(format!("{events} office events")),
     };
-    let blobs = EvidenceBlobs(mingcha_evidence::import::blob_store(data));
+    let blobs = mingcha_evidence::import::blob_store(data);
     let opts = SyncOptions { server_url: server, ..SyncOptions::default() };
     let summary = store.sync_with(&opts, &blobs, &mut progress);
     bar.finish_and_clear();

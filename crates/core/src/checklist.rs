@@ -14,6 +14,7 @@ use crate::id::{ResponseId, VisitId};
 
 /// A checklist template at one version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistTemplate {
     /// Stable code, e.g. `window-service`.
@@ -26,6 +27,7 @@ pub struct ChecklistTemplate {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub title: String,
@@ -34,6 +36,7 @@ pub struct Section {
 
 /// One item (检查项).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// Unique within the template, e.g. `ws-03`.
@@ -83,6 +86,7 @@ impl ChecklistTemplate {
 
 /// The result of one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemResult {
     /// 符合
@@ -135,6 +139,7 @@ impl fmt::Display for ItemResult {
 
 /// One answered item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Answer {
     pub item_code: String,
     pub result: ItemResult,
@@ -143,6 +148,7 @@ pub struct Answer {
 
 /// A visit's filled checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistResponse {
     pub id: ResponseId,
     pub visit_id: VisitId,
@@ -156,6 +162,7 @@ pub struct ChecklistResponse {
 /// answered so far. Unanswered items are reported, not counted as failures, so a half-filled
 /// checklist does not look worse than it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Score {
     pub total_items: usize,
     pub answered: usize,

@@ -10,6 +10,7 @@ use crate::id::{EvidenceId, FindingId, ResponseId, VisitId};
 
 /// A SHA-256 digest as 64 lowercase hex characters: the identity of an original file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(try_from = "String", into = "String")]
 pub struct Sha256Hex(String);
 
@@ -42,6 +43,7 @@ impl From<Sha256Hex> for String {
 
 /// What a piece of evidence belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EvidenceTarget {
     Finding {
@@ -59,6 +61,7 @@ pub enum EvidenceTarget {
 
 /// One evidence file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Evidence {
     pub id: EvidenceId,
     pub target: EvidenceTarget,
@@ -72,6 +75,7 @@ pub struct Evidence {
 
 /// Where a photo was taken, from EXIF GPS, in degrees (WGS 84) and metres.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Gps {
     pub lat: f64,
     pub lon: f64,
@@ -80,6 +84,7 @@ pub struct Gps {
 
 /// What a photo says about itself (EXIF), read once at import.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PhotoMeta {
     /// DateTimeOriginal: the local time on the camera's clock.
     pub taken_at: Option<NaiveDateTime>,
@@ -96,6 +101,7 @@ pub struct PhotoMeta {
 
 /// Something about a piece of evidence the office must see before relying on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "flag", rename_all = "snake_case")]
 pub enum EvidenceFlag {
     /// A photo with no capture time: it cannot show when it was taken.

@@ -16,6 +16,7 @@ pub const DESCRIPTION_MAX: usize = 2000;
 
 /// How serious a finding is. The office escalates on 严重.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// 一般
@@ -61,6 +62,7 @@ impl FromStr for Severity {
 
 /// How the problem was found (发现方式), a ledger column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DiscoveryMethod {
     /// 明查
@@ -120,6 +122,7 @@ impl FromStr for DiscoveryMethod {
 
 /// Where a finding is in its life. On the device it starts as a draft; the office moves it on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum FindingStatus {
     /// 草稿: still being written on the device.
@@ -178,6 +181,7 @@ display_zh!(Severity, DiscoveryMethod, FindingStatus);
 
 /// The checklist item a finding came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemLink {
     pub response_id: ResponseId,
     pub item_code: String,
@@ -185,6 +189,7 @@ pub struct ItemLink {
 
 /// A finding (问题).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Finding {
     pub id: FindingId,
     pub visit_id: VisitId,

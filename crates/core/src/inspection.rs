@@ -11,6 +11,7 @@ use crate::{ValidationError, text};
 
 /// Open (明查) or covert (暗访) inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionKind {
     /// 明查: announced, inspectors show who they are.
@@ -66,6 +67,7 @@ pub fn parse_date(field: &'static str, s: &str) -> Result<NaiveDate, ValidationE
 
 /// An inspection plan (督查任务 / 检查计划).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InspectionPlan {
     pub id: PlanId,
     pub title: String,
@@ -119,6 +121,7 @@ impl NewPlan {
 
 /// One visit: one unit on one day, open or covert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Visit {
     pub id: VisitId,
     pub plan_id: Option<PlanId>,

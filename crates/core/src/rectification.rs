@@ -12,6 +12,7 @@ use crate::id::{FindingId, RectificationId};
 
 /// Where a problem stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// 交办: handed to the responsible unit with a deadline; the unit is working on it.
@@ -37,6 +38,7 @@ impl Stage {
 
 /// A move in the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// The unit reports its 整改 (with evidence).
@@ -68,6 +70,7 @@ impl Stage {
 
 /// A deadline light (亮灯).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Light {
     /// On track.
@@ -99,6 +102,7 @@ pub fn light(stage: Stage, deadline: NaiveDate, today: NaiveDate) -> Option<Ligh
 
 /// One problem's rectification case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rectification {
     pub id: RectificationId,
     pub finding_id: FindingId,

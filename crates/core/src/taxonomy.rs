@@ -9,6 +9,7 @@ use crate::ValidationError;
 /// One category. Top-level ones (庸, 懒, 散, 浮, 拖, 服务态度 …) have children; a finding is
 /// filed under a child.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     /// Stable code, e.g. `san.absent`. Children are `<parent>.<name>`.
@@ -22,6 +23,7 @@ pub struct Category {
 
 /// The whole taxonomy at one version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Taxonomy {
     pub version: u32,

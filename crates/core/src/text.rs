@@ -34,6 +34,7 @@ fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, Valid
 /// Text that names a person or is otherwise sensitive (涉及人员). It serialises as plain text
 /// (it must reach the office) but never shows in `Debug` output, so it cannot leak into logs.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Sensitive(String);
 

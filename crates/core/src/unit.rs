@@ -10,6 +10,7 @@ pub const NAME_MAX: usize = 100;
 
 /// An inspected unit: a bureau, a street office, a service hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Unit {
     pub id: UnitId,
     /// Full official name, unique in a store (e.g. 某某区政务服务中心).
@@ -21,6 +22,7 @@ pub struct Unit {
 
 /// A spot (点位) inside a unit where something is observed: "3号窗口", "二楼办公区".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Spot {
     pub id: SpotId,
     pub unit_id: UnitId,

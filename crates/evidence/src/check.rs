@@ -13,6 +13,7 @@ use crate::import::blob_store;
 
 /// What a check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CheckReport {
     /// Originals recorded and read back whole.
     pub intact: usize,

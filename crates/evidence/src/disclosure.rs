@@ -34,6 +34,7 @@ const FONT_CANDIDATES: &[&str] = &[
 
 /// A made copy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Disclosure {
     pub id: String,
     pub original: Sha256Hex,

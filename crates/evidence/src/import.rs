@@ -43,6 +43,7 @@ pub fn preview_store(data: &DataDir) -> PreviewStore {
 
 /// What an import reports while it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Progress {
     /// The files found, and their total size.
@@ -53,6 +54,7 @@ pub enum Progress {
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Imported { evidence_id: EvidenceId, sha256: Sha256Hex, media_type: String, flags: Vec<EvidenceFlag> },
@@ -101,6 +103,7 @@ impl From<Refusal> for Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileResult {
     pub path: PathBuf,
     #[serde(flatten)]
@@ -109,6 +112,7 @@ pub struct FileResult {
 
 /// The end of an import: every file, in the order found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Summary {
     pub imported: usize,
     pub already_present: usize,

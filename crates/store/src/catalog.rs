@@ -196,6 +196,7 @@ pub(crate) fn template_code(conn: &Connection, code_or_name: &str) -> Result<Opt
 
 /// A template as listed: its latest version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemplateSummary {
     pub code: String,
     pub version: u32,

@@ -20,6 +20,7 @@ pub struct AnswerInput {
 
 /// An item of a filled checklist, answered or not.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemView {
     pub section: String,
     #[serde(flatten)]
@@ -29,6 +30,7 @@ pub struct ItemView {
 
 /// A visit's checklist for one template, at the version it was filled with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResponseView {
     pub response: ChecklistResponse,
     pub template_name: String,

@@ -54,6 +54,7 @@ pub enum Recorded {
 
 /// A piece of evidence as listed: the record, its EXIF, and its flags.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvidenceView {
     #[serde(flatten)]
     pub evidence: Evidence,

@@ -44,6 +44,7 @@ pub struct FindingEdit {
 
 /// A finding with the names a list shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FindingView {
     #[serde(flatten)]
     pub finding: Finding,
@@ -286,6 +287,15 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(p.params), finding_from_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows.into_iter().map(|r| self.view(r)).collect())
+    }
+
+    /// How many live findings there are in `status` (one index count, for a dashboard).
+    pub fn count_findings(&self, status: FindingStatus) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM finding WHERE status = ?1 AND deleted_at IS NULL")?
+            .query_row([status.as_str()], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 }
 

@@ -79,6 +79,7 @@ impl DataDir {
 
 /// Who this laptop is: its inspector and its device id, fixed at `init`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identity {
     pub inspector_id: InspectorId,
     pub inspector_name: String,

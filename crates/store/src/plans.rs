@@ -14,6 +14,7 @@ use crate::{Store, Writer, conversion, parse_id, parse_time, resolve_id, time_te
 
 /// A plan as a day's screen shows it: a covert plan's targets stay hidden before its first day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanView {
     #[serde(flatten)]
     pub plan: InspectionPlan,

@@ -12,6 +12,7 @@ use crate::{Store, Writer, parse_time};
 
 /// A unit with its spots, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnitSummary {
     #[serde(flatten)]
     pub unit: Unit,

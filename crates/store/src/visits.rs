@@ -27,6 +27,7 @@ pub struct NewVisit {
 
 /// A visit with its unit's name, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VisitView {
     #[serde(flatten)]
     pub visit: Visit,

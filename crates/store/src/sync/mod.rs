@@ -81,6 +81,7 @@ impl Default for SyncOptions {
 
 /// What enrollment established.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Enrollment {
     pub server_url: String,
     pub device_id: String,
@@ -94,7 +95,9 @@ pub struct Enrollment {
 }
 
 /// Something that happened during a sync, for a progress display.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
     /// A batch is about to go: `resumed` when it was built by an earlier, interrupted run.
     Batch {
@@ -133,6 +136,7 @@ pub enum SyncEvent {
 
 /// One thing that could not be sent this time, and why. The next sync tries it again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncFailure {
     /// What failed: `blob <sha256>` or `batch <id>`.
     pub what: String,
@@ -142,6 +146,7 @@ pub struct SyncFailure {
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncSummary {
     pub server: String,
     /// Batches committed in this run.
@@ -167,6 +172,7 @@ pub struct SyncSummary {
 
 /// Where sync stands, for `mingcha status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// None until the laptop is enrolled.
     pub server: Option<String>,
@@ -181,6 +187,7 @@ pub struct SyncStatus {
 
 /// What the office decided about a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     /// 退回
@@ -191,6 +198,7 @@ pub enum DecisionKind {
 
 /// One office decision on a finding, as pulled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OfficeDecision {
     pub event_seq: u64,
     pub finding_id: String,

@@ -1,0 +1,101 @@
+//! The demo day the first start offers: two units of 城南区, a covert plan for today, a visit
+//! with a filled checklist (one 不符合), two findings, and two camera photos on one of them.
+
+use chrono::{Local, NaiveTime};
+use mingcha_core::checklist::ItemResult;
+use mingcha_core::finding::Severity;
+use mingcha_core::inspection::{InspectionKind, NewPlan};
+use mingcha_core::unit::NewUnit;
+use mingcha_evidence::sample::{SampleExif, camera_photo};
+use mingcha_store::checklists::AnswerInput;
+use mingcha_store::evidence::TargetRef;
+use mingcha_store::findings::NewFinding;
+use mingcha_store::visits::NewVisit;
+use mingcha_store::{DataDir, Store};
+
+use crate::error::{IpcError, IpcResult};
+
+const HALL: &str = "城南区政务服务中心";
+
+pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
+    if s.units()?.iter().any(|u| u.unit.name == HALL) {
+        return Err(IpcError::new("demo_present", "the demo day is already in this store"));
+    }
+    let spots = ["3号窗口".to_owned(), "综合受理区".to_owned()];
+    s.add_unit(NewUnit::parse(HALL, Some("城南区"), &spots)?)?;
+    s.add_unit(NewUnit::parse("城南区不动产登记中心", Some("城南区"), &[])?)?;
+    let now = Local::now();
+    let today = now.date_naive();
+    let plan = NewPlan::parse("作风效能暗访", InspectionKind::Covert, today, today, &[])?;
+    let units = [HALL.to_owned(), "城南区不动产登记中心".to_owned()];
+    let plan = s.add_plan(plan, &units, &["work-discipline".to_owned(), "window-service".to_owned()])?;
+    let at = |h: u32, m: u32| {
+        let t = today.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
+        t.and_local_timezone(*now.offset()).single().unwrap_or(now.fixed_offset().into()).fixed_offset()
+    };
+    let visit = s.add_visit(NewVisit {
+        unit: HALL.into(),
+        spot: Some("3号窗口".into()),
+        plan: Some(plan.id.to_string()),
+        kind: InspectionKind::Covert,
+        date: today,
+        arrived_at: Some(at(9, 5)),
+        inspectors: vec![],
+        notes: Some("以办事群众身份咨询营业执照变更".into()),
+    })?;
+    let visit_id = visit.id.to_string();
+    let answer = |item: &str, result, note: Option<&str>| AnswerInput {
+        item: item.into(),
+        result,
+        note: note.map(Into::into),
+    };
+    s.fill_checklist(
+        &visit_id,
+        "work-discipline",
+        &[
+            answer("1", ItemResult::Conforming, None),
+            answer("5", ItemResult::NonConforming, Some("9点20分窗口无人")),
+            answer("6", ItemResult::Conforming, None),
+        ],
+    )?;
+    s.add_finding(NewFinding {
+        visit: visit_id.clone(),
+        spot: None,
+        observed_at: at(9, 20),
+        method: None,
+        category: None,
+        severity: Severity::Serious,
+        description: "3号窗口工作人员上班时间脱岗二十分钟，群众排队等候无人办理".into(),
+        persons_involved: None,
+        checklist_item: Some(("work-discipline".into(), "5".into())),
+    })?;
+    let finding = s.add_finding(NewFinding {
+        visit: visit_id,
+        spot: Some("综合受理区".into()),
+        observed_at: at(9, 40),
+        method: None,
+        category: Some("未一次性告知".into()),
+        severity: Severity::Minor,
+        description: "咨询办理营业执照变更，工作人员未一次性告知所需材料，群众需再跑一次".into(),
+        persons_involved: None,
+        checklist_item: None,
+    })?;
+    let camera = data.root().join("demo-camera");
+    std::fs::create_dir_all(&camera).map_err(IpcError::internal)?;
+    for i in 0..2u32 {
+        let exif = SampleExif {
+            taken_at: Some(at(9, 40 + i).naive_local()),
+            offset: Some(now.format("%:z").to_string()),
+            gps: Some((30.2741, 120.1551)),
+            make: Some("Mingcha".into()),
+            model: Some("demo".into()),
+            orientation: None,
+        };
+        let path = camera.join(format!("IMG_{:04}.JPG", i + 1));
+        std::fs::write(&path, camera_photo(1600, 1200, u64::from(i), &exif)).map_err(IpcError::internal)?;
+    }
+    let target = TargetRef::Finding(finding.finding.id.to_string());
+    mingcha_evidence::import::import(s, data, &target, &[camera.clone()], None)?;
+    let _ = std::fs::remove_dir_all(&camera);
+    Ok(())
+}

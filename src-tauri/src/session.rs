@@ -1,0 +1,68 @@
+//! The one open store of a running app, and how commands reach it off the main thread.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use mingcha_store::{DataDir, Store};
+
+use crate::error::{IpcError, IpcResult};
+
+/// The data folder the app was started on, and the store once it is unlocked. `None` means
+/// locked: a fresh start, or after "lock", when the data key is dropped from memory.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub data: DataDir,
+    store: Arc<Mutex<Option<Store>>>,
+}
+
+impl Session {
+    pub fn new(root: PathBuf) -> Self {
+        Self { data: DataDir::new(root), store: Arc::new(Mutex::new(None)) }
+    }
+
+    /// Run `f` on the unlocked store on a blocking thread, so the window never waits on disk,
+    /// the network or the key derivation. Commands queue behind one another on the store.
+    pub async fn with_store<T, F>(&self, f: F) -> IpcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &DataDir) -> IpcResult<T> + Send + 'static,
+    {
+        let (store, data) = (self.store.clone(), self.data.clone());
+        blocking(move || {
+            let mut guard = store.lock().map_err(|_| IpcError::internal("an earlier command failed mid-way"))?;
+            let store = guard.as_mut().ok_or_else(IpcError::locked)?;
+            f(store, &data)
+        })
+        .await
+    }
+
+    /// Put an unlocked store in place (after init or unlock).
+    pub async fn open(&self, f: impl FnOnce(&DataDir) -> IpcResult<Store> + Send + 'static) -> IpcResult<()> {
+        let (slot, data) = (self.store.clone(), self.data.clone());
+        blocking(move || {
+            let store = f(&data)?;
+            *slot.lock().map_err(|_| IpcError::internal("an earlier command failed mid-way"))? = Some(store);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Close the store: its key leaves memory with it.
+    pub async fn lock(&self) -> IpcResult<()> {
+        let slot = self.store.clone();
+        blocking(move || {
+            slot.lock().map_err(|_| IpcError::internal("an earlier command failed mid-way"))?.take();
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.store.try_lock().map(|s| s.is_some()).unwrap_or(true)
+    }
+}
+
+/// Run blocking work on Tauri's blocking pool.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> IpcResult<T> + Send + 'static) -> IpcResult<T> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(IpcError::internal)?
+}

@@ -40,7 +40,7 @@ export interface CategoryOption {
 /** The taxonomy as cascader options: groups (四风 …) with their leaves. */
 export function categoryOptions(t: Taxonomy): CategoryOption[] {
   const option = (c: Category): CategoryOption =>
-    c.children.length ? { value: c.code, label: c.name, children: c.children.map(option) } : { value: c.code, label: c.name }
+    c.children?.length ? { value: c.code, label: c.name, children: c.children.map(option) } : { value: c.code, label: c.name }
   return t.categories.map(option)
 }
 
@@ -49,7 +49,7 @@ export function searchCategories(t: Taxonomy, query: string): { code: string; la
   const q = query.trim().toLowerCase()
   const out: { code: string; label: string }[] = []
   for (const group of t.categories) {
-    for (const leaf of group.children) {
+    for (const leaf of group.children ?? []) {
       const hay = `${group.name} ${leaf.name} ${leaf.code} ${leaf.description}`.toLowerCase()
       if (!q || hay.includes(q)) out.push({ code: leaf.code, label: `${group.name} / ${leaf.name}` })
     }
@@ -59,9 +59,12 @@ export function searchCategories(t: Taxonomy, query: string): { code: string; la
 
 /** An evidence flag as an i18n key and its parameters. */
 export function flagMessage(f: EvidenceFlag): { key: string; params: Record<string, string> } {
-  if (f === 'no_capture_time') return { key: 'flag.no_capture_time', params: {} }
-  if (typeof f === 'object' && 'taken_outside_visit_day' in f) {
-    return { key: 'flag.taken_outside_visit_day', params: { date: f.taken_outside_visit_day.taken_on } }
+  switch (f.flag) {
+    case 'no_capture_time':
+      return { key: 'flag.no_capture_time', params: {} }
+    case 'taken_outside_visit_day':
+      return { key: 'flag.taken_outside_visit_day', params: { date: f.taken_on } }
+    case 'damaged':
+      return { key: 'flag.damaged', params: { reason: f.reason } }
   }
-  return { key: 'flag.damaged', params: {} }
 }

@@ -44,11 +44,8 @@ pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
         notes: Some("以办事群众身份咨询营业执照变更".into()),
     })?;
     let visit_id = visit.id.to_string();
-    let answer = |item: &str, result, note: Option<&str>| AnswerInput {
-        item: item.into(),
-        result,
-        note: note.map(Into::into),
-    };
+    let answer =
+        |item: &str, result, note: Option<&str>| AnswerInput { item: item.into(), result, note: note.map(Into::into) };
     s.fill_checklist(
         &visit_id,
         "work-discipline",

@@ -47,7 +47,24 @@ pub fn run() {
                 Some(dir) => dir,
                 None => app.path().app_data_dir()?.join("store"),
             };
-            app.manage(Session::new(root));
+            let session = Session::new(root);
+            // As with the CLI, a passphrase in the environment opens the store at start (for
+            // a scripted kiosk or the startup benchmark); otherwise the window asks for it.
+            if let Ok(passphrase) = std::env::var("MINGCHA_PASSPHRASE")
+                && session.data.is_initialised()
+            {
+                let opened = tauri::async_runtime::block_on(session.open(move |data| {
+                    Ok(mingcha_store::Store::unlock(
+                        data,
+                        &passphrase,
+                        std::sync::Arc::new(mingcha_store::SystemClock),
+                    )?)
+                }));
+                if let Err(e) = opened {
+                    eprintln!("mingcha-desktop: MINGCHA_PASSPHRASE did not open the store: {e}");
+                }
+            }
+            app.manage(session);
             Ok(())
         })
         .register_uri_scheme_protocol("evidence", |ctx, request| commands::evidence::serve(ctx.app_handle(), &request))

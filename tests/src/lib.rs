@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod desktop;
 pub mod field;
 pub mod office;
 pub mod proxy;
+pub mod webdriver;
 
 pub use field::{DAY, FieldDay, kill9, wait_bounded};
 pub use office::Office;
@@ -32,7 +34,7 @@ pub fn server_binary() -> &'static Path {
     BIN.get_or_init(|| build_binary("mingcha-server", "mingcha-server"))
 }
 
-fn build_binary(package: &str, bin: &str) -> PathBuf {
+pub(crate) fn build_binary(package: &str, bin: &str) -> PathBuf {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["build", "--quiet", "--package", package, "--bin", bin, "--message-format=json"]);
     if !cfg!(debug_assertions) {

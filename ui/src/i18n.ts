@@ -42,7 +42,7 @@ export const messages = {
       addFiles: '选择文件', addFolder: '导入相机文件夹', drop: '将照片拖到此处', importing: '导入中 {done}/{files}',
       create: '保存问题', autosaved: '已自动保存', status: '状态', returnedBy: '督查室退回意见', fromItem: '来自检查项',
       noEvidence: '还没有证据', flags: '提示', taken: '拍摄时间', place: '拍摄地点', camera: '相机', deleted: '已删除',
-      refused: '{n} 个文件未导入', deleteConfirm: '删除这条问题？',
+      refused: '{n} 个文件未导入', pathHint: '或粘贴文件或文件夹路径（如相机存储卡）', importPath: '导入', deleteConfirm: '删除这条问题？',
     },
     search: {
       placeholder: '输入关键词，如 脱岗、未一次性告知', unit: '单位', category: '类别', status: '状态', from: '从', to: '至',
@@ -106,7 +106,7 @@ export const messages = {
       addFiles: 'Choose files', addFolder: 'Import a camera folder', drop: 'Drop photos here', importing: 'Importing {done}/{files}',
       create: 'Save finding', autosaved: 'Saved automatically', status: 'Status', returnedBy: "The office's comment", fromItem: 'From checklist item',
       noEvidence: 'No evidence yet', flags: 'Flags', taken: 'Taken', place: 'Place', camera: 'Camera', deleted: 'Deleted',
-      refused: '{n} files not imported', deleteConfirm: 'Delete this finding?',
+      refused: '{n} files not imported', pathHint: 'Or paste a file or folder path (a camera card, say)', importPath: 'Import', deleteConfirm: 'Delete this finding?',
     },
     search: {
       placeholder: 'Words, e.g. 脱岗', unit: 'Unit', category: 'Category', status: 'Status', from: 'From', to: 'To',

@@ -36,6 +36,10 @@ pub enum BenchCommand {
         /// Print each query's plan.
         #[arg(long)]
         explain: bool,
+        /// Keep the generated store in this (new) folder, passphrase `benchmark passphrase`,
+        /// for other benchmarks to open (the desktop's startup with a full store).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
     },
     /// Import camera photos and compare with vipsthumbnail making the same previews.
     Import {
@@ -80,8 +84,8 @@ fn pick<'a, T>(rng: &mut Rng, from: &'a [T]) -> &'a T {
 
 pub fn run(c: BenchCommand) -> Result<()> {
     match c {
-        BenchCommand::Store { findings, evidence, runs, seed, explain } => {
-            store(findings, evidence, runs, seed, explain)
+        BenchCommand::Store { findings, evidence, runs, seed, explain, keep } => {
+            store(findings, evidence, runs, seed, explain, keep)
         }
         BenchCommand::Import { photos, distinct, folder, seed } => {
             crate::bench_import::run(crate::bench_import::ImportBench { photos, distinct, folder, seed })
@@ -93,9 +97,16 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-fn store(n_findings: usize, n_evidence: usize, runs: usize, seed: u64, explain: bool) -> Result<()> {
+fn store(
+    n_findings: usize,
+    n_evidence: usize,
+    runs: usize,
+    seed: u64,
+    explain: bool,
+    keep: Option<std::path::PathBuf>,
+) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let dir = DataDir::new(tmp.path().join("bench"));
+    let dir = DataDir::new(keep.unwrap_or_else(|| tmp.path().join("bench")));
     let opts =
         InitOptions { inspector_name: "基准测试".into(), device_name: "bench".into(), kdf: KdfParams::default() };
     let mut s = Store::init(&dir, "benchmark passphrase", &opts, Arc::new(SystemClock))?;

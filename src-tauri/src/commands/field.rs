@@ -66,9 +66,7 @@ pub struct UnitInput {
 #[tauri::command]
 pub async fn add_unit(session: State<'_, Session>, unit: UnitInput) -> IpcResult<UnitSummary> {
     session
-        .with_store(move |s, _| {
-            Ok(s.add_unit(NewUnit::parse(&unit.name, unit.region.as_deref(), &unit.spots)?)?)
-        })
+        .with_store(move |s, _| Ok(s.add_unit(NewUnit::parse(&unit.name, unit.region.as_deref(), &unit.spots)?)?))
         .await
 }
 
@@ -173,7 +171,12 @@ fn visit_detail_of(s: &Store, key: &str) -> IpcResult<VisitDetail> {
         .ok_or_else(|| crate::error::IpcError::new("not_found", format!("visit {key}")))?;
     let id = visit.id.to_string();
     let q = FindingQuery { visit: Some(id.clone()), limit: 500, ..FindingQuery::default() };
-    Ok(VisitDetail { checklists: s.checklists_of(&id)?, findings: s.findings(&q)?, templates: s.templates()?, visit: view })
+    Ok(VisitDetail {
+        checklists: s.checklists_of(&id)?,
+        findings: s.findings(&q)?,
+        templates: s.templates()?,
+        visit: view,
+    })
 }
 
 /// Open (and on first use, start) the visit's checklist from a template.

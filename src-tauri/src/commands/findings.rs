@@ -2,10 +2,10 @@
 //! show one with its evidence and what the office said, search them all.
 
 use mingcha_core::finding::{FindingStatus, Severity};
+use mingcha_store::FindingQuery;
 use mingcha_store::evidence::EvidenceView;
 use mingcha_store::findings::{FindingEdit, FindingView, NewFinding};
 use mingcha_store::sync::OfficeDecision;
-use mingcha_store::FindingQuery;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use ts_rs::TS;

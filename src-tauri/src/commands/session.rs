@@ -40,8 +40,7 @@ pub fn app_state(session: State<'_, Session>) -> AppState {
 /// The first start: a new store sealed by the passphrase, for this inspector and laptop.
 #[tauri::command]
 pub async fn create_store(session: State<'_, Session>, profile: Profile) -> IpcResult<Identity> {
-    let opts =
-        InitOptions { inspector_name: profile.inspector_name, device_name: profile.device_name, kdf: kdf() };
+    let opts = InitOptions { inspector_name: profile.inspector_name, device_name: profile.device_name, kdf: kdf() };
     let passphrase = profile.passphrase;
     session.open(move |data| Ok(Store::init(data, &passphrase, &opts, Arc::new(SystemClock))?)).await?;
     session.with_store(|s, _| Ok(s.identity().clone())).await

@@ -1,7 +1,8 @@
 //! The project's task runner (`cargo xtask …`, see `.cargo/config.toml`): the README's two
 //! commands, so a new machine needs nothing but Rust to build, run and test Mingcha.
 //!
-//! - `cargo xtask run`   — install system packages, build, make a demo store, show it.
+//! - `cargo xtask run`   — install system packages, build the UI and the desktop app, start it.
+//! - `cargo xtask demo`  — the CLI's tour: a demo store, shown command by command, synced.
 //! - `cargo xtask test`  — install system packages, lint, and run every test.
 //! - `cargo xtask bench` — the benchmarks, in release mode.
 //! - `cargo xtask postgres` — start the local PostgreSQL the server's tests use and print
@@ -27,6 +28,16 @@ const APT_PACKAGES: &[&str] = &[
     "tzdata",
     "fonts-noto-cjk",
     "postgresql",
+    // The desktop app (Tauri v2 on WebKitGTK), and its end-to-end tests in a real window:
+    // a virtual display and Debian's WebKit WebDriver, which tauri-driver stands in front of.
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
 ];
 
 /// What the benchmarks add: vipsthumbnail, the reference for photo import.
@@ -39,6 +50,10 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("setup") => setup(APT_PACKAGES),
         Some("run") => {
+            setup(APT_PACKAGES)?;
+            desktop(args.get(1).map(PathBuf::from))
+        }
+        Some("demo") => {
             setup(APT_PACKAGES)?;
             run(args.get(1).map(PathBuf::from))
         }
@@ -56,7 +71,7 @@ fn main() -> Result<()> {
             bench(&args[1..])
         }
         _ => {
-            eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|test|bench [--quick]|postgres>");
+            eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|demo [DATA_DIR]|test|bench [--quick]|postgres>");
             bail!("unknown task")
         }
     }
@@ -109,6 +124,48 @@ fn setup(packages: &[&str]) -> Result<()> {
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Install the UI's packages (from the lock file) and build it into `ui/dist`, which the
+/// desktop binary embeds.
+fn build_ui() -> Result<()> {
+    let npm = |args: &[&str]| {
+        let mut c = Command::new("npm");
+        c.args(args).current_dir("ui");
+        c
+    };
+    let modified = |p: &str| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified("ui/node_modules/.package-lock.json");
+    if installed.is_none() || installed < modified("ui/package-lock.json") {
+        status(&mut npm(&["ci", "--no-audit", "--no-fund"]))?;
+    }
+    status(&mut npm(&["run", "build"]))
+}
+
+/// tauri-driver (the WebDriver front of the desktop's end-to-end tests), from crates.io.
+fn install_tauri_driver() -> Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    if home.join("bin/tauri-driver").exists() {
+        return Ok(());
+    }
+    status(cargo().args(["install", "tauri-driver", "--locked", "--version", "2.1.0"]))
+}
+
+/// Build the UI and the desktop app, and start it on DATA_DIR (default `mingcha-desktop-data`):
+/// the first start asks for the inspector, the laptop and a passphrase, and offers the demo.
+fn desktop(data: Option<PathBuf>) -> Result<()> {
+    build_ui()?;
+    status(cargo().args(["build", "--release", "--package", "mingcha-desktop", "--bin", "mingcha-desktop"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| PathBuf::from("target"), PathBuf::from);
+    let data = data.unwrap_or_else(|| PathBuf::from("mingcha-desktop-data"));
+    println!("Starting the desktop app on {}", data.display());
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        println!("(no display here: run it under Xvfb, e.g. `xvfb-run cargo xtask run`)");
+    }
+    status(Command::new(target.join("release/mingcha-desktop")).arg("--data").arg(&data))
 }
 
 /// Build the CLI and show a demo store: two units, a covert plan, a filled checklist with a
@@ -305,10 +362,15 @@ fn json_id(s: &str) -> Result<String> {
     Ok(s[start..].split('"').next().unwrap_or_default().to_owned())
 }
 
-/// Lint as CI does (warnings are errors), then every test of the default members, with a
-/// running PostgreSQL for the office server's tests.
+/// Lint as CI does (warnings are errors), build the UI and run its unit tests (Vitest), then
+/// every Rust test of the workspace (the desktop's window journey included), with a running
+/// PostgreSQL for the office server's tests.
 fn test() -> Result<()> {
     status(cargo().args(["fmt", "--all", "--check"]))?;
+    // The UI first: the desktop crate embeds ui/dist, so clippy and the tests need it built.
+    build_ui()?;
+    status(Command::new("npm").args(["test"]).current_dir("ui"))?;
+    install_tauri_driver()?;
     status(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     let pg = match std::env::var("MINGCHA_TEST_PG") {
         Ok(url) if !url.is_empty() => url,
@@ -402,13 +464,23 @@ fn bench(args: &[String]) -> Result<()> {
             .args(extra);
         status(&mut cmd)
     };
+    let desktop = |extra: &[&str]| {
+        build_ui()?;
+        status(cargo().args(["build", "--release", "--quiet", "--package", "mingcha-desktop"]))?;
+        let mut cmd = cargo();
+        cmd.args(["run", "--release", "--quiet", "--package", "mingcha-tests", "--bin", "desktop-bench", "--"])
+            .args(extra);
+        status(&mut cmd)
+    };
     let pg = start_postgres()?;
     if quick {
+        desktop(&["--findings", "10000", "--runs", "3"])?;
         run(&["store", "--findings", "10000", "--evidence", "50000", "--runs", "50"])?;
         run(&["import", "--photos", "40", "--distinct", "10"])?;
         sync(&["day", "--photos", "40"])?;
         sync(&["fleet", "--devices", "20", "--database-url", &pg])
     } else {
+        desktop(&[])?;
         run(&["store"])?;
         run(&["import", "--photos", "200", "--distinct", "20"])?;
         sync(&["day"])?;

@@ -31,7 +31,7 @@ pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
     let plan = s.add_plan(plan, &units, &["work-discipline".to_owned(), "window-service".to_owned()])?;
     let at = |h: u32, m: u32| {
         let t = today.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
-        t.and_local_timezone(*now.offset()).single().unwrap_or(now.fixed_offset().into()).fixed_offset()
+        t.and_local_timezone(*now.offset()).single().unwrap_or(now.fixed_offset()).fixed_offset()
     };
     let visit = s.add_visit(NewVisit {
         unit: HALL.into(),
@@ -92,7 +92,7 @@ pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
         std::fs::write(&path, camera_photo(1600, 1200, u64::from(i), &exif)).map_err(IpcError::internal)?;
     }
     let target = TargetRef::Finding(finding.finding.id.to_string());
-    mingcha_evidence::import::import(s, data, &target, &[camera.clone()], None)?;
+    mingcha_evidence::import::import(s, data, &target, std::slice::from_ref(&camera), None)?;
     let _ = std::fs::remove_dir_all(&camera);
     Ok(())
 }

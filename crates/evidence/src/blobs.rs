@@ -133,6 +133,16 @@ impl BlobStore {
     }
 }
 
+/// Sync sends originals straight from the write-once store, from the start or, for a resumed
+/// upload, part way in.
+impl mingcha_store::sync::BlobSource for BlobStore {
+    fn open(&self, sha256: &Sha256Hex) -> io::Result<Box<dyn mingcha_store::sync::BlobRead>> {
+        let path = self.path(sha256);
+        let file = File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        Ok(Box::new(file))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,15 +179,5 @@ mod tests {
         fs::create_dir_all(tmp.path().join("evidence/tmp")).unwrap();
         fs::write(tmp.path().join("evidence/tmp/.tmpXYZ"), b"half a photo").unwrap();
         assert_eq!(store.sweep_temporary(), 1);
-    }
-}
-
-/// Sync sends originals straight from the write-once store, from the start or, for a resumed
-/// upload, part way in.
-impl mingcha_store::sync::BlobSource for BlobStore {
-    fn open(&self, sha256: &Sha256Hex) -> io::Result<Box<dyn mingcha_store::sync::BlobRead>> {
-        let path = self.path(sha256);
-        let file = File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        Ok(Box::new(file))
     }
 }

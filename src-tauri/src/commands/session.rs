@@ -71,7 +71,7 @@ pub async fn change_passphrase(session: State<'_, Session>, old: String, new: St
 /// Fill the store with a demo day to look around in.
 #[tauri::command]
 pub async fn load_demo(session: State<'_, Session>) -> IpcResult<()> {
-    session.with_store(|s, data| crate::demo::populate(s, data)).await
+    session.with_store(crate::demo::populate).await
 }
 
 /// The passphrase's key derivation: the store's default, about a quarter second on a laptop.

@@ -47,6 +47,29 @@ impl Session {
         .await
     }
 
+    /// Open the store on another thread while the window starts, so the key derivation and
+    /// the window's start overlap. Returns once that thread holds the store: every command
+    /// after this waits for the store to be open (or for the opening to have failed).
+    pub fn open_in_background(&self, f: impl FnOnce(&DataDir) -> IpcResult<Store> + Send + 'static) {
+        let (slot, data) = (self.store.clone(), self.data.clone());
+        let (held, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok(mut guard) = slot.lock() else { return };
+            let _ = held.send(());
+            match f(&data) {
+                Ok(store) => *guard = Some(store),
+                Err(e) => eprintln!("mingcha-desktop: the store did not open: {e}"),
+            }
+        });
+        let _ = wait.recv();
+    }
+
+    /// Whether the store is open, waiting for a command or an opening in progress to finish.
+    pub async fn unlocked(&self) -> bool {
+        let slot = self.store.clone();
+        blocking(move || Ok(slot.lock().map(|s| s.is_some()).unwrap_or(false))).await.unwrap_or(false)
+    }
+
     /// Close the store: its key leaves memory with it.
     pub async fn lock(&self) -> IpcResult<()> {
         let slot = self.store.clone();
@@ -57,6 +80,7 @@ impl Session {
         .await
     }
 
+    /// Whether the store is open, without waiting: a store busy with a command counts as open.
     pub fn is_unlocked(&self) -> bool {
         self.store.try_lock().map(|s| s.is_some()).unwrap_or(true)
     }

@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_office_event_by_office.sql",
         sql: include_str!("../migrations/0004_office_event_by_office.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_finding_by_status.sql",
+        sql: include_str!("../migrations/0005_finding_by_status.sql"),
+    },
 ];
 
 /// Open (or create) the encrypted database at `path` with `key` and bring its schema up to date.

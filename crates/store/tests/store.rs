@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use mingcha_core::checklist::ItemResult;
 use mingcha_core::clock::FixedClock;
-use mingcha_core::finding::Severity;
+use mingcha_core::finding::{FindingStatus, Severity};
 use mingcha_core::inspection::{InspectionKind, NewPlan};
 use mingcha_core::unit::NewUnit;
 use mingcha_store::checklists::AnswerInput;
@@ -260,4 +260,19 @@ fn each_device_has_its_own_signing_key_kept_inside_the_encrypted_store() {
     let (t, _) = field_day(&other);
     assert_ne!(t.device_public_key().unwrap(), public);
     assert!(!mingcha_store::device_key::verify(&t.device_public_key().unwrap(), b"batch 1", &signature));
+}
+
+#[test]
+fn the_day_counts_live_drafts_and_what_waits_to_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, visit) = field_day(&DataDir::new(tmp.path().join("d")));
+    let waiting = s.sync_status().unwrap().unsynced_changes;
+    let a = s.add_finding(finding(&visit, "窗口无人")).unwrap();
+    s.add_finding(finding(&visit, "工作人员玩手机")).unwrap();
+    assert_eq!(s.count_findings(FindingStatus::Draft).unwrap(), 2);
+    assert_eq!(s.sync_status().unwrap().unsynced_changes, waiting + 2, "one logged change per finding");
+    s.delete_finding(&a.finding.id.to_string()).unwrap();
+    assert_eq!(s.count_findings(FindingStatus::Draft).unwrap(), 1, "a tombstone is not a draft");
+    assert_eq!(s.count_findings(FindingStatus::Returned).unwrap(), 0);
+    assert_eq!(s.sync_status().unwrap().unsynced_changes, waiting + 3, "the tombstone waits to sync too");
 }

@@ -28,13 +28,13 @@ pub struct Profile {
 }
 
 #[tauri::command]
-pub fn app_state(session: State<'_, Session>) -> AppState {
-    AppState {
+pub async fn app_state(session: State<'_, Session>) -> IpcResult<AppState> {
+    Ok(AppState {
         data_dir: session.data.root().display().to_string(),
         initialised: session.data.is_initialised(),
-        unlocked: session.is_unlocked(),
+        unlocked: session.unlocked().await,
         version: env!("CARGO_PKG_VERSION").to_owned(),
-    }
+    })
 }
 
 /// The first start: a new store sealed by the passphrase, for this inspector and laptop.

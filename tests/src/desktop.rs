@@ -22,7 +22,7 @@ pub fn desktop_binary() -> &'static Path {
         let built = std::fs::read_to_string(&index).unwrap_or_default();
         assert!(
             built.contains("/assets/"),
-            "the UI is not built ({}): run `cargo xtask test`, or `npm ci && npm run build` in ui/",
+            "the UI is not built ({}): run `cargo xtask test`, or `npm install && npm run build` in ui/",
             index.display()
         );
         crate::build_binary("mingcha-desktop", "mingcha-desktop")

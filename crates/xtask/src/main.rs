@@ -126,7 +126,7 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Install the UI's packages (from the lock file) and build it into `ui/dist`, which the
+/// Install the UI's packages (at the lock file's versions) and build it into `ui/dist`, which the
 /// desktop binary embeds.
 fn build_ui() -> Result<()> {
     let npm = |args: &[&str]| {
@@ -137,7 +137,10 @@ fn build_ui() -> Result<()> {
     let modified = |p: &str| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified("ui/node_modules/.package-lock.json");
     if installed.is_none() || installed < modified("ui/package-lock.json") {
-        status(&mut npm(&["ci", "--no-audit", "--no-fund"]))?;
+        // `npm install`, not `npm ci`: the registry this is built against serves no metadata
+        // for other platforms' optional packages (rollup's, esbuild's), so the lock file
+        // lacks them and `npm ci` refuses it; install takes the locked versions it has.
+        status(&mut npm(&["install", "--no-audit", "--no-fund"]))?;
     }
     status(&mut npm(&["run", "build"]))
 }

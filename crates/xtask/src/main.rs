@@ -379,6 +379,9 @@ fn test() -> Result<()> {
         Ok(url) if !url.is_empty() => url,
         _ => start_postgres()?,
     };
+    // The desktop journey starts the app binary, built on its own (its feature set differs
+    // from the test build's); build it now rather than while the fault tests run.
+    status(cargo().args(["build", "--quiet", "--package", "mingcha-desktop", "--bin", "mingcha-desktop"]))?;
     let nextest = cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
     let mut run = cargo();
     if nextest {

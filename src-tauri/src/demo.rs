@@ -96,3 +96,43 @@ pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
     let _ = std::fs::remove_dir_all(&camera);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use mingcha_store::{DataDir, FindingQuery, InitOptions, KdfParams, Store, SystemClock};
+
+    #[test]
+    fn the_demo_day_has_a_plan_a_filled_checklist_and_findings_with_photos_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::new(tmp.path().join("store"));
+        let opts = InitOptions {
+            inspector_name: "演示督查员".into(),
+            device_name: "demo".into(),
+            kdf: KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        };
+        let mut s = Store::init(&data, "demo passphrase", &opts, Arc::new(SystemClock)).unwrap();
+        super::populate(&mut s, &data).unwrap();
+
+        assert_eq!(s.units().unwrap().len(), 2);
+        let today = super::Local::now().date_naive();
+        let plans = s.plans(Some(today), today).unwrap();
+        assert_eq!(plans.len(), 1, "the covert plan is today's");
+        assert_eq!(plans[0].target_names.len(), 2, "and on its day its targets show");
+        let visits = s.visits(Some(today)).unwrap();
+        let checklists = s.checklists_of(&visits[0].visit.id.to_string()).unwrap();
+        assert_eq!(checklists[0].score.non_conforming, 1);
+        let findings = s.findings(&FindingQuery::default()).unwrap();
+        assert_eq!(findings.len(), 2);
+        let photos: u64 = findings.iter().map(|f| f.evidence_count).sum();
+        assert_eq!(photos, 2, "two camera photos on one finding");
+        assert!(!data.root().join("demo-camera").exists(), "the made photos are kept only as evidence");
+
+        let again = super::populate(&mut s, &data).unwrap_err();
+        assert_eq!(again.code, "demo_present");
+        assert_eq!(s.findings(&FindingQuery::default()).unwrap().len(), 2, "nothing added twice");
+    }
+}

@@ -7,6 +7,23 @@ use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// What went wrong talking to the driver, or waiting on the page.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The driver answered with an error (a stale element, a click another element took …).
+    #[error("{url}: HTTP {status}: {body}")]
+    Refused { url: String, status: u16, body: String },
+    #[error("{url}: {reason}")]
+    Transport { url: String, reason: String },
+    /// An answer that is not what the protocol says.
+    #[error("{0}")]
+    Protocol(String),
+    #[error("{what} within {within:?}; the page reads:\n{page}")]
+    Timeout { what: String, within: Duration, page: String },
+}
+
+pub type Result<T> = std::result::Result<T, DriverError>;
+
 /// One WebDriver session: the app started by the driver, closed on drop.
 #[derive(Debug)]
 pub struct Session {
@@ -20,31 +37,32 @@ pub struct Element(String);
 
 impl Session {
     /// Start a session at `driver` (http://127.0.0.1:PORT) with these capabilities.
-    pub fn start(driver: &str, capabilities: Value) -> Result<Self, String> {
+    pub fn start(driver: &str, capabilities: Value) -> Result<Self> {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
         let body = json!({ "capabilities": { "alwaysMatch": capabilities } });
         let reply = post(&agent, &format!("{driver}/session"), &body)?;
-        let id = reply["sessionId"].as_str().ok_or_else(|| format!("no session id in {reply}"))?;
+        let id =
+            reply["sessionId"].as_str().ok_or_else(|| DriverError::Protocol(format!("no session id in {reply}")))?;
         let s = Self { base: format!("{driver}/session/{id}"), agent };
         s.post("/timeouts", &json!({ "implicit": 0, "script": 30_000 }))?;
         Ok(s)
     }
 
-    fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
+    fn post(&self, path: &str, body: &Value) -> Result<Value> {
         post(&self.agent, &format!("{}{path}", self.base), body)
     }
 
-    fn get(&self, path: &str) -> Result<Value, String> {
+    fn get(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         answer(&url, self.agent.get(&url).call())
     }
 
     /// Every element matching a CSS selector now.
-    pub fn all(&self, css: &str) -> Result<Vec<Element>, String> {
+    pub fn all(&self, css: &str) -> Result<Vec<Element>> {
         self.all_by("css selector", css)
     }
 
-    fn all_by(&self, using: &str, value: &str) -> Result<Vec<Element>, String> {
+    fn all_by(&self, using: &str, value: &str) -> Result<Vec<Element>> {
         let found = self.post("/elements", &json!({ "using": using, "value": value }))?;
         Ok(found
             .as_array()
@@ -54,70 +72,67 @@ impl Session {
 
     /// Wait (up to `within`) for a displayed element matching `css`, whose text contains
     /// `text` when given.
-    pub fn wait(&self, css: &str, text: Option<&str>, within: Duration) -> Result<Element, String> {
+    pub fn wait(&self, css: &str, text: Option<&str>, within: Duration) -> Result<Element> {
         self.wait_by("css selector", css, text, within)
     }
 
     /// Wait (up to `within`) until exactly `n` elements match `css`.
-    pub fn wait_count(&self, css: &str, n: usize, within: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let found = self.all(css)?.len();
-            if found == n {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "{found} of `{css}` after {within:?}, not {n}; the page reads:\n{}",
-                    self.text_of_page().unwrap_or_default()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    pub fn wait_count(&self, css: &str, n: usize, within: Duration) -> Result<()> {
+        let found = std::cell::Cell::new(0);
+        self.poll(
+            within,
+            || format!("{} of `{css}`, not {n},", found.get()),
+            || {
+                found.set(self.all(css)?.len());
+                Ok((found.get() == n).then_some(()))
+            },
+        )
     }
 
     /// Wait (up to `within`) until no element matching `css` is displayed (a closing
     /// dropdown or dialog has finished its transition).
-    pub fn wait_gone(&self, css: &str, within: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let mut shown = false;
-            for e in self.all(css)? {
-                shown |= self.is_displayed(&e);
-            }
-            if !shown {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!("`{css}` still displayed after {within:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    pub fn wait_gone(&self, css: &str, within: Duration) -> Result<()> {
+        self.poll(
+            within,
+            || format!("`{css}` still displayed"),
+            || Ok((!self.all(css)?.iter().any(|e| self.is_displayed(e))).then_some(())),
+        )
     }
 
     /// Wait for a displayed element found by an XPath expression.
-    pub fn wait_xpath(&self, xpath: &str, within: Duration) -> Result<Element, String> {
+    pub fn wait_xpath(&self, xpath: &str, within: Duration) -> Result<Element> {
         self.wait_by("xpath", xpath, None, within)
     }
 
-    fn wait_by(&self, using: &str, value: &str, text: Option<&str>, within: Duration) -> Result<Element, String> {
+    fn wait_by(&self, using: &str, value: &str, text: Option<&str>, within: Duration) -> Result<Element> {
+        let what =
+            || format!("no displayed `{value}`{}", text.map(|t| format!(" containing `{t}`")).unwrap_or_default());
+        self.poll(within, what, || {
+            // An element the page replaced meanwhile (stale) counts as not shown.
+            Ok(self
+                .all_by(using, value)?
+                .into_iter()
+                .find(|e| self.is_displayed(e) && text.is_none_or(|t| self.text(e).is_ok_and(|x| x.contains(t)))))
+        })
+    }
+
+    /// Check the page until `check` finds what it waits for, or `within` has passed. The
+    /// condition, not the pause between checks, is what a test waits on.
+    fn poll<T>(
+        &self,
+        within: Duration,
+        what: impl Fn() -> String,
+        mut check: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
         let deadline = Instant::now() + within;
         loop {
-            for e in self.all_by(using, value)? {
-                // An element the page replaced meanwhile (stale) counts as not shown.
-                let shown = self.is_displayed(&e);
-                if shown && text.is_none_or(|t| self.text(&e).is_ok_and(|x| x.contains(t))) {
-                    return Ok(e);
-                }
+            if let Some(found) = check()? {
+                return Ok(found);
             }
             if Instant::now() > deadline {
                 let page = self.text_of_page().unwrap_or_default();
-                return Err(format!(
-                    "no displayed `{value}`{} within {within:?}; the page reads:\n{page}",
-                    text.map(|t| format!(" containing `{t}`")).unwrap_or_default()
-                ));
+                return Err(DriverError::Timeout { what: what(), within, page });
             }
-            // Poll the page again: the condition, not the pause, is what the test waits on.
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -127,30 +142,31 @@ impl Session {
         self.get(&format!("/element/{}/displayed", e.0)).is_ok_and(|v| v.as_bool().unwrap_or(false))
     }
 
-    pub fn click(&self, e: &Element) -> Result<(), String> {
+    pub fn click(&self, e: &Element) -> Result<()> {
         self.post(&format!("/element/{}/click", e.0), &json!({})).map(|_| ())
     }
 
     /// Type into an element (an input or textarea).
-    pub fn type_into(&self, e: &Element, text: &str) -> Result<(), String> {
+    pub fn type_into(&self, e: &Element, text: &str) -> Result<()> {
         self.post(&format!("/element/{}/value", e.0), &json!({ "text": text })).map(|_| ())
     }
 
-    pub fn clear(&self, e: &Element) -> Result<(), String> {
+    pub fn clear(&self, e: &Element) -> Result<()> {
         self.post(&format!("/element/{}/clear", e.0), &json!({})).map(|_| ())
     }
 
-    pub fn text(&self, e: &Element) -> Result<String, String> {
+    pub fn text(&self, e: &Element) -> Result<String> {
         Ok(self.get(&format!("/element/{}/text", e.0))?.as_str().unwrap_or_default().to_owned())
     }
 
-    pub fn text_of_page(&self) -> Result<String, String> {
-        let body = self.all("body")?.into_iter().next().ok_or("no body")?;
+    pub fn text_of_page(&self) -> Result<String> {
+        let body =
+            self.all("body")?.into_iter().next().ok_or_else(|| DriverError::Protocol("the page has no body".into()))?;
         self.text(&body)
     }
 
     /// Press keys as a person would (key down, key up), to whatever has focus.
-    pub fn keys(&self, keys: &[&str]) -> Result<(), String> {
+    pub fn keys(&self, keys: &[&str]) -> Result<()> {
         let actions: Vec<Value> = keys
             .iter()
             .flat_map(|k| [json!({ "type": "keyDown", "value": k }), json!({ "type": "keyUp", "value": k })])
@@ -160,14 +176,15 @@ impl Session {
     }
 
     /// Run a script in the page and return its value.
-    pub fn script(&self, script: &str) -> Result<Value, String> {
+    pub fn script(&self, script: &str) -> Result<Value> {
         self.post("/execute/sync", &json!({ "script": script, "args": [] }))
     }
 
     /// A PNG of the window.
-    pub fn screenshot(&self) -> Result<Vec<u8>, String> {
+    pub fn screenshot(&self) -> Result<Vec<u8>> {
         let b64 = self.get("/screenshot")?;
-        decode_base64(b64.as_str().ok_or("no screenshot")?)
+        let b64 = b64.as_str().ok_or_else(|| DriverError::Protocol(format!("not a screenshot: {b64}")))?;
+        decode_base64(b64).ok_or_else(|| DriverError::Protocol("the screenshot is not base64".into()))
     }
 }
 
@@ -177,23 +194,24 @@ impl Drop for Session {
     }
 }
 
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value> {
     answer(url, agent.post(url).send_json(body))
 }
 
-fn answer(url: &str, r: Result<ureq::Response, ureq::Error>) -> Result<Value, String> {
+fn answer(url: &str, r: std::result::Result<ureq::Response, ureq::Error>) -> Result<Value> {
+    let transport = |reason: String| DriverError::Transport { url: url.to_owned(), reason };
     let reply: Value = match r {
-        Ok(resp) => resp.into_json().map_err(|e| format!("{url}: {e}"))?,
-        Err(ureq::Error::Status(code, resp)) => {
+        Ok(resp) => resp.into_json().map_err(|e| transport(e.to_string()))?,
+        Err(ureq::Error::Status(status, resp)) => {
             let body = resp.into_string().unwrap_or_default();
-            return Err(format!("{url}: HTTP {code}: {body}"));
+            return Err(DriverError::Refused { url: url.to_owned(), status, body });
         }
-        Err(e) => return Err(format!("{url}: {e}")),
+        Err(e) => return Err(transport(e.to_string())),
     };
     Ok(reply["value"].clone())
 }
 
-fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -209,12 +227,12 @@ fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
     for chunk in clean.chunks(4) {
         let mut n = 0u32;
         for (i, &c) in chunk.iter().enumerate() {
-            n |= value(c).ok_or("not base64")? << (18 - 6 * i);
+            n |= value(c)? << (18 - 6 * i);
         }
         let bytes = n.to_be_bytes();
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
-    Ok(out)
+    Some(out)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use mingcha_core::checklist::ItemResult;
 use mingcha_core::finding::Severity;
 use mingcha_core::inspection::{InspectionKind, NewPlan};
 use mingcha_core::unit::NewUnit;
-use mingcha_evidence::sample::{SampleExif, camera_photo};
 use mingcha_store::checklists::AnswerInput;
 use mingcha_store::evidence::TargetRef;
 use mingcha_store::findings::NewFinding;
@@ -78,19 +77,9 @@ pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
         checklist_item: None,
     })?;
     let camera = data.root().join("demo-camera");
-    std::fs::create_dir_all(&camera).map_err(IpcError::internal)?;
-    for i in 0..2u32 {
-        let exif = SampleExif {
-            taken_at: Some(at(9, 40 + i).naive_local()),
-            offset: Some(now.format("%:z").to_string()),
-            gps: Some((30.2741, 120.1551)),
-            make: Some("Mingcha".into()),
-            model: Some("demo".into()),
-            orientation: None,
-        };
-        let path = camera.join(format!("IMG_{:04}.JPG", i + 1));
-        std::fs::write(&path, camera_photo(1600, 1200, u64::from(i), &exif)).map_err(IpcError::internal)?;
-    }
+    let offset = now.format("%:z").to_string();
+    mingcha_evidence::sample::camera_card(&camera, 2, at(9, 40).naive_local(), &offset, "demo")
+        .map_err(IpcError::internal)?;
     let target = TargetRef::Finding(finding.finding.id.to_string());
     mingcha_evidence::import::import(s, data, &target, std::slice::from_ref(&camera), None)?;
     let _ = std::fs::remove_dir_all(&camera);

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use mingcha_evidence::sample::{SampleExif, camera_photo};
+use mingcha_evidence::sample::camera_card;
 use mingcha_tests::Office;
 use mingcha_tests::desktop::Desktop;
 
@@ -41,19 +41,8 @@ fn an_inspectors_day_in_the_desktop_window_reaches_the_office() {
 
     // Two photos "from the camera card", taken today.
     let card = tmp.path().join("DCIM");
-    std::fs::create_dir_all(&card).unwrap();
     let now = chrono::Local::now();
-    for i in 0..2u32 {
-        let exif = SampleExif {
-            taken_at: Some(now.naive_local()),
-            offset: Some(now.format("%:z").to_string()),
-            gps: Some((30.2741, 120.1551)),
-            make: Some("Mingcha".into()),
-            model: Some("e2e".into()),
-            orientation: None,
-        };
-        std::fs::write(card.join(format!("IMG_{i}.JPG")), camera_photo(1200, 900, u64::from(i), &exif)).unwrap();
-    }
+    camera_card(&card, 2, now.naive_local(), &now.format("%:z").to_string(), "e2e").unwrap();
 
     // Screenshots of the main screens, for a person to look at (the README shows some).
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");

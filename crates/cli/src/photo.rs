@@ -206,23 +206,10 @@ pub fn run(data: &DataDir, c: PhotoCommand, json: bool, unlock: impl FnOnce() ->
 /// Write `count` sample photos into `out` (no store needed).
 fn sample(out: &std::path::Path, count: u64, date: Option<&str>, json: bool) -> Result<()> {
     let day = crate::when::date("date", date)?;
-    std::fs::create_dir_all(out).map_err(|e| anyhow!("creating {}: {e}", out.display()))?;
-    let written: Vec<PathBuf> = (0..count)
-        .map(|i| {
-            let exif = mingcha_evidence::sample::SampleExif {
-                taken_at: day.and_hms_opt(9, 10 + (i % 50) as u32, 0),
-                offset: Some(chrono::Local::now().format("%:z").to_string()),
-                gps: Some((30.2741, 120.1551)),
-                make: Some("Mingcha".into()),
-                model: Some("sample".into()),
-                orientation: None,
-            };
-            let path = out.join(format!("IMG_{:04}.JPG", i + 1));
-            std::fs::write(&path, mingcha_evidence::sample::camera_photo(1600, 1200, i, &exif))
-                .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
-            Ok(path)
-        })
-        .collect::<Result<_>>()?;
+    let first_shot = day.and_hms_opt(9, 10, 0).ok_or_else(|| anyhow!("09:10 on {day}"))?;
+    let offset = chrono::Local::now().format("%:z").to_string();
+    let written = mingcha_evidence::sample::camera_card(out, count, first_shot, &offset, "sample")
+        .map_err(|e| anyhow!("writing sample photos to {}: {e}", out.display()))?;
     show(json, &written, |w| w.iter().for_each(|p| println!("{}", p.display())))
 }
 

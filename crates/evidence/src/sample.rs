@@ -67,6 +67,34 @@ pub fn camera_photo(width: u32, height: u32, seed: u64, exif: &SampleExif) -> Ve
     with_exif(&encode_jpeg(&camera_frame(width, height, seed), 90), exif)
 }
 
+/// Write `count` camera photos to `out` (made if missing), as a phone's card would hold them:
+/// `IMG_0001.JPG` …, 1600×1200, taken a minute apart from `first_shot` (wrapping after 50),
+/// at the laptop offset `offset` (`+08:00`), in 杭州, by a "Mingcha `model`" camera.
+pub fn camera_card(
+    out: &std::path::Path,
+    count: u64,
+    first_shot: NaiveDateTime,
+    offset: &str,
+    model: &str,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(out)?;
+    (0..count)
+        .map(|i| {
+            let exif = SampleExif {
+                taken_at: Some(first_shot + chrono::Duration::minutes((i % 50) as i64)),
+                offset: Some(offset.to_owned()),
+                gps: Some((30.2741, 120.1551)),
+                make: Some("Mingcha".into()),
+                model: Some(model.to_owned()),
+                orientation: None,
+            };
+            let path = out.join(format!("IMG_{:04}.JPG", i + 1));
+            std::fs::write(&path, camera_photo(1600, 1200, i, &exif))?;
+            Ok(path)
+        })
+        .collect()
+}
+
 fn ascii(tag: Tag, s: &str) -> Field {
     Field { tag, ifd_num: In::PRIMARY, value: Value::Ascii(vec![s.as_bytes().to_vec()]) }
 }

@@ -29,7 +29,7 @@ impl Session {
     {
         let (store, data) = (self.store.clone(), self.data.clone());
         blocking(move || {
-            let mut guard = store.lock().map_err(|_| IpcError::internal("an earlier command failed mid-way"))?;
+            let mut guard = store.lock().map_err(poisoned)?;
             let store = guard.as_mut().ok_or_else(IpcError::locked)?;
             f(store, &data)
         })
@@ -41,7 +41,7 @@ impl Session {
         let (slot, data) = (self.store.clone(), self.data.clone());
         blocking(move || {
             let store = f(&data)?;
-            *slot.lock().map_err(|_| IpcError::internal("an earlier command failed mid-way"))? = Some(store);
+            *slot.lock().map_err(poisoned)? = Some(store);
             Ok(())
         })
         .await
@@ -74,7 +74,7 @@ impl Session {
     pub async fn lock(&self) -> IpcResult<()> {
         let slot = self.store.clone();
         blocking(move || {
-            slot.lock().map_err(|_| IpcError::internal("an earlier command failed mid-way"))?.take();
+            slot.lock().map_err(poisoned)?.take();
             Ok(())
         })
         .await
@@ -84,6 +84,11 @@ impl Session {
     pub fn is_unlocked(&self) -> bool {
         self.store.try_lock().map(|s| s.is_some()).unwrap_or(true)
     }
+}
+
+/// The store's lock after a command panicked while holding it.
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> IpcError {
+    IpcError::internal("an earlier command failed mid-way")
 }
 
 /// Run blocking work on Tauri's blocking pool.

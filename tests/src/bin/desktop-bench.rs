@@ -45,15 +45,15 @@ fn main() -> Result<()> {
         ours.push(launch(app, &["--data", store.to_str().context("path")?], &display.name)?);
         theirs.push(launch(&bare, &[], &display.name)?);
     }
-    let median = |v: &mut Vec<(Duration, u64)>, f: fn(&(Duration, u64)) -> f64| {
+    let median = |v: &[(Duration, u64)], f: fn(&(Duration, u64)) -> f64| {
         let mut xs: Vec<f64> = v.iter().map(f).collect();
         xs.sort_by(f64::total_cmp);
         xs[xs.len() / 2]
     };
     let ms = |x: &(Duration, u64)| x.0.as_secs_f64() * 1000.0;
     let mib = |x: &(Duration, u64)| x.1 as f64 / 1024.0;
-    let (our_ms, bare_ms) = (median(&mut ours, ms), median(&mut theirs, ms));
-    let (our_mib, bare_mib) = (median(&mut ours, mib), median(&mut theirs, mib));
+    let (our_ms, bare_ms) = (median(&ours, ms), median(&theirs, ms));
+    let (our_mib, bare_mib) = (median(&ours, mib), median(&theirs, mib));
     println!("                         mingcha-desktop   bare Tauri window   ratio");
     println!("start to first screen    {our_ms:>11.0} ms   {bare_ms:>14.0} ms   {:>5.2}", our_ms / bare_ms);
     println!("resident memory at idle  {our_mib:>10.1} MiB   {bare_mib:>13.1} MiB   {:>5.2}", our_mib / bare_mib);

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::key::sha256_hex;
 use crate::repo::{Audience, Device, Inspector, Repo};
 
-const BUILTIN_TAXONOMY: &str = include_str!("../../../assets/taxonomy.json");
+pub(crate) const BUILTIN_TAXONOMY: &str = include_str!("../../../assets/taxonomy.json");
 
 pub async fn add_inspector(repo: &dyn Repo, name: &str, now: DateTime<Utc>) -> Result<Inspector> {
     let name = name.trim();
@@ -161,7 +161,7 @@ pub async fn decide_finding(
 
 /// The taxonomy templates are checked against: the last one the office published, else the
 /// built-in one.
-async fn current_taxonomy(repo: &dyn Repo) -> Result<Taxonomy> {
+pub(crate) async fn current_taxonomy(repo: &dyn Repo) -> Result<Taxonomy> {
     let published = repo.latest_broadcast("taxonomy_published").await?;
     if let Some(OfficeEventBody::TaxonomyPublished { taxonomy }) = published
         && let Ok(t) = assets::parse_taxonomy("published taxonomy", &taxonomy.to_string())

@@ -65,6 +65,11 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
         offset: u64,
         bytes: Vec<u8>,
     ) -> Result<Progress>;
+    /// The bytes of a stored blob, or `None`.
+    async fn read(&self, sha256: &Sha256Hex) -> Result<Option<Vec<u8>>>;
+    /// Store `bytes` the office made or received whole (a console upload, a notice), by their
+    /// digest; storing the same bytes twice is the same blob.
+    async fn put(&self, bytes: Vec<u8>) -> Result<Sha256Hex>;
 }
 
 /// Blobs in a folder: `blobs/sha256/ab/cd/<hex>`, parts in `uploads/<device>/<hex>.part`.
@@ -234,6 +239,36 @@ impl BlobStore for DiskBlobStore {
             }
             let _slot = Slot { busy: &store.busy, key };
             store.append_blocking(device, &sha256, size, offset, &bytes)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("blob task: {e}")))?
+    }
+
+    async fn read(&self, sha256: &Sha256Hex) -> Result<Option<Vec<u8>>> {
+        match tokio::fs::read(self.path_of(sha256)).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn put(&self, bytes: Vec<u8>) -> Result<Sha256Hex> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let sha256 = Sha256Hex::parse(&mingcha_core::hex::encode(&Sha256::digest(&bytes)))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let dest = store.path_of(&sha256);
+            if dest.exists() {
+                return Ok(sha256);
+            }
+            // Written whole and fsynced under the uploads folder, then published like any blob.
+            let office = store.uploads.join("office");
+            std::fs::create_dir_all(&office)?;
+            let mut part = tempfile::NamedTempFile::new_in(&office)?;
+            std::io::Write::write_all(&mut part, &bytes)?;
+            part.as_file().sync_all()?;
+            publish(part.path(), &dest)?;
+            Ok(sha256)
         })
         .await
         .map_err(|e| Error::Internal(format!("blob task: {e}")))?

@@ -83,6 +83,28 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    // The office console.
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("wrong username or password")]
+    BadLogin,
+    #[error("your role may not {0}")]
+    Forbidden(&'static str),
+    #[error("a write from the console must carry the X-Mingcha-Console header")]
+    Csrf,
+    #[error("{0} was changed by someone else meanwhile; reload and try again")]
+    Conflict(String),
+    #[error("no unit named {0}")]
+    UnknownUnit(String),
+    #[error("the deadline {deadline} is already past (today is {today})")]
+    DeadlinePast { deadline: chrono::NaiveDate, today: chrono::NaiveDate },
+    #[error("a notice needs at least one problem")]
+    EmptyNotice,
+    #[error("{0}")]
+    BadUpload(String),
+    #[error("{0}")]
+    WrongStage(String),
+
     // The office's own failures: reported as 500 `internal`, details go to the log.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -130,6 +152,16 @@ impl Error {
             Self::InspectorExists(_) => "inspector_exists",
             Self::UnknownFinding(_) => "unknown_finding",
             Self::Invalid(_) => "invalid_input",
+            Self::NotSignedIn => "not_signed_in",
+            Self::BadLogin => "bad_login",
+            Self::Forbidden(_) => "forbidden",
+            Self::Csrf => "csrf",
+            Self::Conflict(_) => "conflict",
+            Self::UnknownUnit(_) => "unknown_unit",
+            Self::DeadlinePast { .. } => "deadline_past",
+            Self::EmptyNotice => "empty_notice",
+            Self::BadUpload(_) => "bad_upload",
+            Self::WrongStage(_) => "wrong_stage",
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
         }
     }
@@ -141,7 +173,14 @@ impl Error {
             | Self::BodyDigestMismatch
             | Self::BeyondSize { .. }
             | Self::BadDigest
-            | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            | Self::Invalid(_)
+            | Self::DeadlinePast { .. }
+            | Self::EmptyNotice
+            | Self::BadUpload(_) => StatusCode::BAD_REQUEST,
+            Self::NotSignedIn | Self::BadLogin => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::UnknownUnit(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) | Self::WrongStage(_) => StatusCode::CONFLICT,
             Self::BadToken
             | Self::UnknownDevice
             | Self::StaleRequest { .. }

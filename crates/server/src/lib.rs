@@ -7,8 +7,9 @@
 //!
 //! Layout: [`config`] (the data folder), [`key`] (the office's signing key), [`repo`] (the
 //! tables behind one trait, SQLite or PostgreSQL), [`blobs`] (write-once blob storage behind
-//! a trait), [`auth`] (signed requests), [`api`] (the axum routes), [`openapi`], [`admin`]
-//! (the staff's commands), and [`Office`] / [`spawn`] here to run it all.
+//! a trait), [`auth`] (signed requests), [`api`] (the axum routes), [`console`] (the office
+//! console's API and pages), [`openapi`], [`admin`] (the staff's commands), and [`Office`] /
+//! [`spawn`] here to run it all.
 //!
 //! **Architecture invariant:** the server knows nothing about the device's store. It speaks
 //! only the wire types of `mingcha_core::sync` and never links `mingcha-store`; what a device
@@ -22,6 +23,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod key;
 pub mod openapi;

@@ -60,6 +60,26 @@ enum Command {
     /// Assign inspection plans (督查任务).
     #[command(subcommand)]
     Plan(PlanCmd),
+    /// Office console accounts (the first 管理员 is made here; the rest in the console).
+    #[command(subcommand)]
+    Account(AccountCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCmd {
+    /// Add an account. The password comes from MINGCHA_ACCOUNT_PASSWORD, or is asked for.
+    Add {
+        username: String,
+        /// The name shown in the console and in what the account does (e.g. 王审核).
+        #[arg(long)]
+        name: String,
+        /// admin (管理员), reviewer (审核员), viewer (查看) or unit (单位联系人).
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// For a unit contact: the unit, by name or id.
+        #[arg(long)]
+        unit: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +181,20 @@ async fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Serve { listen } => serve(office, &listen).await,
+        Command::Account(AccountCmd::Add { username, name, role, unit }) => {
+            let role = serde_json::from_value(json!(role))
+                .map_err(|_| anyhow::anyhow!("--role is admin, reviewer, viewer or unit, not `{role}`"))?;
+            let password = match std::env::var("MINGCHA_ACCOUNT_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password(format!("password for {username}: "))?,
+            };
+            let input =
+                mingcha_server::console::session::NewAccount { username, display_name: name, role, password, unit };
+            let a = mingcha_server::console::session::create_account(repo, input, "mingcha-server").await?;
+            show(json, &mingcha_server::console::session::AccountRow::from(a), |a| {
+                format!("{}  {}  {}", a.username, a.display_name, a.role.label_zh())
+            })
+        }
         Command::Inspector(InspectorCmd::Add { name }) => {
             let i = admin::add_inspector(repo, &name, now).await?;
             show(json, &i, |i| format!("{}  {}", i.id, i.name))

@@ -49,13 +49,13 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     ]
 }
 
-/// The (method, path) of every route the router serves.
+/// The (method, path) of every device route (the console's are [`crate::console::routes`]).
 pub fn routes() -> Vec<(Method, &'static str)> {
     route_table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new();
+    let mut router = crate::console::router();
     for (_, path, handler) in route_table() {
         router = router.route(path, handler);
     }

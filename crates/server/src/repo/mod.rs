@@ -5,6 +5,9 @@
 //! `blob`. Every method that changes more than one row runs in one transaction, and the ones
 //! that must not interleave (enrollment, a manifest, a commit) take the write lock first:
 //! `BEGIN IMMEDIATE` on SQLite, a row lock (`SELECT … FOR UPDATE`) on PostgreSQL.
+//!
+//! The office console's own work lives in `office_doc` (versioned JSON documents, see [`Doc`])
+//! with every version kept in `office_doc_log`.
 
 pub mod postgres;
 pub mod sqlite;
@@ -83,6 +86,18 @@ pub struct StoredRecord {
     pub change_id: ChangeId,
     pub device_id: DeviceId,
     pub inspector_name: String,
+    /// The batch that brought the latest change.
+    pub batch_id: uuid::Uuid,
+}
+
+/// A committed batch, as the review screen lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommittedBatch {
+    pub id: uuid::Uuid,
+    pub device_id: DeviceId,
+    pub device: String,
+    pub inspector: String,
+    pub committed_at: DateTime<Utc>,
 }
 
 /// Who an office event is for.
@@ -107,6 +122,37 @@ pub struct Counts {
     pub records: i64,
     pub office_events: i64,
     pub blobs: i64,
+}
+
+/// One document of the office's own work (an account, a review, a ledger problem, a notice…):
+/// JSON, with a version that grows by one on every write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    pub kind: String,
+    pub id: String,
+    pub version: u64,
+    pub body: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// A write of one document, checked against the version the writer read.
+#[derive(Debug, Clone)]
+pub struct DocWrite {
+    pub kind: &'static str,
+    pub id: String,
+    /// The version read before the change; 0 for a document that must not exist yet.
+    pub expect: u64,
+    /// The new body, or `None` to delete it.
+    pub body: Option<serde_json::Value>,
+}
+
+/// An office event to append in the same transaction as document writes.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub audience: Audience,
+    pub subject: Option<String>,
+    pub body: OfficeEventBody,
 }
 
 /// The office's storage. Methods take `now` rather than reading a clock, so callers decide
@@ -172,6 +218,22 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     /// Every finding decision (`finding_returned`, `finding_accepted`) as (finding id, kind), in order.
     async fn finding_decisions(&self) -> Result<Vec<(String, String)>>;
     async fn counts(&self) -> Result<Counts>;
+    /// Every committed batch, newest first.
+    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>>;
+
+    /// Every document of `kind`, in id order.
+    async fn docs(&self, kind: &str) -> Result<Vec<Doc>>;
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>>;
+    /// Apply `writes` and append `events` in one transaction, or nothing at all: a write whose
+    /// `expect` is not the stored version (0 = absent) fails the whole call with `conflict`.
+    /// Every new version (or deletion) is kept in `office_doc_log` with `by` and `now`.
+    async fn write_docs(
+        &self,
+        writes: Vec<DocWrite>,
+        events: Vec<NewEvent>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
 }
 
 /// Open the tables `config` names (PostgreSQL if it has a URL, else `DIR/office.db`) and
@@ -239,6 +301,18 @@ where
 
 pub(crate) fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Internal(format!("bad JSON in the database: {e}")))
+}
+
+/// The conflict error of a document write, named as a person reads it.
+pub(crate) fn doc_conflict(w: &DocWrite) -> Error {
+    Error::Conflict(format!("{} {}", w.kind, w.id))
+}
+
+/// An event's `kind` tag and JSON body, as both stores keep them.
+pub(crate) fn event_parts(body: &OfficeEventBody) -> Result<(String, serde_json::Value)> {
+    let value = serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?;
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+    Ok((kind, value))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {

@@ -2,6 +2,9 @@
 //! PostgreSQL, a fresh database dropped afterwards), a plain HTTP/1.1 client, and a device
 //! that signs its requests the way the protocol says.
 
+// Each test binary (api, console) uses its own part of this module.
+#![allow(dead_code)]
+
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -155,10 +158,17 @@ impl App {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
+    /// The status line and headers, lower-cased.
+    pub head: String,
     pub body: Vec<u8>,
 }
 
 impl Response {
+    /// The value of the first header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).map(str::trim)
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -218,7 +228,7 @@ fn parse_response(raw: &[u8]) -> Response {
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
         .map_or(raw.len() - end - 4, |v| v.trim().parse().unwrap());
-    Response { status, body: raw[end + 4..end + 4 + len].to_vec() }
+    Response { status, body: raw[end + 4..end + 4 + len].to_vec(), head }
 }
 
 /// Send a request head that promises `promised` body bytes, then only `sent`, and hang up:

@@ -14,18 +14,27 @@ use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use super::{Audience, Counts, Device, Inspector, Migration, NewBatch, NewDevice, Repo, StoredRecord};
+use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, Migration, NewBatch, NewDevice, NewEvent, Repo};
+use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
+mod docs;
 mod exchange;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial.sql",
-    sql: include_str!("../../../migrations/postgres/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial.sql",
+        sql: include_str!("../../../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_office_docs.sql",
+        sql: include_str!("../../../migrations/postgres/0002_office_docs.sql"),
+    },
+];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x006d_696e_6763_6861;
@@ -116,7 +125,8 @@ async fn device_in(c: &impl GenericClient, id: DeviceId) -> Result<Option<Device
 }
 
 const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
-    i.name FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id";
+    i.name, c.batch_id FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id
+    JOIN change c ON c.id = r.change_id";
 
 fn record_from(r: &Row) -> Result<StoredRecord> {
     Ok(StoredRecord {
@@ -128,6 +138,7 @@ fn record_from(r: &Row) -> Result<StoredRecord> {
         change_id: ChangeId::from_uuid(r.try_get(5)?),
         device_id: DeviceId::from_uuid(r.try_get(6)?),
         inspector_name: r.try_get(7)?,
+        batch_id: r.try_get(8)?,
     })
 }
 
@@ -305,8 +316,7 @@ impl Repo for PgRepo {
         body: &OfficeEventBody,
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        let value = serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?;
-        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+        let (kind, value) = super::event_parts(body)?;
         let inspector = match audience {
             Audience::Everyone => None,
             Audience::Inspector(id) => Some(*id.as_uuid()),
@@ -407,5 +417,27 @@ impl Repo for PgRepo {
             office_events: r.try_get(9)?,
             blobs: r.try_get(10)?,
         })
+    }
+
+    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
+        docs::committed_batches(&self.pool).await
+    }
+
+    async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {
+        docs::docs(&self.pool, kind).await
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>> {
+        docs::doc(&self.pool, kind, id).await
+    }
+
+    async fn write_docs(
+        &self,
+        writes: Vec<DocWrite>,
+        events: Vec<NewEvent>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        docs::write(&self.pool, &writes, &events, by, now).await
     }
 }

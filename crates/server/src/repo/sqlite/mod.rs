@@ -16,18 +16,27 @@ use mingcha_core::id::{DeviceId, InspectorId};
 use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Audience, Counts, Device, Inspector, Migration, NewBatch, NewDevice, Repo, StoredRecord};
+use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, Migration, NewBatch, NewDevice, NewEvent, Repo};
+use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
+mod docs;
 mod exchange;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial.sql",
-    sql: include_str!("../../../migrations/sqlite/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial.sql",
+        sql: include_str!("../../../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_office_docs.sql",
+        sql: include_str!("../../../migrations/sqlite/0002_office_docs.sql"),
+    },
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteRepo {
@@ -138,10 +147,10 @@ fn device_in(conn: &Connection, id: DeviceId) -> Result<Option<Device>> {
     conn.query_row(&sql, [id.to_string()], device_row).optional()?.map(device_from).transpose()
 }
 
-type RecordRow = (String, String, String, String, String, String, String, String);
+type RecordRow = (String, String, String, String, String, String, String, String, String);
 
 fn record_from(row: RecordRow) -> Result<StoredRecord> {
-    let (entity, entity_id, op, payload, changed_at, change_id, device_id, inspector_name) = row;
+    let (entity, entity_id, op, payload, changed_at, change_id, device_id, inspector_name, batch_id) = row;
     Ok(StoredRecord {
         entity: parse::<EntityKind>(&entity)?,
         entity_id,
@@ -151,14 +160,16 @@ fn record_from(row: RecordRow) -> Result<StoredRecord> {
         change_id: parse(&change_id)?,
         device_id: parse(&device_id)?,
         inspector_name,
+        batch_id: parse(&batch_id)?,
     })
 }
 
 const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
-    i.name FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id";
+    i.name, c.batch_id FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id
+    JOIN change c ON c.id = r.change_id";
 
 fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
 #[async_trait]
@@ -359,8 +370,7 @@ impl Repo for SqliteRepo {
         body: &OfficeEventBody,
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        let value = serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?;
-        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+        let (kind, value) = super::event_parts(body)?;
         let (body, subject) = (to_json(&value)?, subject.map(str::to_owned));
         let inspector = match audience {
             Audience::Everyone => None,
@@ -451,5 +461,30 @@ impl Repo for SqliteRepo {
             )?)
         })
         .await
+    }
+
+    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
+        self.run(docs::committed_batches).await
+    }
+
+    async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {
+        let kind = kind.to_owned();
+        self.run(move |c| docs::docs(c, &kind)).await
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>> {
+        let (kind, id) = (kind.to_owned(), id.to_owned());
+        self.run(move |c| docs::doc(c, &kind, &id)).await
+    }
+
+    async fn write_docs(
+        &self,
+        writes: Vec<DocWrite>,
+        events: Vec<NewEvent>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let by = by.to_owned();
+        self.run(move |c| docs::write(c, &writes, &events, &by, now)).await
     }
 }

@@ -1,0 +1,324 @@
+//! Notices (通报): the office's settings for them, the numbering per year, and the .docx.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::{Json, Response};
+use chrono::{DateTime, Datelike, Utc};
+use mingcha_office::notice::{NoticeCategory, NoticeDoc, NoticeItem, NoticePhoto, NoticeUnit};
+use serde::{Deserialize, Serialize};
+
+use super::session::Signed;
+use super::world::{Held, World};
+use super::{Versioned, kind, load, load_all, new_id, put_doc, today};
+use crate::api::{AppState, Body, PathParam, parse_json};
+use crate::error::{Error, Result};
+
+/// What every notice of this office prints: its red header, its 发文字号 prefix, its 落款.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoticeSettings {
+    /// 发文机关标志, e.g. `城南区作风效能建设领导小组办公室`.
+    pub issuer: String,
+    /// The 机关代字 of 发文字号, e.g. `城南效能` → `城南效能〔2026〕3号`.
+    pub issuer_short: String,
+    /// 落款.
+    pub signer: String,
+    /// The usual 主送.
+    pub addressees: String,
+}
+
+impl Default for NoticeSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "作风效能建设领导小组办公室".into(),
+            issuer_short: "效能".into(),
+            signer: "作风效能建设领导小组办公室".into(),
+            addressees: "各有关单位：".into(),
+        }
+    }
+}
+
+const SETTINGS_ID: &str = "notice";
+
+async fn current_settings(state: &AppState) -> Result<Versioned<NoticeSettings>> {
+    Ok(load(&*state.repo, kind::SETTINGS, SETTINGS_ID)
+        .await?
+        .unwrap_or(Versioned { version: 0, value: NoticeSettings::default() }))
+}
+
+pub async fn settings(State(state): State<AppState>, _signed: Signed) -> Result<Json<NoticeSettings>> {
+    Ok(Json(current_settings(&state).await?.value))
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    signed: Signed,
+    Body(body): Body,
+) -> Result<Json<NoticeSettings>> {
+    signed.admin()?;
+    let input: NoticeSettings = parse_json(&body)?;
+    let required = |f: &str, s: &str| mingcha_office::required(f, s, 60);
+    let mut s = current_settings(&state).await?;
+    s.value = NoticeSettings {
+        issuer: required("the issuer", &input.issuer)?,
+        issuer_short: required("the 发文字号 prefix", &input.issuer_short)?,
+        signer: required("the signer", &input.signer)?,
+        addressees: required("the addressees", &input.addressees)?,
+    };
+    state
+        .repo
+        .write_docs(vec![s.write(kind::SETTINGS, SETTINGS_ID)?], vec![], &signed.account.username, Utc::now())
+        .await?;
+    Ok(Json(s.value))
+}
+
+/// A notice as issued: its document is frozen in the blob store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: String,
+    pub number: String,
+    pub year: i32,
+    pub serial: u32,
+    pub title: String,
+    pub addressees: String,
+    pub problem_ids: Vec<String>,
+    pub name_persons: bool,
+    pub include_photos: bool,
+    pub docx_sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoticeRow {
+    #[serde(flatten)]
+    notice: Notice,
+    problems: usize,
+}
+
+pub async fn list(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<NoticeRow>>> {
+    signed.office_staff()?;
+    let mut all: Vec<Notice> =
+        load_all::<Notice>(&*state.repo, kind::NOTICE).await?.into_iter().map(|(_, n)| n.value).collect();
+    all.sort_by_key(|n| std::cmp::Reverse(n.created_at));
+    Ok(Json(all.into_iter().map(|n| NoticeRow { problems: n.problem_ids.len(), notice: n }).collect()))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewNotice {
+    title: String,
+    #[serde(default)]
+    addressees: Option<String>,
+    #[serde(default)]
+    intro: String,
+    #[serde(default)]
+    closing: String,
+    problem_ids: Vec<String>,
+    #[serde(default)]
+    name_persons: bool,
+    #[serde(default = "yes")]
+    include_photos: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The serial numbers issued in a year.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Serial {
+    last: u32,
+}
+
+/// At most this many photos a problem: a notice shows, it does not archive.
+const PHOTOS_PER_ITEM: usize = 3;
+
+pub async fn create(State(state): State<AppState>, signed: Signed, Body(body): Body) -> Result<Json<Notice>> {
+    signed.reviewer()?;
+    let input: NewNotice = parse_json(&body)?;
+    let title = mingcha_office::required("the title", &input.title, 100)?;
+    let mut ids: Vec<String> = Vec::new();
+    for id in input.problem_ids.iter().map(|s| s.trim().to_owned()) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(Error::EmptyNotice);
+    }
+    let settings = current_settings(&state).await?.value;
+    let addressees = match input.addressees.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) => a.to_owned(),
+        None => settings.addressees.clone(),
+    };
+    let world = World::load(&*state.repo).await?;
+    let mut chosen = Vec::new();
+    for id in &ids {
+        let p = world.problem(id)?.value;
+        chosen.push((p.id.clone(), world.held(&p.finding_id)?));
+    }
+    let now = Utc::now();
+    let day = today(now);
+    let year = day.year();
+    let serial_id = year.to_string();
+    let serial: Option<Versioned<Serial>> = load(&*state.repo, kind::NOTICE_SERIAL, &serial_id).await?;
+    let (serial_version, next) = serial.map_or((0, 1), |s| (s.version, s.value.last + 1));
+    let number = format!("{}〔{year}〕{next}号", settings.issuer_short);
+    let mut units = group(&world, &chosen, input.name_persons);
+    if input.include_photos {
+        attach_photos(&state, &world, &chosen, &mut units).await?;
+    }
+    let paragraphs =
+        |s: &str| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    let doc = NoticeDoc {
+        issuer: settings.issuer.clone(),
+        number: number.clone(),
+        title: title.clone(),
+        addressees: addressees.clone(),
+        intro: paragraphs(&input.intro),
+        units,
+        closing: paragraphs(&input.closing),
+        signer: settings.signer.clone(),
+        date: day,
+    };
+    let bytes = tokio::task::spawn_blocking(move || mingcha_office::docx::notice_docx(&doc))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(format!("writing the notice: {e}")))?;
+    // The document is stored first, by digest: if the numbering below loses a race, the
+    // orphaned bytes are harmless and nothing else was written.
+    let sha256 = state.blobs.put(bytes).await?;
+    let notice = Notice {
+        id: new_id(),
+        number,
+        year,
+        serial: next,
+        title,
+        addressees,
+        problem_ids: ids,
+        name_persons: input.name_persons,
+        include_photos: input.include_photos,
+        docx_sha256: sha256.as_str().to_owned(),
+        created_at: now,
+        by: signed.name().to_owned(),
+    };
+    let writes = vec![
+        put_doc(kind::NOTICE_SERIAL, &serial_id, serial_version, &Serial { last: next })?,
+        put_doc(kind::NOTICE, &notice.id, 0, &notice)?,
+    ];
+    state.repo.write_docs(writes, vec![], &signed.account.username, now).await?;
+    Ok(Json(notice))
+}
+
+/// The problems grouped by unit, then category, in the order chosen.
+fn group(world: &World, chosen: &[(String, &Held)], name_persons: bool) -> Vec<NoticeUnit> {
+    let mut by_unit: Vec<(String, BTreeMap<String, Vec<NoticeItem>>)> = Vec::new();
+    for (_, h) in chosen {
+        let f = &h.finding;
+        let unit = world.unit_name(&f.unit_id.to_string());
+        let view = world.view(h);
+        let mut text = format!(
+            "{}，{}{}：{}",
+            f.observed_at.format("%-m月%-d日%-H时%M分"),
+            view.method,
+            view.spot.as_deref().map(|s| format!("发现{s}")).unwrap_or_else(|| "发现".into()),
+            view.description.trim_end_matches('。')
+        );
+        if name_persons && let Some(p) = &view.persons {
+            text.push_str(&format!("（涉及人员：{p}）"));
+        }
+        text.push('。');
+        let item = NoticeItem { text, photos: Vec::new() };
+        let categories = match by_unit.iter_mut().position(|(u, _)| *u == unit) {
+            Some(i) => &mut by_unit[i].1,
+            None => {
+                by_unit.push((unit, BTreeMap::new()));
+                let last = by_unit.len() - 1;
+                &mut by_unit[last].1
+            }
+        };
+        categories.entry(view.category_label).or_default().push(item);
+    }
+    by_unit
+        .into_iter()
+        .map(|(unit, cats)| NoticeUnit {
+            unit,
+            categories: cats.into_iter().map(|(category, items)| NoticeCategory { category, items }).collect(),
+        })
+        .collect()
+}
+
+/// Photos for each item: the device's disclosure copy when there is one; otherwise the original,
+/// decoded and encoded again smaller, which drops its EXIF (and so its GPS).
+async fn attach_photos(
+    state: &AppState,
+    world: &World,
+    chosen: &[(String, &Held)],
+    units: &mut [NoticeUnit],
+) -> Result<()> {
+    let mut figure = 0;
+    // Items were grouped in the order chosen within each unit and category; find each again by
+    // its finding's place in that order.
+    let mut queue: Vec<(String, String, Vec<NoticePhoto>)> = Vec::new();
+    for (_, h) in chosen {
+        let view = world.view(h);
+        let mut photos = Vec::new();
+        for e in view.evidence.iter().filter(|e| e.media_type.starts_with("image/")).take(PHOTOS_PER_ITEM) {
+            let sha = e.disclosure_sha256.as_deref().unwrap_or(&e.sha256);
+            let Ok(digest) = mingcha_core::evidence::Sha256Hex::parse(sha) else { continue };
+            let Some(bytes) = state.blobs.read(&digest).await? else { continue };
+            let Some((jpeg, width, height)) = tokio::task::spawn_blocking(move || shrink(&bytes))
+                .await
+                .map_err(|err| Error::Internal(err.to_string()))?
+            else {
+                continue;
+            };
+            figure += 1;
+            let when = e.taken_at.map(|t| t.format("%Y年%-m月%-d日%-H时%M分").to_string());
+            let place = format!("{}{}", view.unit, view.spot.clone().unwrap_or_default());
+            let caption = match (&e.disclosure_watermark, when) {
+                (Some(w), _) => format!("图{figure} {place}（{w}）"),
+                (None, Some(t)) => format!("图{figure} {place}（{t}）"),
+                (None, None) => format!("图{figure} {place}"),
+            };
+            photos.push(NoticePhoto { jpeg, width, height, caption });
+        }
+        queue.push((view.unit.clone(), view.category_label.clone(), photos));
+    }
+    for unit in units.iter_mut() {
+        for cat in &mut unit.categories {
+            for item in &mut cat.items {
+                if let Some(i) = queue.iter().position(|(u, c, _)| *u == unit.unit && *c == cat.category) {
+                    item.photos = queue.remove(i).2;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JPEG at most 1600 pixels wide or high, without metadata; `None` if it does not decode.
+fn shrink(bytes: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
+    let img = image::load_from_memory(bytes).ok()?;
+    let img = if img.width() > 1600 || img.height() > 1600 { img.thumbnail(1600, 1600) } else { img };
+    let rgb = img.to_rgb8();
+    let mut out = std::io::Cursor::new(Vec::new());
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    rgb.write_with_encoder(encoder).ok()?;
+    Some((out.into_inner(), rgb.width(), rgb.height()))
+}
+
+pub async fn docx(State(state): State<AppState>, signed: Signed, PathParam(id): PathParam<String>) -> Result<Response> {
+    signed.office_staff()?;
+    let n: Versioned<Notice> =
+        load(&*state.repo, kind::NOTICE, &id).await?.ok_or_else(|| Error::NotFound(format!("no notice {id}")))?;
+    let digest =
+        mingcha_core::evidence::Sha256Hex::parse(&n.value.docx_sha256).map_err(|e| Error::Internal(e.to_string()))?;
+    let bytes =
+        state.blobs.read(&digest).await?.ok_or_else(|| Error::Internal(format!("notice {id} lost its document")))?;
+    super::ledger::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &format!("{}.docx", n.value.number),
+    )
+}

@@ -1,0 +1,323 @@
+//! What the console reads as a whole: every finding the devices sent with its unit, spot,
+//! visit and evidence, the office's reviews and ledger problems, and the taxonomy in force.
+//! An office holds thousands of findings, so a request loads them all and joins in memory.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use mingcha_core::change::{ChangeOp, EntityKind};
+use mingcha_core::evidence::{EvidenceFlag, PhotoMeta};
+use mingcha_core::finding::Finding;
+use mingcha_core::inspection::Visit;
+use mingcha_core::taxonomy::Taxonomy;
+use mingcha_office::ledger::LedgerRow;
+use mingcha_office::problem::Problem;
+use mingcha_office::review::{Current, Review, ReviewState, Wording};
+use serde::Serialize;
+
+use super::{Versioned, kind, load_all};
+use crate::error::{Error, Result};
+use crate::repo::{Repo, StoredRecord};
+
+/// A finding the office holds, parsed.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub record: StoredRecord,
+    pub finding: Finding,
+    /// The id of the latest change, as text (what a review remembers).
+    pub change_id: String,
+}
+
+/// One evidence file of a finding, as the review screen shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceView {
+    pub id: String,
+    pub sha256: String,
+    pub media_type: String,
+    pub name: String,
+    pub taken_at: Option<chrono::NaiveDateTime>,
+    pub gps: Option<mingcha_core::evidence::Gps>,
+    pub flags: Vec<EvidenceFlag>,
+    pub flag_labels: Vec<String>,
+    /// The watermarked copy made on the device for notices, if one was made.
+    pub disclosure_sha256: Option<String>,
+    pub disclosure_watermark: Option<String>,
+    pub url: String,
+}
+
+/// A finding as the console shows it (`docs/console-api.md`, `FindingView`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub id: String,
+    pub batch_id: String,
+    pub inspector: String,
+    pub device: String,
+    pub unit: String,
+    pub unit_id: String,
+    pub spot: Option<String>,
+    pub observed_at: DateTime<FixedOffset>,
+    pub method: &'static str,
+    pub category: String,
+    pub category_label: String,
+    pub severity: &'static str,
+    pub description: String,
+    pub persons: Option<String>,
+    pub checklist_item: Option<String>,
+    pub state: ReviewState,
+    pub state_label: &'static str,
+    pub comment: Option<String>,
+    pub versions: Vec<Wording>,
+    pub changed: Vec<String>,
+    pub merged_into: Option<String>,
+    pub merged: Vec<String>,
+    pub problem_id: Option<String>,
+    /// The device deleted it after sending it.
+    pub deleted: bool,
+    pub evidence: Vec<EvidenceView>,
+}
+
+#[derive(Debug)]
+pub struct World {
+    pub findings: Vec<Held>,
+    by_id: HashMap<String, usize>,
+    pub units: HashMap<String, (String, Option<String>)>,
+    spots: HashMap<String, String>,
+    evidence: HashMap<String, Vec<EvidenceView>>,
+    devices: HashMap<String, String>,
+    pub reviews: HashMap<String, Versioned<Review>>,
+    pub problems: Vec<(String, Versioned<Problem>)>,
+    pub taxonomy: Taxonomy,
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(r: &StoredRecord) -> Option<T> {
+    serde_json::from_value(r.payload.clone()).ok()
+}
+
+fn text<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(|s| s.as_str())
+}
+
+impl World {
+    pub async fn load(repo: &dyn Repo) -> Result<Self> {
+        let units = repo
+            .records(EntityKind::Unit)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let name = text(&r.payload, "name")?.to_owned();
+                let region = text(&r.payload, "region").map(str::to_owned);
+                Some((r.entity_id, (name, region)))
+            })
+            .collect();
+        let spots = repo
+            .records(EntityKind::Spot)
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.entity_id.clone(), text(&r.payload, "name")?.to_owned())))
+            .collect();
+        let visit_days: HashMap<String, NaiveDate> = repo
+            .records(EntityKind::Visit)
+            .await?
+            .iter()
+            .filter_map(|r| parsed::<Visit>(r).map(|v| (r.entity_id.clone(), v.date)))
+            .collect();
+        let devices = repo.devices().await?.into_iter().map(|d| (d.id.to_string(), d.name)).collect();
+        let findings: Vec<Held> = repo
+            .records(EntityKind::Finding)
+            .await?
+            .into_iter()
+            .filter_map(|record| {
+                Some(Held { finding: parsed(&record)?, change_id: record.change_id.to_string(), record })
+            })
+            .collect();
+        let by_id = findings.iter().enumerate().map(|(i, h)| (h.record.entity_id.clone(), i)).collect();
+        let visit_of: HashMap<String, String> =
+            findings.iter().map(|h| (h.record.entity_id.clone(), h.finding.visit_id.to_string())).collect();
+        let copies: HashMap<String, (String, String)> = repo
+            .records(EntityKind::DisclosureCopy)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let evidence = text(&r.payload, "evidence_id")?.to_owned();
+                Some((evidence, (text(&r.payload, "sha256")?.to_owned(), text(&r.payload, "watermark")?.to_owned())))
+            })
+            .collect();
+        let mut evidence: HashMap<String, Vec<EvidenceView>> = HashMap::new();
+        for r in repo.records(EntityKind::Evidence).await? {
+            if r.op == ChangeOp::Delete {
+                continue;
+            }
+            let Some(e) = r
+                .payload
+                .get("evidence")
+                .and_then(|e| serde_json::from_value::<mingcha_core::evidence::Evidence>(e.clone()).ok())
+            else {
+                continue;
+            };
+            let mingcha_core::evidence::EvidenceTarget::Finding { finding_id } = e.target else { continue };
+            let finding_id = finding_id.to_string();
+            let meta: PhotoMeta =
+                r.payload.get("meta").and_then(|m| serde_json::from_value(m.clone()).ok()).unwrap_or_default();
+            let damaged = text(&r.payload, "damaged");
+            let visit_on = visit_of.get(&finding_id).and_then(|v| visit_days.get(v)).copied();
+            let flags = mingcha_core::evidence::flags(&e.media_type, &meta, damaged, visit_on);
+            let copy = copies.get(&e.id.to_string());
+            evidence.entry(finding_id).or_default().push(EvidenceView {
+                id: e.id.to_string(),
+                url: format!("/api/console/blobs/{}", e.sha256.as_str()),
+                sha256: e.sha256.as_str().to_owned(),
+                media_type: e.media_type,
+                name: e.original_name,
+                taken_at: meta.taken_at,
+                gps: meta.gps,
+                flag_labels: flags.iter().map(EvidenceFlag::label_zh).collect(),
+                flags,
+                disclosure_sha256: copy.map(|c| c.0.clone()),
+                disclosure_watermark: copy.map(|c| c.1.clone()),
+            });
+        }
+        let reviews = load_all::<Review>(repo, kind::REVIEW).await?.into_iter().collect();
+        let problems = load_all::<Problem>(repo, kind::PROBLEM).await?;
+        let taxonomy = super::catalog::taxonomy_in_force(repo).await?;
+        Ok(Self { findings, by_id, units, spots, evidence, devices, reviews, problems, taxonomy })
+    }
+
+    pub fn held(&self, id: &str) -> Result<&Held> {
+        self.by_id.get(id).map(|i| &self.findings[*i]).ok_or_else(|| Error::UnknownFinding(id.to_owned()))
+    }
+
+    pub fn unit_name(&self, id: &str) -> String {
+        self.units.get(id).map_or_else(|| id.to_owned(), |u| u.0.clone())
+    }
+
+    pub fn category_label(&self, code: &str) -> String {
+        self.taxonomy.resolve(code).map_or_else(|_| code.to_owned(), |p| p.label())
+    }
+
+    pub fn category_group(&self, code: &str) -> String {
+        self.taxonomy.resolve(code).map_or_else(|_| code.to_owned(), |p| p.parent.name.clone())
+    }
+
+    /// The review of a finding; a new one when the office has not touched it.
+    pub fn review(&self, id: &str) -> Versioned<Review> {
+        self.reviews.get(id).cloned().unwrap_or_else(|| Versioned { version: 0, value: Review::new(id) })
+    }
+
+    pub fn problem(&self, id: &str) -> Result<Versioned<Problem>> {
+        self.problems
+            .iter()
+            .find(|(pid, _)| pid == id)
+            .map(|(_, p)| p.clone())
+            .ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))
+    }
+
+    pub fn evidence_of(&self, finding: &str) -> &[EvidenceView] {
+        self.evidence.get(finding).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn view(&self, h: &Held) -> FindingView {
+        let f = &h.finding;
+        let id = h.record.entity_id.clone();
+        let review = self.review(&id).value;
+        let current = current(h);
+        let state = review.state_now(&current);
+        FindingView {
+            batch_id: h.record.batch_id.to_string(),
+            inspector: h.record.inspector_name.clone(),
+            device: self.devices.get(&h.record.device_id.to_string()).cloned().unwrap_or_default(),
+            unit: self.unit_name(&f.unit_id.to_string()),
+            unit_id: f.unit_id.to_string(),
+            spot: f.spot_id.and_then(|s| self.spots.get(&s.to_string()).cloned()),
+            observed_at: f.observed_at,
+            method: f.method.label_zh(),
+            category: f.category.clone(),
+            category_label: self.category_label(&f.category),
+            severity: f.severity.label_zh(),
+            description: review.description(&current),
+            persons: f.persons_involved.as_ref().map(|p| p.reveal().to_owned()),
+            checklist_item: f.checklist_item.as_ref().map(|i| i.item_code.clone()),
+            state,
+            state_label: state.label_zh(),
+            comment: review.comment.clone(),
+            versions: review.wordings(&current),
+            changed: review.changed(&current),
+            merged_into: review.merged_into.clone(),
+            merged: review.merged.clone(),
+            problem_id: review.problem_id.clone(),
+            deleted: h.record.op == ChangeOp::Delete,
+            evidence: self.evidence_of(&id).to_vec(),
+            id,
+        }
+    }
+
+    /// The ledger: every problem in order of discovery, numbered from 1, with its light today.
+    pub fn ledger(&self, today: NaiveDate) -> Vec<(LedgerRow, &Versioned<Problem>, &Held)> {
+        let mut rows: Vec<_> = self
+            .problems
+            .iter()
+            .filter_map(|(_, p)| {
+                let h = self.held(&p.value.finding_id).ok()?;
+                Some((self.ledger_row(&p.value, h, today), p, h))
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.found_at.cmp(&b.0.found_at).then(a.0.id.cmp(&b.0.id)));
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.0.seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        }
+        rows
+    }
+
+    pub fn ledger_row(&self, p: &Problem, h: &Held, today: NaiveDate) -> LedgerRow {
+        let f = &h.finding;
+        let review = self.review(&h.record.entity_id).value;
+        let responsible = p
+            .assignment
+            .as_ref()
+            .map(|a| match &a.person {
+                Some(person) => format!("{} / {person}", a.unit),
+                None => a.unit.clone(),
+            })
+            .unwrap_or_default();
+        LedgerRow {
+            seq: 0,
+            id: p.id.clone(),
+            finding_id: p.finding_id.clone(),
+            unit: self.unit_name(&f.unit_id.to_string()),
+            description: review.description(&current(h)),
+            found_at: f.observed_at,
+            method: f.method.label_zh().to_owned(),
+            category: f.category.clone(),
+            category_label: self.category_label(&f.category),
+            responsible,
+            measures: p.assignment.as_ref().and_then(|a| a.measures.clone()).unwrap_or_default(),
+            deadline: p.assignment.as_ref().map(|a| a.deadline),
+            rectification: p.rectification_text(),
+            verification: p.verification_text(),
+            closed: p.closed_on,
+            stage: p.stage,
+            stage_label: p.stage.label_zh().to_owned(),
+            light: p.light(today),
+        }
+    }
+}
+
+/// The device's latest version of a finding, for the review rules.
+pub fn current(h: &Held) -> Current<'_> {
+    Current {
+        change_id: &h.change_id,
+        payload: &h.record.payload,
+        inspector: &h.record.inspector_name,
+        changed_at: h.record.changed_at,
+    }
+}
+
+/// A unit by id or by its exact name, among the units the devices sent: `(id, name)`.
+pub async fn resolve_unit(repo: &dyn Repo, unit: &str) -> Result<(String, String)> {
+    let unit = unit.trim();
+    repo.records(EntityKind::Unit)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.entity_id.clone(), text(&r.payload, "name")?.to_owned())))
+        .find(|(id, name)| id == unit || name == unit)
+        .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))
+}

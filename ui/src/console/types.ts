@@ -1,0 +1,317 @@
+// The shapes of docs/console-api.md, as the console reads and sends them.
+
+export type Role = 'admin' | 'reviewer' | 'viewer' | 'unit'
+
+export interface Me {
+  username: string
+  display_name: string
+  role: Role
+  unit: string | null
+}
+
+export interface Account {
+  username: string
+  display_name: string
+  role: Role
+  unit: string | null
+  disabled: boolean
+  created_at: string
+}
+
+export interface NewAccount {
+  username: string
+  display_name: string
+  role: Role
+  password: string
+  unit?: string
+}
+
+export interface AccountPatch {
+  display_name?: string
+  role?: Role
+  disabled?: boolean
+  password?: string
+  unit?: string
+}
+
+export interface Device {
+  id: string
+  name: string
+  enrolled_at: string
+  revoked_at: string | null
+  acked_seq: number
+}
+
+export interface Inspector {
+  id: string
+  name: string
+  created_at: string
+  devices: Device[]
+}
+
+export interface EnrollToken {
+  token: string
+  inspector: string
+  expires_at: string
+}
+
+export interface Unit {
+  id: string
+  name: string
+  region: string | null
+}
+
+export interface CategoryLeaf {
+  code: string
+  label: string
+  group: string
+}
+
+// ---- review ----
+
+export type FindingState = 'new' | 'returned' | 'resent' | 'accepted' | 'merged'
+export type Method = '明查' | '暗访'
+
+export interface Version {
+  text: string
+  by: string
+  at: string
+  source: 'device' | 'office'
+}
+
+export type EvidenceFlag =
+  | { flag: 'no_capture_time' }
+  | { flag: 'taken_outside_visit_day'; taken_on?: string }
+  | { flag: 'damaged'; reason?: string }
+
+export interface Evidence {
+  id: string
+  sha256: string
+  media_type: string
+  name: string
+  taken_at: string | null
+  gps: { lat: number; lon: number } | null
+  flags: EvidenceFlag[]
+  disclosure_sha256: string | null
+  url: string
+}
+
+export interface FindingView {
+  id: string
+  batch_id: string
+  inspector: string
+  device: string
+  unit: string
+  unit_id: string
+  spot: string | null
+  observed_at: string
+  method: Method
+  category: string
+  category_label: string
+  severity: string
+  description: string
+  persons: string | null
+  state: FindingState
+  comment: string | null
+  versions: Version[]
+  changed: string[]
+  merged_into: string | null
+  merged: string[]
+  problem_id: string | null
+  evidence: Evidence[]
+}
+
+export interface Batch {
+  batch_id: string
+  inspector: string
+  device: string
+  committed_at: string
+  findings: number
+  undecided: number
+}
+
+export interface FindingQuery {
+  state?: 'open' | FindingState
+  batch?: string
+  inspector?: string
+  unit?: string
+}
+
+// ---- ledger ----
+
+export type Stage = 'pending' | 'assigned' | 'reported' | 'verified' | 'closed'
+export type Light = 'green' | 'yellow' | 'red'
+
+export interface LedgerRow {
+  seq: number
+  id: string
+  finding_id: string
+  unit: string
+  description: string
+  found_at: string
+  method: Method
+  category: string
+  category_label: string
+  responsible: string
+  measures: string
+  deadline: string | null
+  rectification: string
+  verification: string
+  closed: string | null
+  stage: Stage
+  stage_label: string
+  light: Light | null
+}
+
+/** The ledger's filters, every one optional; empty strings mean "not set". */
+export interface LedgerFilters {
+  unit?: string
+  category?: string
+  from?: string
+  to?: string
+  method?: Method | ''
+  stage?: Stage | ''
+  light?: Light | ''
+  q?: string
+}
+
+export interface Ledger {
+  rows: LedgerRow[]
+  total: number
+}
+
+export interface UploadedFile {
+  sha256: string
+  name: string
+  media_type: string
+  size: number
+  url: string
+}
+
+export interface HistoryEntry {
+  at: string
+  by: string
+  action: string
+  text: string
+}
+
+export interface FeedbackEntry {
+  at: string
+  by: string
+  text: string
+  files: UploadedFile[]
+}
+
+export interface ProblemDetail {
+  row: LedgerRow
+  finding: FindingView
+  history: HistoryEntry[]
+  feedback: FeedbackEntry[]
+  revisit_finding: string | null
+}
+
+export interface Assignment {
+  unit: string
+  person?: string
+  deadline: string
+  measures?: string
+}
+
+export interface Verification {
+  pass: boolean
+  comment: string
+  revisit_finding?: string
+}
+
+export interface FeedbackLink {
+  token: string
+  url: string
+  expires_at: string
+}
+
+export interface Lights {
+  yellow: LedgerRow[]
+  red: LedgerRow[]
+  units: { unit: string; red: number; yellow: number }[]
+}
+
+/** What the unit's one-time link shows. */
+export interface FeedbackSummary {
+  unit: string
+  description: string
+  deadline: string | null
+  measures: string | null
+  stage: Stage
+}
+
+// ---- notices ----
+
+export interface NoticeSettings {
+  issuer: string
+  issuer_short: string
+  signer: string
+  addressees: string
+}
+
+export interface Notice {
+  id: string
+  number: string
+  title: string
+  created_at: string
+  by: string
+  problems: number | string[]
+}
+
+export interface NewNotice {
+  title: string
+  addressees: string
+  intro: string
+  problem_ids: string[]
+  name_persons: boolean
+  include_photos: boolean
+}
+
+// ---- dashboard ----
+
+export interface Count {
+  name: string
+  count: number
+}
+
+export interface Repeat {
+  unit: string
+  what: string
+  count: number
+  first: string
+  last: string
+  problems: string[]
+}
+
+export interface Dashboard {
+  total: number
+  open: number
+  overdue: number
+  yellow: number
+  closed: number
+  by_unit: Count[]
+  by_category: Count[]
+  by_month: Count[]
+  repeats: Repeat[]
+  red_by_unit: Count[]
+}
+
+export interface DashboardQuery {
+  from?: string
+  to?: string
+  window?: number
+}
+
+// ---- templates ----
+
+export interface TemplateInfo {
+  code: string
+  name: string
+  version: number
+  published_at: string | null
+  source: 'builtin' | 'office'
+}

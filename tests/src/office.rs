@@ -67,6 +67,13 @@ impl Office {
         self.json(&["status"])
     }
 
+    /// An admin command with extra environment (a password, say).
+    pub fn command_with_env(&self, env: &[(&str, &str)]) -> Command {
+        let mut cmd = self.command();
+        cmd.envs(env.iter().copied());
+        cmd
+    }
+
     fn command(&self) -> Command {
         let mut cmd = Command::new(server_binary());
         cmd.arg("--data").arg(&self.data);

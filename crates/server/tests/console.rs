@@ -476,6 +476,13 @@ async fn roles_sessions_and_the_console_header_guard_every_write(app: App) {
     assert_eq!(theirs["total"], 1);
     assert_eq!(unit.get(&format!("/api/console/problems/{}", problems[1])).await.error(404).code, "not_found");
     assert_eq!(unit.get("/api/console/findings").await.error(403).code, "forbidden");
+    let seen = unit.read(&format!("/api/console/problems/{}", problems[0])).await;
+    assert_eq!(
+        (seen["finding"]["persons"].as_str(), seen["finding"]["evidence"].as_array().map(Vec::len)),
+        (None, Some(0)),
+        "a unit does not see persons or covert photos"
+    );
+    assert_eq!(seen["row"]["seq"], 1);
     unit.ok(&format!("/api/console/problems/{}/feedback", problems[0]), json!({"text": "已整改"})).await;
     assert_eq!(
         unit.post(&format!("/api/console/problems/{}/verify", problems[0]), json!({"pass": true}))

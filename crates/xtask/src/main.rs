@@ -38,6 +38,13 @@ const APT_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    // The office console's browser tests (Debian's Chromium, driven by playwright-core), and
+    // LibreOffice to open the notices and ledgers the office writes, with pdftotext to read
+    // what it printed.
+    "chromium",
+    "libreoffice-writer-nogui",
+    "libreoffice-calc-nogui",
+    "poppler-utils",
 ];
 
 /// What the benchmarks add: vipsthumbnail, the reference for photo import.
@@ -52,6 +59,10 @@ fn main() -> Result<()> {
         Some("run") => {
             setup(APT_PACKAGES)?;
             desktop(args.get(1).map(PathBuf::from))
+        }
+        Some("office") => {
+            setup(APT_PACKAGES)?;
+            office(args.get(1).map(PathBuf::from))
         }
         Some("demo") => {
             setup(APT_PACKAGES)?;
@@ -71,7 +82,9 @@ fn main() -> Result<()> {
             bench(&args[1..])
         }
         _ => {
-            eprintln!("usage: cargo xtask <setup|run [DATA_DIR]|demo [DATA_DIR]|test|bench [--quick]|postgres>");
+            eprintln!(
+                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|test|bench [--quick]|postgres>"
+            );
             bail!("unknown task")
         }
     }
@@ -169,6 +182,23 @@ fn desktop(data: Option<PathBuf>) -> Result<()> {
         println!("(no display here: run it under Xvfb, e.g. `xvfb-run cargo xtask run`)");
     }
     status(Command::new(target.join("release/mingcha-desktop")).arg("--data").arg(&data))
+}
+
+/// Build the console into the server and serve an office on `data` at http://127.0.0.1:8080/.
+/// On a new office, first make its 管理员 `admin` (password from MINGCHA_ACCOUNT_PASSWORD, or
+/// asked for).
+fn office(data: Option<PathBuf>) -> Result<()> {
+    build_ui()?;
+    status(cargo().args(["build", "--release", "--package", "mingcha-server"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| PathBuf::from("target"), PathBuf::from);
+    let server = target.join("release/mingcha-server");
+    let data = data.unwrap_or_else(|| PathBuf::from("mingcha-office-data"));
+    if !data.join("office.db").exists() {
+        println!("A new office on {}: its first account is `admin` (管理员).", data.display());
+        status(Command::new(&server).arg("--data").arg(&data).args(["account", "add", "admin", "--name", "管理员"]))?;
+    }
+    println!("The office console: http://127.0.0.1:8080/ (sign in as admin)");
+    status(Command::new(&server).arg("--data").arg(&data).args(["serve", "--listen", "127.0.0.1:8080"]))
 }
 
 /// Build the CLI and show a demo store: two units, a covert plan, a filled checklist with a

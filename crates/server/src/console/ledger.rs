@@ -119,9 +119,22 @@ fn detail(world: &World, signed: &Signed, id: &str, now: DateTime<Utc>) -> Resul
         }
     }
     let h = world.held(&p.finding_id)?;
+    let mut row = world.ledger_row(&p, h, today(now));
+    row.seq = world
+        .ledger(today(now))
+        .iter()
+        .position(|(r, _, _)| r.id == p.id)
+        .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX));
+    let mut finding = world.view(h);
+    if !signed.role().sees_everything() {
+        // A unit sees what it must fix, not who was named or the covert visit's photos.
+        finding.persons = None;
+        finding.evidence.clear();
+        finding.versions.clear();
+    }
     Ok(ProblemDetail {
-        row: world.ledger_row(&p, h, today(now)),
-        finding: world.view(h),
+        row,
+        finding,
         revisit_finding: p.revisit_finding().map(str::to_owned),
         history: p.history.clone(),
         feedback: p

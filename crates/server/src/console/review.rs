@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 use axum::response::Json;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mingcha_core::id::FindingId;
 use mingcha_core::sync::OfficeEventBody;
 use mingcha_office::problem::Problem;
-use mingcha_office::review::ReviewState;
+use mingcha_office::review::{Review, ReviewState};
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
@@ -14,7 +14,7 @@ use super::world::{FindingView, Held, World, current};
 use super::{kind, new_id, put_doc};
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
-use crate::repo::{Audience, NewEvent, Repo};
+use crate::repo::{Audience, DocWrite, NewEvent, Repo};
 
 #[derive(Debug, Serialize)]
 pub struct BatchRow {
@@ -122,28 +122,48 @@ async fn answer(state: &AppState, id: &str) -> Result<Json<FindingView>> {
     Ok(Json(world.view(world.held(id)?)))
 }
 
+/// What a decision changes besides the review: an event for the inspector, other documents.
+type Outcome = (Option<OfficeEventBody>, Vec<DocWrite>);
+
+/// Load a finding's review, let `step` decide, and write the review, the documents and the
+/// inspector's event in one transaction; then answer with the finding as it now is.
+async fn decide(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    step: impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> Result<Outcome>,
+) -> Result<Json<FindingView>> {
+    signed.reviewer()?;
+    let world = World::load(&*state.repo).await?;
+    let h = world.held(id)?;
+    let mut review = world.review(id);
+    let now = Utc::now();
+    let (event, mut writes) = step(&mut review.value, h, signed.name(), now)?;
+    writes.insert(0, review.write(kind::REVIEW, id)?);
+    let events = match event {
+        Some(body) => vec![to_inspector(&*state.repo, h, body).await?],
+        None => vec![],
+    };
+    state.repo.write_docs(writes, events, &signed.account.username, now).await?;
+    answer(state, id).await
+}
+
 pub async fn accept(
     State(state): State<AppState>,
     signed: Signed,
     PathParam(id): PathParam<String>,
 ) -> Result<Json<FindingView>> {
-    signed.reviewer()?;
-    let world = World::load(&*state.repo).await?;
-    let h = world.held(&id)?;
-    if h.record.op == mingcha_core::change::ChangeOp::Delete {
-        return Err(Error::WrongStage("the inspector deleted this finding".into()));
-    }
-    let mut review = world.review(&id);
-    let (now, by) = (Utc::now(), signed.name().to_owned());
-    let problem_id = new_id();
-    review.value.accept(&current(h), &problem_id, &by, now)?;
-    let problem = Problem::new(&problem_id, &id, &by, now);
-    let event =
-        to_inspector(&*state.repo, h, OfficeEventBody::FindingAccepted { finding_id: finding_id(h), by: by.clone() })
-            .await?;
-    let writes = vec![review.write(kind::REVIEW, &id)?, put_doc(kind::PROBLEM, &problem_id, 0, &problem)?];
-    state.repo.write_docs(writes, vec![event], &signed.account.username, now).await?;
-    answer(&state, &id).await
+    decide(&state, &signed, &id, |review, h, by, now| {
+        if h.record.op == mingcha_core::change::ChangeOp::Delete {
+            return Err(Error::WrongStage("the inspector deleted this finding".into()));
+        }
+        let problem_id = new_id();
+        review.accept(&current(h), &problem_id, by, now)?;
+        let problem = Problem::new(&problem_id, &h.record.entity_id, by, now);
+        let event = OfficeEventBody::FindingAccepted { finding_id: finding_id(h), by: by.to_owned() };
+        Ok((Some(event), vec![put_doc(kind::PROBLEM, &problem_id, 0, &problem)?]))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,19 +177,14 @@ pub async fn return_finding(
     PathParam(id): PathParam<String>,
     Body(body): Body,
 ) -> Result<Json<FindingView>> {
-    signed.reviewer()?;
     let input: Comment = parse_json(&body)?;
-    let world = World::load(&*state.repo).await?;
-    let h = world.held(&id)?;
-    let mut review = world.review(&id);
-    let (now, by) = (Utc::now(), signed.name().to_owned());
-    review.value.return_to_inspector(&current(h), &input.comment, &by, now)?;
-    let comment = review.value.comment.clone().unwrap_or_default();
-    let event =
-        to_inspector(&*state.repo, h, OfficeEventBody::FindingReturned { finding_id: finding_id(h), comment, by })
-            .await?;
-    state.repo.write_docs(vec![review.write(kind::REVIEW, &id)?], vec![event], &signed.account.username, now).await?;
-    answer(&state, &id).await
+    decide(&state, &signed, &id, |review, h, by, now| {
+        review.return_to_inspector(&current(h), &input.comment, by, now)?;
+        let comment = review.comment.clone().unwrap_or_default();
+        let event = OfficeEventBody::FindingReturned { finding_id: finding_id(h), comment, by: by.to_owned() };
+        Ok((Some(event), vec![]))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,15 +198,12 @@ pub async fn reword(
     PathParam(id): PathParam<String>,
     Body(body): Body,
 ) -> Result<Json<FindingView>> {
-    signed.reviewer()?;
     let input: Rewording = parse_json(&body)?;
-    let world = World::load(&*state.repo).await?;
-    let h = world.held(&id)?;
-    let mut review = world.review(&id);
-    let now = Utc::now();
-    review.value.reword(&current(h), &input.text, signed.name(), now)?;
-    state.repo.write_docs(vec![review.write(kind::REVIEW, &id)?], vec![], &signed.account.username, now).await?;
-    answer(&state, &id).await
+    decide(&state, &signed, &id, |review, h, by, now| {
+        review.reword(&current(h), &input.text, by, now)?;
+        Ok((None, vec![]))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

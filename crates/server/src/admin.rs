@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mingcha_core::assets;
 use mingcha_core::change::{ChangeOp, EntityKind};
-use mingcha_core::id::{DeviceId, FindingId, InspectorId, PlanId};
+use mingcha_core::id::{DeviceId, InspectorId, PlanId};
 use mingcha_core::inspection::InspectionKind;
 use mingcha_core::sync::{OfficeEventBody, PlanAssignment};
 use mingcha_core::taxonomy::Taxonomy;
@@ -129,6 +129,8 @@ pub struct Published {
     pub subject: String,
 }
 
+/// The same decision as the console's 采纳 / 退回 (a review, a ledger problem on accept, and the
+/// inspector's event, in one transaction), made from the command line by `by`.
 pub async fn decide_finding(
     repo: &dyn Repo,
     finding: &str,
@@ -136,27 +138,18 @@ pub async fn decide_finding(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Published> {
-    let finding_id: FindingId = finding.parse().map_err(|_| Error::UnknownFinding(finding.to_owned()))?;
-    let record = repo
-        .record(EntityKind::Finding, &finding_id.to_string())
-        .await?
-        .ok_or_else(|| Error::UnknownFinding(finding.to_owned()))?;
-    let device =
-        repo.device(record.device_id).await?.ok_or_else(|| Error::Internal("a record's device vanished".into()))?;
-    let by = by.trim().to_owned();
-    let (kind, body) = match decision {
+    use crate::console::review::{accept_step, decide_with, return_step};
+    let by = by.trim();
+    let (seq, kind) = match decision {
         Decision::Return { comment } => {
-            let comment = comment.trim().to_owned();
-            if comment.is_empty() {
-                return Err(Error::Invalid("a returned finding needs a comment saying what to fix".into()));
-            }
-            ("finding_returned", OfficeEventBody::FindingReturned { finding_id, comment, by })
+            (decide_with(repo, finding, by, "mingcha-server", now, return_step(&comment)).await?, "finding_returned")
         }
-        Decision::Accept => ("finding_accepted", OfficeEventBody::FindingAccepted { finding_id, by }),
+        Decision::Accept => {
+            (decide_with(repo, finding, by, "mingcha-server", now, accept_step).await?, "finding_accepted")
+        }
     };
-    let subject = finding_id.to_string();
-    let seq = repo.append_event(Audience::Inspector(device.inspector_id), Some(&subject), &body, now).await?;
-    Ok(Published { event_seq: seq, kind, subject })
+    let event_seq = seq.ok_or_else(|| Error::Internal("a decision appended no event".into()))?;
+    Ok(Published { event_seq, kind, subject: finding.to_owned() })
 }
 
 /// The taxonomy templates are checked against: the last one the office published, else the

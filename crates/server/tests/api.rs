@@ -55,19 +55,35 @@ on_both_backends!(
     the_binary_serves_and_its_admin_commands_share_the_data,
 );
 
+/// A unit id per batch position: a UUID, as devices make them.
+fn unit_id(s: u64) -> String {
+    format!("00000000-0000-7000-8000-{s:012}")
+}
+
+/// A finding as a device logs it (the office's review reads it whole).
+fn finding(id: &str, unit: &str) -> serde_json::Value {
+    json!({
+        "id": id, "visit_id": uuid::Uuid::now_v7(), "unit_id": unit, "spot_id": null,
+        "observed_at": "2026-11-10T09:20:00+08:00", "method": "covert", "category": "san.absent",
+        "severity": "serious", "description": "3号窗口工作人员上班时间脱岗二十分钟", "persons_involved": null,
+        "checklist_item": null, "status": "submitted", "created_at": Utc::now(), "updated_at": Utc::now(),
+    })
+}
+
 fn finding_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
     let s = after;
+    let id = uuid::Uuid::now_v7().to_string();
     device.batch(
         after,
         vec![
-            device.change(s + 1, EntityKind::Unit, &format!("u{s}"), json!({"name": "城南区政务服务中心"})),
+            device.change(s + 1, EntityKind::Unit, &unit_id(s), json!({"name": "城南区政务服务中心"})),
+            device.change(s + 2, EntityKind::Finding, &id, finding(&id, &unit_id(s))),
             device.change(
-                s + 2,
-                EntityKind::Finding,
-                &uuid::Uuid::now_v7().to_string(),
-                json!({"unit_id": format!("u{s}"), "description": "3号窗口工作人员上班时间脱岗二十分钟", "status": "submitted"}),
+                s + 3,
+                EntityKind::Evidence,
+                &format!("e{s}"),
+                json!({"sha256": sha256(photo), "size": photo.len()}),
             ),
-            device.change(s + 3, EntityKind::Evidence, &format!("e{s}"), json!({"sha256": sha256(photo), "size": photo.len()})),
         ],
     )
 }
@@ -440,6 +456,8 @@ async fn pull_brings_office_decisions_to_the_inspector_after_the_cursor(app: App
     );
 
     admin::decide_finding(app.repo(), &finding, Decision::Accept, by, Utc::now()).await.unwrap();
+    let problems = app.repo().docs("problem").await.unwrap();
+    assert_eq!(problems.len(), 1, "accepting from the command line puts the finding in the ledger, as the console does");
     let template = include_str!("../../../assets/templates/window-service.json");
     admin::publish_template(app.repo(), "window-service.json", template, Utc::now()).await.unwrap();
     let bad =

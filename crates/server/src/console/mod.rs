@@ -9,10 +9,10 @@ mod assets;
 mod catalog;
 mod ledger;
 mod notices;
-mod review;
+pub(crate) mod review;
 pub mod session;
 mod uploads;
-mod world;
+pub(crate) mod world;
 
 use axum::Router;
 use axum::extract::Request;

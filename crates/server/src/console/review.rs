@@ -126,7 +126,29 @@ async fn answer(state: &AppState, id: &str) -> Result<Json<FindingView>> {
 type Outcome = (Option<OfficeEventBody>, Vec<DocWrite>);
 
 /// Load a finding's review, let `step` decide, and write the review, the documents and the
-/// inspector's event in one transaction; then answer with the finding as it now is.
+/// inspector's event in one transaction. `by` is the name the inspector sees, `account` the
+/// one the office's log keeps. Answers the event's seq, if there was one.
+pub(crate) async fn decide_with(
+    repo: &dyn Repo,
+    id: &str,
+    by: &str,
+    account: &str,
+    now: DateTime<Utc>,
+    step: impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> Result<Outcome>,
+) -> Result<Option<u64>> {
+    let world = World::load(repo).await?;
+    let h = world.held(id)?;
+    let mut review = world.review(id);
+    let (event, mut writes) = step(&mut review.value, h, by, now)?;
+    writes.insert(0, review.write(kind::REVIEW, id)?);
+    let events = match event {
+        Some(body) => vec![to_inspector(repo, h, body).await?],
+        None => vec![],
+    };
+    Ok(repo.write_docs(writes, events, account, now).await?.first().copied())
+}
+
+/// A console decision: the reviewer's, answered with the finding as it now is.
 async fn decide(
     state: &AppState,
     signed: &Signed,
@@ -134,18 +156,32 @@ async fn decide(
     step: impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> Result<Outcome>,
 ) -> Result<Json<FindingView>> {
     signed.reviewer()?;
-    let world = World::load(&*state.repo).await?;
-    let h = world.held(id)?;
-    let mut review = world.review(id);
-    let now = Utc::now();
-    let (event, mut writes) = step(&mut review.value, h, signed.name(), now)?;
-    writes.insert(0, review.write(kind::REVIEW, id)?);
-    let events = match event {
-        Some(body) => vec![to_inspector(&*state.repo, h, body).await?],
-        None => vec![],
-    };
-    state.repo.write_docs(writes, events, &signed.account.username, now).await?;
+    decide_with(&*state.repo, id, signed.name(), &signed.account.username, Utc::now(), step).await?;
     answer(state, id).await
+}
+
+/// 采纳: the review, a new ledger problem, and `finding_accepted` for the inspector.
+pub(crate) fn accept_step(review: &mut Review, h: &Held, by: &str, now: DateTime<Utc>) -> Result<Outcome> {
+    if h.record.op == mingcha_core::change::ChangeOp::Delete {
+        return Err(Error::WrongStage("the inspector deleted this finding".into()));
+    }
+    let problem_id = new_id();
+    review.accept(&current(h), &problem_id, by, now)?;
+    let problem = Problem::new(&problem_id, &h.record.entity_id, by, now);
+    let event = OfficeEventBody::FindingAccepted { finding_id: finding_id(h), by: by.to_owned() };
+    Ok((Some(event), vec![put_doc(kind::PROBLEM, &problem_id, 0, &problem)?]))
+}
+
+/// 退回 with `comment`, and `finding_returned` for the inspector.
+pub(crate) fn return_step(
+    comment: &str,
+) -> impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> Result<Outcome> + '_ {
+    move |review, h, by, now| {
+        review.return_to_inspector(&current(h), comment, by, now)?;
+        let comment = review.comment.clone().unwrap_or_default();
+        let event = OfficeEventBody::FindingReturned { finding_id: finding_id(h), comment, by: by.to_owned() };
+        Ok((Some(event), vec![]))
+    }
 }
 
 pub async fn accept(
@@ -153,17 +189,7 @@ pub async fn accept(
     signed: Signed,
     PathParam(id): PathParam<String>,
 ) -> Result<Json<FindingView>> {
-    decide(&state, &signed, &id, |review, h, by, now| {
-        if h.record.op == mingcha_core::change::ChangeOp::Delete {
-            return Err(Error::WrongStage("the inspector deleted this finding".into()));
-        }
-        let problem_id = new_id();
-        review.accept(&current(h), &problem_id, by, now)?;
-        let problem = Problem::new(&problem_id, &h.record.entity_id, by, now);
-        let event = OfficeEventBody::FindingAccepted { finding_id: finding_id(h), by: by.to_owned() };
-        Ok((Some(event), vec![put_doc(kind::PROBLEM, &problem_id, 0, &problem)?]))
-    })
-    .await
+    decide(&state, &signed, &id, accept_step).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,13 +204,7 @@ pub async fn return_finding(
     Body(body): Body,
 ) -> Result<Json<FindingView>> {
     let input: Comment = parse_json(&body)?;
-    decide(&state, &signed, &id, |review, h, by, now| {
-        review.return_to_inspector(&current(h), &input.comment, by, now)?;
-        let comment = review.comment.clone().unwrap_or_default();
-        let event = OfficeEventBody::FindingReturned { finding_id: finding_id(h), comment, by: by.to_owned() };
-        Ok((Some(event), vec![]))
-    })
-    .await
+    decide(&state, &signed, &id, return_step(&input.comment)).await
 }
 
 #[derive(Debug, Deserialize)]

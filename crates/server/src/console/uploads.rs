@@ -106,7 +106,7 @@ async fn store_upload(state: &AppState, headers: &HeaderMap, bytes: Vec<u8>, by:
     if state.repo.doc(kind::UPLOAD, &file.sha256).await?.is_none() {
         let write = put_doc(kind::UPLOAD, &file.sha256, 0, &file)?;
         match state.repo.write_docs(vec![write], vec![], by, Utc::now()).await {
-            Ok(()) | Err(Error::Conflict(_)) => {}
+            Ok(_) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
     }

@@ -227,13 +227,14 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     /// Apply `writes` and append `events` in one transaction, or nothing at all: a write whose
     /// `expect` is not the stored version (0 = absent) fails the whole call with `conflict`.
     /// Every new version (or deletion) is kept in `office_doc_log` with `by` and `now`.
+    /// Answers the seqs of the appended events, in order.
     async fn write_docs(
         &self,
         writes: Vec<DocWrite>,
         events: Vec<NewEvent>,
         by: &str,
         now: DateTime<Utc>,
-    ) -> Result<()>;
+    ) -> Result<Vec<u64>>;
 }
 
 /// Open the tables `config` names (PostgreSQL if it has a URL, else `DIR/office.db`) and

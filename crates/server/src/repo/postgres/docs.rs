@@ -39,7 +39,7 @@ pub(super) async fn write(
     events: &[NewEvent],
     by: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Vec<u64>> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     for w in writes {
@@ -89,20 +89,24 @@ pub(super) async fn write(
         // The same lock as every event append: seqs become visible in order.
         tx.batch_execute("LOCK TABLE office_event IN SHARE ROW EXCLUSIVE MODE").await?;
     }
+    let mut seqs = Vec::with_capacity(events.len());
     for e in events {
         let (kind, value) = event_parts(&e.body)?;
         let inspector = match e.audience {
             Audience::Everyone => None,
             Audience::Inspector(id) => Some(*id.as_uuid()),
         };
-        tx.execute(
-            "INSERT INTO office_event (inspector_id, kind, subject, body, at) VALUES ($1, $2, $3, $4, $5)",
-            &[&inspector, &kind, &e.subject, &value, &now],
-        )
-        .await?;
+        let row = tx
+            .query_one(
+                "INSERT INTO office_event (inspector_id, kind, subject, body, at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING seq",
+                &[&inspector, &kind, &e.subject, &value, &now],
+            )
+            .await?;
+        seqs.push(to_u64(row.try_get(0)?)?);
     }
     tx.commit().await?;
-    Ok(())
+    Ok(seqs)
 }
 
 pub(super) async fn committed_batches(pool: &Pool) -> Result<Vec<CommittedBatch>> {

@@ -437,7 +437,7 @@ impl Repo for PgRepo {
         events: Vec<NewEvent>,
         by: &str,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<Vec<u64>> {
         docs::write(&self.pool, &writes, &events, by, now).await
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{parse_ts, ts};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::repo::parse;
 use crate::repo::{
     Audience, CommittedBatch, Doc, DocWrite, NewEvent, doc_conflict, event_parts, json, to_i64, to_json, to_u64,
@@ -42,7 +42,7 @@ pub(super) fn write(
     events: &[NewEvent],
     by: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Vec<u64>> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let at = ts(&now);
     for w in writes {
@@ -68,6 +68,7 @@ pub(super) fn write(
             params![w.kind, w.id, version, body, at, by],
         )?;
     }
+    let mut seqs = Vec::with_capacity(events.len());
     for e in events {
         let (kind, value) = event_parts(&e.body)?;
         let inspector = match e.audience {
@@ -78,8 +79,10 @@ pub(super) fn write(
             "INSERT INTO office_event (inspector_id, kind, subject, body, at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![inspector, kind, e.subject, to_json(&value)?, at],
         )?;
+        seqs.push(to_u64(tx.last_insert_rowid())?);
     }
-    tx.commit().map_err(Error::from)
+    tx.commit()?;
+    Ok(seqs)
 }
 
 pub(super) fn committed_batches(c: &mut Connection) -> Result<Vec<CommittedBatch>> {

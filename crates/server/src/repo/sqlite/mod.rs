@@ -483,7 +483,7 @@ impl Repo for SqliteRepo {
         events: Vec<NewEvent>,
         by: &str,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<Vec<u64>> {
         let by = by.to_owned();
         self.run(move |c| docs::write(c, &writes, &events, &by, now)).await
     }

@@ -11,7 +11,9 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 export default defineConfig({
   plugins: [vue()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true },
+  // `npm run dev`: the console at /console.html talks to an office on 127.0.0.1:8080
+  // (`cargo xtask office`) through this proxy, so its cookie stays same-origin.
+  server: { port: 5173, strictPort: true, proxy: { '/api': 'http://127.0.0.1:8080' } },
   build: {
     target: 'safari15',
     chunkSizeWarningLimit: 2000,

@@ -457,7 +457,11 @@ async fn pull_brings_office_decisions_to_the_inspector_after_the_cursor(app: App
 
     admin::decide_finding(app.repo(), &finding, Decision::Accept, by, Utc::now()).await.unwrap();
     let problems = app.repo().docs("problem").await.unwrap();
-    assert_eq!(problems.len(), 1, "accepting from the command line puts the finding in the ledger, as the console does");
+    assert_eq!(
+        problems.len(),
+        1,
+        "accepting from the command line puts the finding in the ledger, as the console does"
+    );
     let template = include_str!("../../../assets/templates/window-service.json");
     admin::publish_template(app.repo(), "window-service.json", template, Utc::now()).await.unwrap();
     let bad =

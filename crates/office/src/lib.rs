@@ -59,14 +59,7 @@ pub(crate) fn clean(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-/// A required free text of at most `max` characters.
-pub fn required(field: &str, s: &str, max: usize) -> Result<String, OfficeError> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err(OfficeError::Invalid(format!("{field} is empty")));
-    }
-    if s.chars().count() > max {
-        return Err(OfficeError::Invalid(format!("{field} is longer than {max} characters")));
-    }
-    Ok(s.to_owned())
+/// A required free text of at most `max` characters: core's rule, as the office's error.
+pub fn required(field: &'static str, s: &str, max: usize) -> Result<String, OfficeError> {
+    mingcha_core::text::required(field, s, max).map_err(|e| OfficeError::Invalid(e.to_string()))
 }

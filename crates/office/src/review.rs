@@ -100,6 +100,16 @@ impl Current<'_> {
     pub fn description(&self) -> &str {
         self.payload.get("description").and_then(|v| v.as_str()).unwrap_or_default()
     }
+
+    /// The device's wording as it stands now.
+    fn wording(&self) -> Wording {
+        Wording {
+            text: self.description().to_owned(),
+            by: self.inspector.to_owned(),
+            at: self.changed_at,
+            source: Source::Device,
+        }
+    }
 }
 
 impl Review {
@@ -141,12 +151,7 @@ impl Review {
     pub fn wordings(&self, current: &Current<'_>) -> Vec<Wording> {
         let mut all = self.device_wordings.clone();
         if all.last().is_none_or(|w| w.text != current.description()) {
-            all.push(Wording {
-                text: current.description().to_owned(),
-                by: current.inspector.to_owned(),
-                at: current.changed_at,
-                source: Source::Device,
-            });
+            all.push(current.wording());
         }
         all.extend(self.office_wordings.iter().cloned());
         all.sort_by_key(|w| w.at);
@@ -160,12 +165,7 @@ impl Review {
 
     fn remember_device_wording(&mut self, current: &Current<'_>) {
         if self.device_wordings.last().is_none_or(|w| w.text != current.description()) {
-            self.device_wordings.push(Wording {
-                text: current.description().to_owned(),
-                by: current.inspector.to_owned(),
-                at: current.changed_at,
-                source: Source::Device,
-            });
+            self.device_wordings.push(current.wording());
         }
     }
 

@@ -57,7 +57,7 @@ pub async fn save_settings(
 ) -> Result<Json<NoticeSettings>> {
     signed.admin()?;
     let input: NoticeSettings = parse_json(&body)?;
-    let required = |f: &str, s: &str| mingcha_office::required(f, s, 60);
+    let required = |f: &'static str, s: &str| mingcha_office::required(f, s, 60);
     let mut s = current_settings(&state).await?;
     s.value = NoticeSettings {
         issuer: required("the issuer", &input.issuer)?,

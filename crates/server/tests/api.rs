@@ -3,6 +3,7 @@
 //! on SQLite and on PostgreSQL. Every test runs on both backends (`sqlite::x`, `postgres::x`);
 //! the PostgreSQL ones need `MINGCHA_TEST_PG`, which `cargo xtask test` sets.
 
+#[macro_use]
 mod support;
 
 use chrono::Utc;
@@ -13,27 +14,6 @@ use mingcha_core::sync::{BatchStage, BatchState, ItemOutcome, Pull, SignedManife
 use mingcha_server::admin::{self, Decision};
 use serde_json::json;
 use support::{App, Device, cut_request, http, sha256};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Sqlite, crate::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Postgres, crate::$name).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_ones,

@@ -3,6 +3,7 @@
 //! port 0, findings sent by a signed device, and office accounts signing in with cookies. Every
 //! test runs on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod support;
 
 use chrono::{Duration, FixedOffset, Local, TimeZone, Utc};
@@ -12,27 +13,6 @@ use mingcha_office::account::Role;
 use mingcha_server::console::session::{NewAccount, create_account};
 use serde_json::{Value, json};
 use support::{App, Device, Response, http, sha256};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Sqlite, crate::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Postgres, crate::$name).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     a_returned_finding_comes_back_changed_and_is_reworded_and_accepted,

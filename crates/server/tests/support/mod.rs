@@ -19,6 +19,28 @@ use mingcha_server::{Config, RunningServer, admin};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Run each named test function on both backends, as `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::run(crate::support::Backend::Sqlite, crate::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::run(crate::support::Backend::Postgres, crate::$name).await;
+                }
+            )*
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,

@@ -6,21 +6,16 @@ use axum::response::Json;
 use chrono::{Duration, NaiveDate, Utc};
 use mingcha_core::assets;
 use mingcha_core::sync::OfficeEventBody;
-use mingcha_core::taxonomy::Taxonomy;
 use mingcha_office::dashboard::{Dashboard, Fact};
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
-use super::world::World;
+use super::world::{UnitRow, World, units as units_of};
 use super::{Versioned, kind, load, load_all, put_doc, today};
 use crate::admin;
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
 use crate::repo::{Audience, Device, NewEvent, Repo};
-
-pub async fn taxonomy_in_force(repo: &dyn Repo) -> Result<Taxonomy> {
-    admin::current_taxonomy(repo).await
-}
 
 #[derive(Debug, Serialize)]
 pub struct InspectorRow {
@@ -81,21 +76,9 @@ pub async fn revoke_device(
     Ok(Json(admin::revoke_device(&*state.repo, &id, Utc::now()).await?))
 }
 
-#[derive(Debug, Serialize)]
-pub struct UnitRow {
-    id: String,
-    name: String,
-    region: Option<String>,
-}
-
 pub async fn units(State(state): State<AppState>, _signed: Signed) -> Result<Json<Vec<UnitRow>>> {
-    let world = World::load(&*state.repo).await?;
-    let mut rows: Vec<UnitRow> =
-        world.units.into_iter().map(|(id, (name, region))| UnitRow { id, name, region }).collect();
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Json(rows))
+    Ok(Json(units_of(&*state.repo).await?))
 }
-
 #[derive(Debug, Serialize)]
 pub struct CategoryRow {
     code: String,
@@ -105,7 +88,7 @@ pub struct CategoryRow {
 }
 
 pub async fn categories(State(state): State<AppState>, _signed: Signed) -> Result<Json<Vec<CategoryRow>>> {
-    let t = taxonomy_in_force(&*state.repo).await?;
+    let t = admin::current_taxonomy(&*state.repo).await?;
     Ok(Json(
         t.leaves()
             .map(|p| CategoryRow {
@@ -153,10 +136,6 @@ pub struct TemplateRow {
     published_at: Option<chrono::DateTime<Utc>>,
 }
 
-fn field<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
-    v.get(key)
-}
-
 /// Every template in force: the office's latest of each code, else the built-in one.
 async fn templates_in_force(repo: &dyn Repo) -> Result<Vec<(TemplateRow, serde_json::Value)>> {
     let published: Vec<(String, Versioned<Published>)> = load_all(repo, kind::TEMPLATE).await?;
@@ -175,11 +154,11 @@ async fn templates_in_force(repo: &dyn Repo) -> Result<Vec<(TemplateRow, serde_j
 }
 
 fn row(v: &serde_json::Value, source: &'static str, published_at: Option<chrono::DateTime<Utc>>) -> TemplateRow {
-    let text = |k: &str| field(v, k).and_then(|s| s.as_str()).unwrap_or_default().to_owned();
+    let text = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or_default().to_owned();
     TemplateRow {
         code: text("code"),
         name: text("name"),
-        version: field(v, "version").and_then(serde_json::Value::as_u64).unwrap_or_default(),
+        version: v.get("version").and_then(serde_json::Value::as_u64).unwrap_or_default(),
         source,
         published_at,
     }
@@ -209,7 +188,7 @@ pub async fn publish_template(
 ) -> Result<Json<serde_json::Value>> {
     signed.admin()?;
     let text = std::str::from_utf8(&body).map_err(|_| Error::Invalid("the template is not UTF-8 text".into()))?;
-    let taxonomy = taxonomy_in_force(&*state.repo).await?;
+    let taxonomy = admin::current_taxonomy(&*state.repo).await?;
     let t = assets::parse_template("template", text, &taxonomy).map_err(|e| Error::Invalid(e.to_string()))?;
     let value: serde_json::Value = parse_json(&body)?;
     let in_force = templates_in_force(&*state.repo).await?;
@@ -244,7 +223,7 @@ pub async fn publish_taxonomy(
     signed.admin()?;
     let text = std::str::from_utf8(&body).map_err(|_| Error::Invalid("the taxonomy is not UTF-8 text".into()))?;
     let t = assets::parse_taxonomy("taxonomy", text).map_err(|e| Error::Invalid(e.to_string()))?;
-    let current = taxonomy_in_force(&*state.repo).await?;
+    let current = admin::current_taxonomy(&*state.repo).await?;
     if t.version <= current.version {
         return Err(Error::Invalid(format!(
             "the taxonomy in force is version {}: publish this one as version {} or higher",

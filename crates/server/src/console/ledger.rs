@@ -1,6 +1,8 @@
 //! The ledger (台账) and rectification: 交办 → 整改 → 复核 → 销号, 亮灯, the .xlsx export,
 //! and the one-time link a unit reports through.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -20,10 +22,15 @@ use crate::error::{Error, Result};
 use crate::key::sha256_hex;
 use crate::repo::Repo;
 
-/// The ledger rows `signed` may see that pass `filter`, numbered from 1.
-fn visible_rows(world: &World, signed: &Signed, filter: &LedgerFilter, now: DateTime<Utc>) -> Vec<LedgerRow> {
+/// The ledger rows `signed` may see that pass `filter`, numbered from 1, each with its problem.
+fn visible<'w>(
+    world: &'w World,
+    signed: &Signed,
+    filter: &LedgerFilter,
+    now: DateTime<Utc>,
+) -> Vec<(LedgerRow, &'w Problem)> {
     let own_unit = (!signed.role().sees_everything()).then(|| signed.account.unit.clone().unwrap_or_default());
-    let mut rows: Vec<LedgerRow> = world
+    let mut rows: Vec<(LedgerRow, &Problem)> = world
         .ledger(today(now))
         .into_iter()
         .filter(|(row, p, h)| {
@@ -32,12 +39,16 @@ fn visible_rows(world: &World, signed: &Signed, filter: &LedgerFilter, now: Date
             let keys = RowKeys { unit_id: &h.finding.unit_id.to_string(), responsible_unit_id: responsible };
             mine && filter.matches(row, keys)
         })
-        .map(|(row, _, _)| row)
+        .map(|(row, p, _)| (row, &p.value))
         .collect();
-    for (i, r) in rows.iter_mut().enumerate() {
+    for (i, (r, _)) in rows.iter_mut().enumerate() {
         r.seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
     }
     rows
+}
+
+fn visible_rows(world: &World, signed: &Signed, filter: &LedgerFilter, now: DateTime<Utc>) -> Vec<LedgerRow> {
+    visible(world, signed, filter, now).into_iter().map(|(row, _)| row).collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -223,17 +234,23 @@ pub async fn feedback(
     Body(body): Body,
 ) -> Result<Json<ProblemDetail>> {
     let input: Report = parse_json(&body)?;
-    if !signed.role().may_review() {
-        // A unit contact reports only on its own problems.
-        let world = World::load(&*state.repo).await?;
-        if signed.account.unit.is_none() {
-            return Err(Error::Forbidden("report a rectification"));
-        }
-        detail(&world, &signed, &id, Utc::now())?;
-    }
+    // A unit contact reports only on the problems handed to its unit.
+    let own_unit = match (signed.role().may_review(), &signed.account.unit) {
+        (true, _) => None,
+        (false, Some(unit)) => Some(unit.clone()),
+        (false, None) => return Err(Error::Forbidden("report a rectification")),
+    };
     let files = super::uploads::uploaded(&state, &input.files).await?;
     let by = signed.name().to_owned();
-    change(&state, &signed, &id, |p, now| Ok(p.report(&input.text, files, &by, now)?)).await
+    change(&state, &signed, &id, |p, now| {
+        if let Some(unit) = &own_unit
+            && p.assignment.as_ref().map(|a| &a.unit_id) != Some(unit)
+        {
+            return Err(Error::NotFound(format!("no problem {} in the ledger", p.id)));
+        }
+        Ok(p.report(&input.text, files, &by, now)?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,27 +320,27 @@ struct UnitLights {
 
 pub async fn lights(State(state): State<AppState>, signed: Signed) -> Result<Json<Lights>> {
     let world = World::load(&*state.repo).await?;
-    let rows = visible_rows(&world, &signed, &LedgerFilter::default(), Utc::now());
-    let lit = |l: Light| rows.iter().filter(|r| r.light == Some(l)).cloned().collect::<Vec<_>>();
-    let (yellow, red) = (lit(Light::Yellow), lit(Light::Red));
-    let mut units: Vec<UnitLights> = Vec::new();
-    for r in yellow.iter().chain(&red) {
-        // The unit that must act: the responsible one once assigned.
-        let unit = r.responsible.split(" / ").next().unwrap_or(&r.unit).to_owned();
-        let entry = match units.iter_mut().position(|u| u.unit == unit) {
-            Some(i) => &mut units[i],
-            None => {
-                units.push(UnitLights { unit, red: 0, yellow: 0 });
-                let last = units.len() - 1;
-                &mut units[last]
+    let (mut yellow, mut red) = (Vec::new(), Vec::new());
+    // By the unit that must act (the responsible one): (red, yellow).
+    let mut by_unit: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (row, p) in visible(&world, &signed, &LedgerFilter::default(), Utc::now()) {
+        let unit = p.assignment.as_ref().map_or_else(|| row.unit.clone(), |a| a.unit.clone());
+        match row.light {
+            Some(Light::Red) => {
+                by_unit.entry(unit).or_default().0 += 1;
+                red.push(row);
             }
-        };
-        match r.light {
-            Some(Light::Red) => entry.red += 1,
-            _ => entry.yellow += 1,
+            Some(Light::Yellow) => {
+                by_unit.entry(unit).or_default().1 += 1;
+                yellow.push(row);
+            }
+            _ => {}
         }
     }
-    units.sort_by(|a, b| b.red.cmp(&a.red).then(b.yellow.cmp(&a.yellow)).then(a.unit.cmp(&b.unit)));
+    let mut units: Vec<UnitLights> =
+        by_unit.into_iter().map(|(unit, (red, yellow))| UnitLights { unit, red, yellow }).collect();
+    // Most red first, then most yellow; the map already ordered them by name.
+    units.sort_by_key(|u| std::cmp::Reverse((u.red, u.yellow)));
     Ok(Json(Lights { yellow, red, units }))
 }
 

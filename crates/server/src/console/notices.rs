@@ -9,7 +9,7 @@ use mingcha_office::notice::{NoticeCategory, NoticeDoc, NoticeItem, NoticePhoto,
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
-use super::world::{Held, World};
+use super::world::{FindingView, World};
 use super::{Versioned, kind, load, load_all, new_id, put_doc, today};
 use crate::api::{AppState, Body, PathParam, parse_json};
 use crate::error::{Error, Result};
@@ -152,10 +152,10 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Body(body): B
         None => settings.addressees.clone(),
     };
     let world = World::load(&*state.repo).await?;
-    let mut chosen = Vec::new();
+    // Every chosen problem must exist before anything is numbered or written.
+    let mut views: Vec<FindingView> = Vec::with_capacity(ids.len());
     for id in &ids {
-        let p = world.problem(id)?.value;
-        chosen.push((p.id.clone(), world.held(&p.finding_id)?));
+        views.push(world.view(world.held(&world.problem(id)?.value.finding_id)?));
     }
     let now = Utc::now();
     let day = today(now);
@@ -164,10 +164,11 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Body(body): B
     let serial: Option<Versioned<Serial>> = load(&*state.repo, kind::NOTICE_SERIAL, &serial_id).await?;
     let (serial_version, next) = serial.map_or((0, 1), |s| (s.version, s.value.last + 1));
     let number = format!("{}〔{year}〕{next}号", settings.issuer_short);
-    let mut units = group(&world, &chosen, input.name_persons);
-    if input.include_photos {
-        attach_photos(&state, &world, &chosen, &mut units).await?;
+    let mut photos = Vec::with_capacity(views.len());
+    for v in &views {
+        photos.push(if input.include_photos { photos_of(&state, v).await? } else { Vec::new() });
     }
+    let units = group(views, photos, input.name_persons);
     let paragraphs =
         |s: &str| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>();
     let doc = NoticeDoc {
@@ -210,16 +211,14 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Body(body): B
     Ok(Json(notice))
 }
 
-/// The problems grouped by unit, then category, in the order chosen.
-fn group(world: &World, chosen: &[(String, &Held)], name_persons: bool) -> Vec<NoticeUnit> {
+/// The problems grouped by unit, then category, in the order chosen, each with its photos;
+/// figures are numbered in the order the document prints them.
+fn group(views: Vec<FindingView>, photos: Vec<Vec<NoticePhoto>>, name_persons: bool) -> Vec<NoticeUnit> {
     let mut by_unit: Vec<(String, BTreeMap<String, Vec<NoticeItem>>)> = Vec::new();
-    for (_, h) in chosen {
-        let f = &h.finding;
-        let unit = world.unit_name(&f.unit_id.to_string());
-        let view = world.view(h);
+    for (view, photos) in views.into_iter().zip(photos) {
         let mut text = format!(
             "{}，{}{}：{}",
-            f.observed_at.format("%-m月%-d日%-H时%M分"),
+            view.observed_at.format("%-m月%-d日%-H时%M分"),
             view.method,
             view.spot.as_deref().map(|s| format!("发现{s}")).unwrap_or_else(|| "发现".into()),
             view.description.trim_end_matches('。')
@@ -228,73 +227,55 @@ fn group(world: &World, chosen: &[(String, &Held)], name_persons: bool) -> Vec<N
             text.push_str(&format!("（涉及人员：{p}）"));
         }
         text.push('。');
-        let item = NoticeItem { text, photos: Vec::new() };
-        let categories = match by_unit.iter_mut().position(|(u, _)| *u == unit) {
-            Some(i) => &mut by_unit[i].1,
+        let i = match by_unit.iter().position(|(u, _)| *u == view.unit) {
+            Some(i) => i,
             None => {
-                by_unit.push((unit, BTreeMap::new()));
-                let last = by_unit.len() - 1;
-                &mut by_unit[last].1
+                by_unit.push((view.unit.clone(), BTreeMap::new()));
+                by_unit.len() - 1
             }
         };
-        categories.entry(view.category_label).or_default().push(item);
+        by_unit[i].1.entry(view.category_label).or_default().push(NoticeItem { text, photos });
     }
-    by_unit
+    let mut units: Vec<NoticeUnit> = by_unit
         .into_iter()
         .map(|(unit, cats)| NoticeUnit {
             unit,
             categories: cats.into_iter().map(|(category, items)| NoticeCategory { category, items }).collect(),
         })
-        .collect()
+        .collect();
+    let captions =
+        units.iter_mut().flat_map(|u| &mut u.categories).flat_map(|c| &mut c.items).flat_map(|i| &mut i.photos);
+    for (n, photo) in captions.enumerate() {
+        photo.caption = format!("图{} {}", n + 1, photo.caption);
+    }
+    units
 }
 
-/// Photos for each item: the device's disclosure copy when there is one; otherwise the original,
-/// decoded and encoded again smaller, which drops its EXIF (and so its GPS).
-async fn attach_photos(
-    state: &AppState,
-    world: &World,
-    chosen: &[(String, &Held)],
-    units: &mut [NoticeUnit],
-) -> Result<()> {
-    let mut figure = 0;
-    // Items were grouped in the order chosen within each unit and category; find each again by
-    // its finding's place in that order.
-    let mut queue: Vec<(String, String, Vec<NoticePhoto>)> = Vec::new();
-    for (_, h) in chosen {
-        let view = world.view(h);
-        let mut photos = Vec::new();
-        for e in view.evidence.iter().filter(|e| e.media_type.starts_with("image/")).take(PHOTOS_PER_ITEM) {
-            let sha = e.disclosure_sha256.as_deref().unwrap_or(&e.sha256);
-            let Ok(digest) = mingcha_core::evidence::Sha256Hex::parse(sha) else { continue };
-            let Some(bytes) = state.blobs.read(&digest).await? else { continue };
-            let Some((jpeg, width, height)) = tokio::task::spawn_blocking(move || shrink(&bytes))
-                .await
-                .map_err(|err| Error::Internal(err.to_string()))?
-            else {
-                continue;
-            };
-            figure += 1;
-            let when = e.taken_at.map(|t| t.format("%Y年%-m月%-d日%-H时%M分").to_string());
-            let place = format!("{}{}", view.unit, view.spot.clone().unwrap_or_default());
-            let caption = match (&e.disclosure_watermark, when) {
-                (Some(w), _) => format!("图{figure} {place}（{w}）"),
-                (None, Some(t)) => format!("图{figure} {place}（{t}）"),
-                (None, None) => format!("图{figure} {place}"),
-            };
-            photos.push(NoticePhoto { jpeg, width, height, caption });
-        }
-        queue.push((view.unit.clone(), view.category_label.clone(), photos));
+/// A finding's photos for a notice: the device's disclosure copy when there is one; otherwise
+/// the original, decoded and encoded again smaller, which drops its EXIF (and so its GPS).
+/// Captions are numbered later, in document order.
+async fn photos_of(state: &AppState, view: &FindingView) -> Result<Vec<NoticePhoto>> {
+    let mut photos = Vec::new();
+    for e in view.evidence.iter().filter(|e| e.media_type.starts_with("image/")).take(PHOTOS_PER_ITEM) {
+        let sha = e.disclosure_sha256.as_deref().unwrap_or(&e.sha256);
+        let Ok(digest) = mingcha_core::evidence::Sha256Hex::parse(sha) else { continue };
+        let Some(bytes) = state.blobs.read(&digest).await? else { continue };
+        let Some((jpeg, width, height)) = tokio::task::spawn_blocking(move || shrink(&bytes))
+            .await
+            .map_err(|err| Error::Internal(err.to_string()))?
+        else {
+            continue;
+        };
+        let when = e.taken_at.map(|t| t.format("%Y年%-m月%-d日%-H时%M分").to_string());
+        let place = format!("{}{}", view.unit, view.spot.clone().unwrap_or_default());
+        let caption = match (&e.disclosure_watermark, when) {
+            (Some(w), _) => format!("{place}（{w}）"),
+            (None, Some(t)) => format!("{place}（{t}）"),
+            (None, None) => place,
+        };
+        photos.push(NoticePhoto { jpeg, width, height, caption });
     }
-    for unit in units.iter_mut() {
-        for cat in &mut unit.categories {
-            for item in &mut cat.items {
-                if let Some(i) = queue.iter().position(|(u, c, _)| *u == unit.unit && *c == cat.category) {
-                    item.photos = queue.remove(i).2;
-                }
-            }
-        }
-    }
-    Ok(())
+    Ok(photos)
 }
 
 /// A JPEG at most 1600 pixels wide or high, without metadata; `None` if it does not decode.

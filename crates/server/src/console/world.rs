@@ -99,16 +99,7 @@ fn text<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 
 impl World {
     pub async fn load(repo: &dyn Repo) -> Result<Self> {
-        let units = repo
-            .records(EntityKind::Unit)
-            .await?
-            .into_iter()
-            .filter_map(|r| {
-                let name = text(&r.payload, "name")?.to_owned();
-                let region = text(&r.payload, "region").map(str::to_owned);
-                Some((r.entity_id, (name, region)))
-            })
-            .collect();
+        let units = units(repo).await?.into_iter().map(|u| (u.id, (u.name, u.region))).collect();
         let spots = repo
             .records(EntityKind::Spot)
             .await?
@@ -178,7 +169,7 @@ impl World {
         }
         let reviews = load_all::<Review>(repo, kind::REVIEW).await?.into_iter().collect();
         let problems = load_all::<Problem>(repo, kind::PROBLEM).await?;
-        let taxonomy = super::catalog::taxonomy_in_force(repo).await?;
+        let taxonomy = crate::admin::current_taxonomy(repo).await?;
         Ok(Self { findings, by_id, units, spots, evidence, devices, reviews, problems, taxonomy })
     }
 
@@ -311,13 +302,37 @@ pub fn current(h: &Held) -> Current<'_> {
     }
 }
 
+/// A unit the devices sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRow {
+    pub id: String,
+    pub name: String,
+    pub region: Option<String>,
+}
+
+/// Every unit the devices sent, by name.
+pub async fn units(repo: &dyn Repo) -> Result<Vec<UnitRow>> {
+    let mut rows: Vec<UnitRow> = repo
+        .records(EntityKind::Unit)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let name = text(&r.payload, "name")?.to_owned();
+            let region = text(&r.payload, "region").map(str::to_owned);
+            Some(UnitRow { id: r.entity_id, name, region })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
+}
+
 /// A unit by id or by its exact name, among the units the devices sent: `(id, name)`.
 pub async fn resolve_unit(repo: &dyn Repo, unit: &str) -> Result<(String, String)> {
     let unit = unit.trim();
-    repo.records(EntityKind::Unit)
+    units(repo)
         .await?
         .into_iter()
-        .filter_map(|r| Some((r.entity_id.clone(), text(&r.payload, "name")?.to_owned())))
-        .find(|(id, name)| id == unit || name == unit)
+        .find(|u| u.id == unit || u.name == unit)
+        .map(|u| (u.id, u.name))
         .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))
 }

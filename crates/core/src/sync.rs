@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::change::{ChangeOp, ChangeRecord, EntityKind};
+use crate::custody::{self, Hash, LogEntry, LogPosition};
 use crate::evidence::Sha256Hex;
 use crate::id::{DeviceId, InspectorId};
 
@@ -77,13 +78,39 @@ pub struct Manifest {
     pub changes: Vec<ChangeRecord>,
     /// The distinct blobs that the batch's evidence records need, each once.
     pub blobs: Vec<BlobRef>,
+    /// The device's chain state after `after_seq` (see [`crate::custody`]): the office accepts
+    /// the batch only if this is the state it last accepted from the device.
+    pub chain_before: Hash,
+    /// The chain state after the batch's last change: `chain_before` linked through `changes`.
+    pub chain_head: Hash,
 }
 
 impl Manifest {
     /// Build the batch for `changes` (already pending and in order).
-    pub fn new(batch_id: Uuid, device_id: DeviceId, after_seq: u64, changes: Vec<ChangeRecord>) -> Self {
+    pub fn new(
+        batch_id: Uuid,
+        device_id: DeviceId,
+        after_seq: u64,
+        chain_before: Hash,
+        changes: Vec<ChangeRecord>,
+    ) -> Self {
         let blobs = blobs_of(&changes);
-        Self { batch_id, device_id, after_seq, changes, blobs }
+        let chain_head = custody::fold(chain_before, &changes);
+        Self { batch_id, device_id, after_seq, changes, blobs, chain_before, chain_head }
+    }
+
+    /// The entry the office's log keeps for this batch once it is committed.
+    pub fn log_entry(&self, manifest_sha256: &str, committed_at: DateTime<Utc>) -> LogEntry {
+        LogEntry {
+            device_id: self.device_id,
+            batch_id: self.batch_id,
+            after_seq: self.after_seq,
+            last_seq: self.last_seq(),
+            chain_before: self.chain_before,
+            chain_head: self.chain_head,
+            manifest_sha256: manifest_sha256.to_owned(),
+            committed_at,
+        }
     }
 
     /// The last seq the batch carries (`after_seq` for an empty batch).
@@ -128,6 +155,9 @@ impl Manifest {
         if self.blobs != blobs_of(&self.changes) {
             return Err(ManifestError::BlobsDisagree);
         }
+        if custody::fold(self.chain_before, &self.changes) != self.chain_head {
+            return Err(ManifestError::ChainBroken);
+        }
         Ok(())
     }
 }
@@ -145,6 +175,8 @@ pub enum ManifestError {
     NoDigest { seq: u64 },
     #[error("the blob list does not match the evidence the changes record")]
     BlobsDisagree,
+    #[error("the chain head does not follow from the chain state before and the changes")]
+    ChainBroken,
 }
 
 impl ManifestError {
@@ -155,6 +187,7 @@ impl ManifestError {
             Self::Gap { .. } => "sequence_gap",
             Self::NoDigest { .. } => "missing_digest",
             Self::BlobsDisagree => "blobs_disagree",
+            Self::ChainBroken => "chain_broken",
         }
     }
 }
@@ -228,6 +261,10 @@ pub struct Receipt {
     /// The device's acknowledged position after this commit.
     pub acked_seq: u64,
     pub committed_at: DateTime<Utc>,
+    /// The device's chain state the office now holds (the manifest's `chain_head`).
+    pub chain_head: Hash,
+    /// Where the batch's [`LogEntry`] sits in the office's log, with its inclusion proof.
+    pub log: LogPosition,
 }
 
 impl Receipt {
@@ -359,6 +396,7 @@ pub fn blobs_of(changes: &[ChangeRecord]) -> Vec<BlobRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::custody::Hash;
     use crate::id::ChangeId;
     use chrono::DateTime;
     use serde_json::json;
@@ -405,7 +443,7 @@ mod tests {
     }
 
     fn manifest(changes: Vec<ChangeRecord>) -> Manifest {
-        Manifest::new(Uuid::from_u128(7), DeviceId::from_uuid(Uuid::nil()), 0, changes)
+        Manifest::new(Uuid::from_u128(7), DeviceId::from_uuid(Uuid::nil()), 0, Hash::GENESIS, changes)
     }
 
     #[test]
@@ -438,6 +476,11 @@ mod tests {
 
         let no_digest = manifest(vec![change(1, EntityKind::Evidence, json!({"size": 1}))]);
         assert_eq!(no_digest.check(), Err(ManifestError::NoDigest { seq: 1 }));
+
+        // A change altered after the device linked it no longer reaches the signed head.
+        let mut altered = manifest(vec![change(1, EntityKind::Unit, json!({"name": "城南区政务服务中心"}))]);
+        altered.changes[0].payload = json!({"name": "城北区政务服务中心"});
+        assert_eq!(altered.check().map_err(|e| e.code()), Err("chain_broken"));
     }
 
     #[test]

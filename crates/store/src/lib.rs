@@ -39,6 +39,7 @@ use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 use uuid::{Timestamp, Uuid};
 
+pub use changelog::{ChainCheck, ChainProblem, UnreadableChange};
 pub use error::{Result, StoreError};
 pub use keyfile::{DataKey, KdfParams};
 pub use search::FindingQuery;
@@ -157,7 +158,8 @@ impl Store {
     }
 
     fn open_with_key(dir: &DataDir, key: &DataKey, clock: &dyn Clock) -> Result<Connection> {
-        let conn = db::open(&dir.database(), key)?;
+        let mut conn = db::open(&dir.database(), key)?;
+        changelog::link_unlinked(&mut conn)?;
         catalog::load_builtin(&conn, clock.now())?;
         Ok(conn)
     }

@@ -123,7 +123,8 @@ impl Push<'_> {
             return Ok(None);
         }
         let now = self.store.clock.now();
-        let manifest = Manifest::new(new_id(now), self.store.identity.device_id, acked, changes);
+        let chain_before = self.store.chain_at(acked)?;
+        let manifest = Manifest::new(new_id(now), self.store.identity.device_id, acked, chain_before, changes);
         manifest.check().map_err(|e| StoreError::Corrupt(format!("the change log cannot be sent: {e}")))?;
         let row = BatchRow {
             batch_id: manifest.batch_id,
@@ -159,7 +160,7 @@ pub(super) fn rebuild(store: &Store, b: &BatchRow) -> Result<Manifest, SyncError
     let changed = |reason: String| SyncError::BatchChanged { batch_id: b.batch_id, reason };
     let count = usize::try_from(b.last_seq - b.after_seq).map_err(|e| changed(e.to_string()))?;
     let changes = store.changes_page(b.after_seq, Some(count))?;
-    let m = Manifest::new(b.batch_id, store.identity.device_id, b.after_seq, changes);
+    let m = Manifest::new(b.batch_id, store.identity.device_id, b.after_seq, store.chain_at(b.after_seq)?, changes);
     if m.changes.len() != count || m.last_seq() != b.last_seq {
         return Err(changed(format!("the change log no longer holds seq {}..={}", b.after_seq + 1, b.last_seq)));
     }

@@ -140,6 +140,10 @@ pub enum ReceiptProblem {
     OtherItems,
     #[error("it acknowledges seq {acked} only, before {last}")]
     ShortAcknowledgement { acked: u64, last: u64 },
+    #[error("it holds chain state {office}, not this batch's {device}")]
+    OtherChain { office: String, device: String },
+    #[error("its place in the office's log (entry {index} of {size}) does not prove this batch")]
+    NotInLog { index: u64, size: u64 },
 }
 
 /// Is this the office's receipt for exactly this manifest?
@@ -160,6 +164,12 @@ pub(crate) fn check_receipt(server_key: &str, m: &Manifest, signed: &SignedRecei
     }
     if r.acked_seq < m.last_seq() {
         return Err(ReceiptProblem::ShortAcknowledgement { acked: r.acked_seq, last: m.last_seq() });
+    }
+    if r.chain_head != m.chain_head {
+        return Err(ReceiptProblem::OtherChain { office: r.chain_head.short(), device: m.chain_head.short() });
+    }
+    if !r.log.proves(&m.log_entry(&r.manifest_sha256, r.committed_at)) {
+        return Err(ReceiptProblem::NotInLog { index: r.log.index, size: r.log.tree_size });
     }
     Ok(())
 }

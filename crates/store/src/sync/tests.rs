@@ -79,7 +79,8 @@ fn with_finding(dir: &tempfile::TempDir) -> (Store, String) {
 /// Persist the batch a sync would send next, as `push` does before sending.
 fn persist_next_batch(s: &Store) -> (BatchRow, Manifest) {
     let acked = state::position(&s.conn).unwrap().acked_seq;
-    let m = Manifest::new(Uuid::from_u128(42), s.identity.device_id, acked, s.changes_page(acked, Some(2000)).unwrap());
+    let chain = s.chain_at(acked).unwrap();
+    let m = Manifest::new(Uuid::from_u128(42), s.identity.device_id, acked, chain, s.changes_page(acked, Some(2000)).unwrap());
     let row = BatchRow {
         batch_id: m.batch_id,
         after_seq: acked,
@@ -90,7 +91,17 @@ fn persist_next_batch(s: &Store) -> (BatchRow, Manifest) {
     (row, m)
 }
 
+/// The office's log with two earlier batches of other devices, and this one appended.
+fn office_log_position(m: &Manifest, committed_at: chrono::DateTime<Utc>) -> mingcha_core::custody::LogPosition {
+    let mut log = mingcha_core::custody::Frontier::of(&[
+        mingcha_core::custody::leaf_hash(b"an earlier batch"),
+        mingcha_core::custody::leaf_hash(b"another earlier batch"),
+    ]);
+    log.append(m.log_entry(&state::manifest_digest(m), committed_at).leaf_hash())
+}
+
 fn office_receipt(m: &Manifest) -> SignedReceipt {
+    let committed_at = Utc.with_ymd_and_hms(2026, 11, 10, 10, 0, 0).unwrap();
     let receipt = Receipt {
         batch_id: m.batch_id,
         device_id: m.device_id,
@@ -102,7 +113,9 @@ fn office_receipt(m: &Manifest) -> SignedReceipt {
             .collect(),
         blobs: vec![],
         acked_seq: m.last_seq(),
-        committed_at: Utc.with_ymd_and_hms(2026, 11, 10, 10, 0, 0).unwrap(),
+        committed_at,
+        chain_head: m.chain_head,
+        log: office_log_position(m, committed_at),
     };
     let signature =
         mingcha_core::hex::encode(&SigningKey::from_bytes(&OFFICE_SEED).sign(&receipt.signing_message()).to_bytes());
@@ -135,6 +148,45 @@ fn a_receipt_counts_only_when_the_office_signed_it_for_exactly_this_batch() {
     let mut fewer = m.clone();
     fewer.changes.pop();
     assert!(state::check_receipt(&office_key(), &fewer, &good).is_err(), "other content");
+
+    // Signed by the office, but for another chain state or another place in its log.
+    let sign = |r: Receipt| SignedReceipt {
+        signature: mingcha_core::hex::encode(&SigningKey::from_bytes(&OFFICE_SEED).sign(&r.signing_message()).to_bytes()),
+        receipt: r,
+    };
+    let mut other_chain = good.receipt.clone();
+    other_chain.chain_head = mingcha_core::custody::Hash([7; 32]);
+    let e = state::check_receipt(&office_key(), &m, &sign(other_chain)).unwrap_err();
+    assert!(matches!(e, state::ReceiptProblem::OtherChain { .. }), "{e}");
+    let mut not_logged = good.receipt.clone();
+    not_logged.log.proof[0].0[5] ^= 0x10;
+    let e = state::check_receipt(&office_key(), &m, &sign(not_logged)).unwrap_err();
+    assert!(matches!(e, state::ReceiptProblem::NotInLog { index: 2, size: 3 }), "{e}");
+}
+
+#[test]
+fn every_change_is_linked_in_the_custody_chain_and_an_altered_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, finding) = with_finding(&dir);
+    let edit = FindingEdit { description: Some("窗口无人值守二十分钟".into()), ..FindingEdit::default() };
+    s.edit_finding(&finding, edit).unwrap();
+    let log = s.changes_after(0).unwrap();
+    let check = s.check_chain().unwrap();
+    assert_eq!(check.problems, []);
+    assert_eq!(check.changes, log.len() as u64);
+    assert_eq!(check.head, mingcha_core::custody::fold(mingcha_core::custody::Hash::GENESIS, &log));
+    assert_eq!(s.chain_at(log.len() as u64).unwrap(), check.head);
+
+    // Someone with the key rewrites the first wording of the finding behind the log's back.
+    let first = log.iter().find(|c| c.entity == EntityKind::Finding).unwrap();
+    s.conn.execute_batch("DROP TRIGGER change_log_no_update").unwrap();
+    s.conn
+        .execute("UPDATE change_log SET payload = replace(payload, '窗口无人值守', '窗口有人值守') WHERE seq = ?1", [first.seq])
+        .unwrap();
+    let check = s.check_chain().unwrap();
+    assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
+    let said = check.problems[0].to_string();
+    assert!(said.contains(&format!("change {} (finding {finding}, create)", first.seq)), "{said}");
 }
 
 #[test]

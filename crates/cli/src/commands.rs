@@ -105,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Enroll { server, token } => crate::sync::enroll(&mut unlock(&dir)?, &server, &token, json),
         Command::Sync { server } => crate::sync::sync(&mut unlock(&dir)?, &dir, server, json),
         Command::Photo(c) => crate::photo::run(&dir, c, json, || unlock(&dir)),
+        Command::Verify { what } => crate::verify::run(&unlock(&dir)?, &dir, what, json),
         Command::Bench(c) => bench::run(c),
     }
 }

@@ -15,6 +15,7 @@ mod output;
 mod photo;
 mod secret;
 mod sync;
+mod verify;
 mod when;
 
 use std::path::PathBuf;
@@ -65,6 +66,11 @@ enum Command {
     /// Evidence: import photos and files, list them with their flags.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// Check the chain of custody: originals, records, the hash chain, receipts, the office's log.
+    Verify {
+        #[command(subcommand)]
+        what: Option<verify::VerifyCommand>,
+    },
     /// Full-text search over findings (Chinese words of any length).
     Search {
         query: String,

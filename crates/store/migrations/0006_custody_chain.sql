@@ -12,3 +12,8 @@ CREATE TRIGGER custody_chain_no_update BEFORE UPDATE ON custody_chain
 BEGIN SELECT RAISE(ABORT, 'custody_chain is append-only'); END;
 CREATE TRIGGER custody_chain_no_delete BEFORE DELETE ON custody_chain
 BEGIN SELECT RAISE(ABORT, 'custody_chain is append-only'); END;
+
+-- The office key each receipt was checked against, so a receipt from an office this laptop
+-- was enrolled with before still verifies after it enrolls with another. NULL for receipts
+-- stored before this migration: those were checked against the office enrolled then.
+ALTER TABLE sync_receipt ADD COLUMN server_key TEXT CHECK (server_key IS NULL OR length(server_key) = 64);

@@ -22,6 +22,7 @@ mod events;
 mod push;
 mod state;
 mod upload;
+mod verify;
 
 use std::io::{Read, Seek};
 use std::time::Duration;
@@ -35,6 +36,7 @@ use uuid::Uuid;
 
 pub use error::SyncError;
 pub use state::ReceiptProblem;
+pub use verify::{BlobInScope, CustodyLine, CustodyReport, Verdict, VerifyScope};
 
 use crate::{Store, parse_time, resolve_id};
 use client::{OfficeClient, OfficeUrl};

@@ -105,7 +105,7 @@ impl Push<'_> {
             };
             state::check_receipt(self.server_key, &manifest, &receipt)
                 .map_err(|reason| SyncError::BadReceipt { batch_id: batch.batch_id, reason })?;
-            state::store_receipt(&mut self.store.conn, &batch, &receipt, self.store.clock.now())?;
+            state::store_receipt(&mut self.store.conn, &batch, &receipt, self.server_key, self.store.clock.now())?;
             let stored = receipt.receipt.items.iter().filter(|i| i.outcome == ItemOutcome::Stored).count() as u64;
             let already_there = receipt.receipt.items.len() as u64 - stored;
             self.summary.batches += 1;

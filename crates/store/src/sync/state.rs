@@ -180,15 +180,16 @@ pub(crate) fn store_receipt(
     conn: &mut Connection,
     b: &BatchRow,
     signed: &SignedReceipt,
+    server_key: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let tx = conn.transaction()?;
     let receipt =
         String::from_utf8(signed.receipt.canonical_bytes()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.execute(
-        "INSERT INTO sync_receipt (batch_id, receipt, signature, stored_at) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO sync_receipt (batch_id, receipt, signature, stored_at, server_key) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (batch_id) DO NOTHING",
-        (b.batch_id.to_string(), receipt, &signed.signature, time_text(now)),
+        (b.batch_id.to_string(), receipt, &signed.signature, time_text(now), server_key),
     )?;
     tx.execute(
         "UPDATE sync_batch SET committed_at = ?2 WHERE batch_id = ?1 AND committed_at IS NULL",

@@ -198,12 +198,12 @@ fn a_stored_receipt_moves_the_acknowledged_seq_and_an_edit_is_unsynced_again() {
     let (row, m) = persist_next_batch(&s);
     assert_eq!(s.sync_status().unwrap().open_batch, Some(row.batch_id));
 
-    state::store_receipt(&mut s.conn, &row, &office_receipt(&m), now()).unwrap();
+    state::store_receipt(&mut s.conn, &row, &office_receipt(&m), &office_key(), now()).unwrap();
     let after = s.sync_status().unwrap();
     assert_eq!((after.acked_seq, after.unsynced_changes, after.open_batch), (m.last_seq(), 0, None));
     assert_eq!(s.finding(&finding).unwrap().finding.status, FindingStatus::Submitted, "the office holds it");
     // Storing the same receipt again (a replayed commit answer) changes nothing.
-    state::store_receipt(&mut s.conn, &row, &office_receipt(&m), now()).unwrap();
+    state::store_receipt(&mut s.conn, &row, &office_receipt(&m), &office_key(), now()).unwrap();
     assert_eq!(s.sync_status().unwrap().acked_seq, m.last_seq());
 
     let edit = FindingEdit { description: Some("窗口无人值守二十分钟".into()), ..FindingEdit::default() };
@@ -274,7 +274,7 @@ fn enrolling_again_resends_what_the_new_office_lacks() {
     let dir = tempfile::tempdir().unwrap();
     let (mut s, _) = with_finding(&dir);
     let (row, m) = persist_next_batch(&s);
-    state::store_receipt(&mut s.conn, &row, &office_receipt(&m), now()).unwrap();
+    state::store_receipt(&mut s.conn, &row, &office_receipt(&m), &office_key(), now()).unwrap();
     s.conn.execute("UPDATE sync_state SET pull_cursor = 7", []).unwrap();
 
     let resp = EnrollResponse {

@@ -65,4 +65,3 @@ fn check_originals(data: &DataDir, report: &mut CustodyReport) {
         }
     }
 }
-

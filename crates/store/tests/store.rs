@@ -276,3 +276,22 @@ fn the_day_counts_live_drafts_and_what_waits_to_sync() {
     assert_eq!(s.count_findings(FindingStatus::Returned).unwrap(), 0);
     assert_eq!(s.sync_status().unwrap().unsynced_changes, waiting + 3, "the tombstone waits to sync too");
 }
+
+#[test]
+fn a_store_from_before_the_custody_chain_is_linked_once_when_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::new(tmp.path());
+    let (s, _) = field_day(&dir);
+    let head = s.check_chain().unwrap().head;
+    let logged = s.changes_after(0).unwrap().len() as u64;
+    // What an older build left: a change log with no chain beside it.
+    s.connection().execute_batch("DROP TRIGGER custody_chain_no_delete; DELETE FROM custody_chain;").unwrap();
+    assert!(s.chain_at(1).is_err(), "the links are gone");
+    drop(s);
+
+    let s = Store::unlock(&dir, PASS, clock()).unwrap();
+    let check = s.check_chain().unwrap();
+    assert_eq!((check.changes, check.problems.len()), (logged, 0));
+    assert_eq!(check.head, head, "the same changes link to the same head");
+    assert_eq!(s.chain_at(logged).unwrap(), head);
+}

@@ -80,7 +80,13 @@ fn with_finding(dir: &tempfile::TempDir) -> (Store, String) {
 fn persist_next_batch(s: &Store) -> (BatchRow, Manifest) {
     let acked = state::position(&s.conn).unwrap().acked_seq;
     let chain = s.chain_at(acked).unwrap();
-    let m = Manifest::new(Uuid::from_u128(42), s.identity.device_id, acked, chain, s.changes_page(acked, Some(2000)).unwrap());
+    let m = Manifest::new(
+        Uuid::from_u128(42),
+        s.identity.device_id,
+        acked,
+        chain,
+        s.changes_page(acked, Some(2000)).unwrap(),
+    );
     let row = BatchRow {
         batch_id: m.batch_id,
         after_seq: acked,
@@ -151,7 +157,9 @@ fn a_receipt_counts_only_when_the_office_signed_it_for_exactly_this_batch() {
 
     // Signed by the office, but for another chain state or another place in its log.
     let sign = |r: Receipt| SignedReceipt {
-        signature: mingcha_core::hex::encode(&SigningKey::from_bytes(&OFFICE_SEED).sign(&r.signing_message()).to_bytes()),
+        signature: mingcha_core::hex::encode(
+            &SigningKey::from_bytes(&OFFICE_SEED).sign(&r.signing_message()).to_bytes(),
+        ),
         receipt: r,
     };
     let mut other_chain = good.receipt.clone();
@@ -181,7 +189,10 @@ fn every_change_is_linked_in_the_custody_chain_and_an_altered_one_is_named() {
     let first = log.iter().find(|c| c.entity == EntityKind::Finding).unwrap();
     s.conn.execute_batch("DROP TRIGGER change_log_no_update").unwrap();
     s.conn
-        .execute("UPDATE change_log SET payload = replace(payload, '窗口无人值守', '窗口有人值守') WHERE seq = ?1", [first.seq])
+        .execute(
+            "UPDATE change_log SET payload = replace(payload, '窗口无人值守', '窗口有人值守') WHERE seq = ?1",
+            [first.seq],
+        )
         .unwrap();
     let check = s.check_chain().unwrap();
     assert_eq!(check.problems.len(), 1, "{:?}", check.problems);

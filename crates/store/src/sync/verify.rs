@@ -125,8 +125,9 @@ impl Store {
     fn scope_seqs(&self, scope: &VerifyScope, report: &mut CustodyReport) -> Result<Vec<u64>> {
         let seqs_of = |entity: EntityKind, ids: &[String]| -> Result<Vec<u64>> {
             let mut out = Vec::new();
-            let mut stmt =
-                self.conn.prepare_cached("SELECT seq FROM change_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY seq")?;
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT seq FROM change_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY seq")?;
             for id in ids {
                 for s in stmt.query_map((entity.as_str(), id), |r| r.get::<_, u64>(0))? {
                     out.push(s?);
@@ -135,12 +136,14 @@ impl Store {
             Ok(out)
         };
         let blobs_where = |clause: &str, arg: &str| -> Result<Vec<BlobInScope>> {
-            let sql = format!("SELECT id, sha256, size FROM evidence WHERE deleted_at IS NULL AND {clause} ORDER BY id");
+            let sql =
+                format!("SELECT id, sha256, size FROM evidence WHERE deleted_at IS NULL AND {clause} ORDER BY id");
             let mut stmt = self.conn.prepare(&sql)?;
             let rows = stmt.query_map([arg], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
             rows.map(|row| {
                 let (record, sha, size) = row?;
-                let sha256 = Sha256Hex::parse(&sha).map_err(|e| StoreError::Corrupt(format!("evidence {record}: {e}")))?;
+                let sha256 =
+                    Sha256Hex::parse(&sha).map_err(|e| StoreError::Corrupt(format!("evidence {record}: {e}")))?;
                 Ok(BlobInScope { record, sha256, size })
             })
             .collect()
@@ -154,11 +157,12 @@ impl Store {
                 let copies = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
                 for c in copies {
                     let (record, sha, size) = c?;
-                    let sha256 =
-                        Sha256Hex::parse(&sha).map_err(|e| StoreError::Corrupt(format!("disclosure copy {record}: {e}")))?;
+                    let sha256 = Sha256Hex::parse(&sha)
+                        .map_err(|e| StoreError::Corrupt(format!("disclosure copy {record}: {e}")))?;
                     report.blobs.push(BlobInScope { record, sha256, size });
                 }
-                let last: u64 = self.conn.query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| r.get(0))?;
+                let last: u64 =
+                    self.conn.query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| r.get(0))?;
                 (1..=last).collect()
             }
             VerifyScope::Evidence(key) => {
@@ -182,7 +186,10 @@ impl Store {
                 let b = self
                     .stored_batches()?
                     .into_iter()
-                    .find(|b| b.row.batch_id.to_string().starts_with(&key.trim().to_ascii_lowercase()) && key.trim().len() >= 4)
+                    .find(|b| {
+                        b.row.batch_id.to_string().starts_with(&key.trim().to_ascii_lowercase())
+                            && key.trim().len() >= 4
+                    })
                     .ok_or_else(|| StoreError::not_found("batch", key))?;
                 (b.row.after_seq + 1..=b.row.last_seq).collect()
             }
@@ -246,7 +253,10 @@ impl Store {
         let manifest = match rebuild(self, &b.row) {
             Ok(m) => m,
             Err(e) => {
-                report.push(Verdict::Fails, format!("batch {id} ({range}): the manifest it signed cannot be rebuilt: {e}"));
+                report.push(
+                    Verdict::Fails,
+                    format!("batch {id} ({range}): the manifest it signed cannot be rebuilt: {e}"),
+                );
                 return;
             }
         };
@@ -266,7 +276,9 @@ impl Store {
         if receipt.canonical_bytes() != b.receipt.as_deref().unwrap_or_default().as_bytes() {
             report.push(
                 Verdict::Fails,
-                format!("batch {id} ({range}): its stored receipt was altered: its bytes are not those the office signed"),
+                format!(
+                    "batch {id} ({range}): its stored receipt was altered: its bytes are not those the office signed"
+                ),
             );
             return;
         }

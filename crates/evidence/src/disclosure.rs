@@ -81,9 +81,8 @@ pub fn disclose(
             view.evidence.original_name
         )));
     }
-    let blobs = blob_store(data);
-    let original = std::fs::read(blobs.path(&view.evidence.sha256))
-        .map_err(EvidenceError::io(format!("reading the original of {}", view.evidence.original_name)))?;
+    let blobs = blob_store(store, data);
+    let original = blobs.read(&view.evidence.sha256)?;
     let font = font()?;
 
     let lines = watermark_lines(store, &view.evidence.target, &view.meta, view.evidence.imported_at)?;

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use image::{Rgb, RgbImage};
 use mingcha_core::evidence::EvidenceFlag;
 use mingcha_evidence::import::{Outcome, Summary, blob_store, import, preview_store};
+use mingcha_evidence::preview::THUMBNAIL;
 use mingcha_evidence::sample::{SampleExif, camera_photo, encode_jpeg, with_exif};
 use mingcha_store::evidence::TargetRef;
 use mingcha_store::{DataDir, Store};
@@ -67,7 +68,7 @@ impl Field {
             .clone()
     }
     fn stored_blobs(&self) -> usize {
-        blob_store(&self.data).digests().len()
+        blob_store(&self.store, &self.data).stored_names().len()
     }
 }
 
@@ -131,7 +132,9 @@ fn every_exif_orientation_gives_an_upright_preview() {
         else {
             panic!("orientation {o} not imported")
         };
-        let preview = image::open(preview_store(&f.data).paths(&sha256).thumbnail).unwrap().to_rgb8();
+        let preview = image::load_from_memory(&preview_store(&f.store, &f.data).read(&sha256, THUMBNAIL).unwrap())
+            .unwrap()
+            .to_rgb8();
         assert_eq!(preview.dimensions(), (64, 48), "orientation {o}: preview is landscape like the scene");
         let at = |x, y| *preview.get_pixel(x, y);
         let near = |p: Rgb<u8>, q: [u8; 3]| p.0.iter().zip(q).all(|(a, b)| a.abs_diff(b) < 60);
@@ -156,9 +159,9 @@ fn a_reimport_stores_nothing_twice() {
     assert_eq!(f.store.evidence_of(&f.finding).unwrap().len(), 3);
     // The original bytes are exactly what was on the card.
     for e in f.store.evidence_of(&f.finding).unwrap() {
-        let stored = fs::read(blob_store(&f.data).path(&e.evidence.sha256)).unwrap();
+        let stored = blob_store(&f.store, &f.data).read(&e.evidence.sha256).unwrap();
         assert_eq!(stored, fs::read(f.card.join(&e.evidence.original_name)).unwrap());
-        assert!(blob_store(&f.data).verify(&e.evidence.sha256).unwrap());
+        assert!(blob_store(&f.store, &f.data).verify(&e.evidence.sha256).unwrap());
     }
 }
 
@@ -231,13 +234,15 @@ fn bad_files_each_get_a_reason_and_the_rest_is_imported() {
         panic!("truncated photo is kept")
     };
     assert!(matches!(&flags[0], EvidenceFlag::Damaged { reason } if reason.contains("truncated")), "{flags:?}");
-    assert!(preview_store(&f.data).exist(&sha256), "a damaged photo shows a placeholder preview");
+    assert!(preview_store(&f.store, &f.data).exist(&sha256), "a damaged photo shows a placeholder preview");
     let Outcome::Imported { media_type, sha256, .. } = Field::outcome(&summary, "VID_0001.MP4") else {
         panic!("video")
     };
     assert_eq!(media_type, "video/mp4");
-    assert!(!preview_store(&f.data).exist(&sha256));
-    assert_eq!(fs::metadata(blob_store(&f.data).path(&sha256)).unwrap().len(), 500 * 1024 * 1024);
+    assert!(!preview_store(&f.store, &f.data).exist(&sha256));
+    let mut video = blob_store(&f.store, &f.data).open(&sha256).unwrap();
+    assert_eq!(video.size(), 500 * 1024 * 1024);
+    assert_eq!(std::io::copy(&mut video, &mut std::io::sink()).unwrap(), 500 * 1024 * 1024, "it reads back whole");
     assert!(
         matches!(Field::outcome(&summary, "录音 📢 ..m4a"), Outcome::Imported { media_type, .. } if media_type == "audio/mp4")
     );
@@ -260,7 +265,7 @@ fn a_check_names_altered_missing_and_orphan_files() {
     assert_eq!((report.intact, report.holds()), (3, true));
 
     let listed = f.store.evidence_of(&f.finding).unwrap();
-    let blobs = blob_store(&f.data);
+    let blobs = blob_store(&f.store, &f.data);
     let altered = &listed[0].evidence.sha256;
     let mut bytes = fs::read(blobs.path(altered)).unwrap();
     let middle = bytes.len() / 2;
@@ -273,7 +278,7 @@ fn a_check_names_altered_missing_and_orphan_files() {
     let report = mingcha_evidence::check::check(&f.store, &f.data).unwrap();
     assert_eq!(report.altered, std::slice::from_ref(altered));
     assert_eq!(report.missing, std::slice::from_ref(missing));
-    assert_eq!(report.orphans, [orphan.sha256.as_str().to_owned()]);
+    assert_eq!(report.orphans, [blobs.name(&orphan.sha256)]);
     assert_eq!(report.intact, 1);
     assert!(!report.holds());
 }
@@ -296,7 +301,8 @@ fn an_iphone_heic_gets_an_upright_preview_and_its_exif_read() {
     };
     assert_eq!(media_type, "image/heic");
     assert!(flags.is_empty(), "the capture time came through: {flags:?}");
-    let preview = image::open(preview_store(&f.data).paths(&sha256).thumbnail).unwrap().to_rgb8();
+    let preview =
+        image::load_from_memory(&preview_store(&f.store, &f.data).read(&sha256, THUMBNAIL).unwrap()).unwrap().to_rgb8();
     assert_eq!(preview.dimensions(), (64, 48));
     let near = |p: Rgb<u8>, q: [u8; 3]| p.0.iter().zip(q).all(|(a, b)| a.abs_diff(b) < 60);
     assert!(near(*preview.get_pixel(8, 6), [230, 20, 20]), "top-left red, is {:?}", preview.get_pixel(8, 6));

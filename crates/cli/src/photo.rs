@@ -48,7 +48,8 @@ pub enum PhotoCommand {
         date: Option<String>,
     },
     /// Make a disclosure copy for a notice: watermark (time, place, inspector, finding) burned
-    /// in. The original stays as it is.
+    /// in. It is kept sealed in the store; --out writes it as a plain JPEG. The original stays
+    /// as it is.
     Disclose {
         evidence: String,
         /// Remove GPS from the copy.
@@ -173,7 +174,10 @@ pub fn run(data: &DataDir, c: PhotoCommand, json: bool, unlock: impl FnOnce() ->
                 std::fs::write(out, bytes).map_err(|e| anyhow!("writing {}: {e}", out.display()))?;
             }
             show(json, &d, |d| {
-                println!("disclosure copy {}  sha256 {}", d.path.display(), d.sha256.as_str());
+                println!("disclosure copy {}  sealed in the store", d.sha256.as_str());
+                if let Some(out) = &out {
+                    println!("  written to {}", out.display());
+                }
                 for line in &d.watermark {
                     println!("  {line}");
                 }

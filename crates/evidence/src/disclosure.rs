@@ -39,6 +39,7 @@ pub struct Disclosure {
     pub id: String,
     pub original: Sha256Hex,
     pub sha256: Sha256Hex,
+    /// Where the copy is kept, sealed like every blob: read it with `BlobStore::read`.
     pub path: PathBuf,
     pub watermark: Vec<String>,
     pub gps_removed: bool,

@@ -76,13 +76,14 @@ pub fn populate(s: &mut Store, data: &DataDir) -> IpcResult<()> {
         persons_involved: None,
         checklist_item: None,
     })?;
-    let camera = data.root().join("demo-camera");
+    // The made photos are written outside the data folder, which holds only sealed evidence,
+    // and removed once imported.
+    let camera = tempfile::tempdir().map_err(IpcError::internal)?;
     let offset = now.format("%:z").to_string();
-    mingcha_evidence::sample::camera_card(&camera, 2, at(9, 40).naive_local(), &offset, "demo")
+    mingcha_evidence::sample::camera_card(camera.path(), 2, at(9, 40).naive_local(), &offset, "demo")
         .map_err(IpcError::internal)?;
     let target = TargetRef::Finding(finding.finding.id.to_string());
-    mingcha_evidence::import::import(s, data, &target, std::slice::from_ref(&camera), None)?;
-    let _ = std::fs::remove_dir_all(&camera);
+    mingcha_evidence::import::import(s, data, &target, &[camera.path().to_owned()], None)?;
     Ok(())
 }
 
@@ -118,7 +119,12 @@ mod tests {
         assert_eq!(findings.len(), 2);
         let photos: u64 = findings.iter().map(|f| f.evidence_count).sum();
         assert_eq!(photos, 2, "two camera photos on one finding");
-        assert!(!data.root().join("demo-camera").exists(), "the made photos are kept only as evidence");
+        for file in
+            walkdir::WalkDir::new(data.root()).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file())
+        {
+            let head = std::fs::read(file.path()).unwrap();
+            assert!(!head.starts_with(&[0xFF, 0xD8]), "{} is a plain JPEG in the data folder", file.path().display());
+        }
 
         let again = super::populate(&mut s, &data).unwrap_err();
         assert_eq!(again.code, "demo_present");

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use mingcha_evidence::preview::PreviewStore;
 use mingcha_store::{DataDir, Store};
 
 use crate::error::{IpcError, IpcResult};
@@ -13,11 +14,20 @@ use crate::error::{IpcError, IpcResult};
 pub struct Session {
     pub data: DataDir,
     store: Arc<Mutex<Option<Store>>>,
+    /// The sealed previews while the store is unlocked, for the `evidence:` scheme, which must
+    /// answer while a long command (an import) holds the store. Cleared on lock, so the
+    /// evidence keys leave memory with the store.
+    previews: Arc<Mutex<Option<PreviewStore>>>,
 }
 
 impl Session {
     pub fn new(root: PathBuf) -> Self {
-        Self { data: DataDir::new(root), store: Arc::new(Mutex::new(None)) }
+        Self { data: DataDir::new(root), store: Arc::new(Mutex::new(None)), previews: Arc::new(Mutex::new(None)) }
+    }
+
+    /// The previews, or `None` while locked.
+    pub fn previews(&self) -> Option<PreviewStore> {
+        self.previews.lock().ok().and_then(|p| p.clone())
     }
 
     /// Run `f` on the unlocked store on a blocking thread, so the window never waits on disk,
@@ -36,11 +46,14 @@ impl Session {
         .await
     }
 
-    /// Put an unlocked store in place (after init or unlock).
+    /// Put an unlocked store in place (after init or unlock), once any evidence an earlier
+    /// version kept in plaintext is sealed.
     pub async fn open(&self, f: impl FnOnce(&DataDir) -> IpcResult<Store> + Send + 'static) -> IpcResult<()> {
-        let (slot, data) = (self.store.clone(), self.data.clone());
+        let (slot, previews, data) = (self.store.clone(), self.previews.clone(), self.data.clone());
         blocking(move || {
             let store = f(&data)?;
+            mingcha_evidence::upgrade::seal_plaintext(&store, &data)?;
+            *previews.lock().map_err(poisoned)? = Some(mingcha_evidence::import::preview_store(&store, &data));
             *slot.lock().map_err(poisoned)? = Some(store);
             Ok(())
         })
@@ -51,13 +64,22 @@ impl Session {
     /// the window's start overlap. Returns once that thread holds the store: every command
     /// after this waits for the store to be open (or for the opening to have failed).
     pub fn open_in_background(&self, f: impl FnOnce(&DataDir) -> IpcResult<Store> + Send + 'static) {
-        let (slot, data) = (self.store.clone(), self.data.clone());
+        let (slot, previews, data) = (self.store.clone(), self.previews.clone(), self.data.clone());
         let (held, wait) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let Ok(mut guard) = slot.lock() else { return };
             let _ = held.send(());
-            match f(&data) {
-                Ok(store) => *guard = Some(store),
+            let opened = f(&data).and_then(|store| {
+                mingcha_evidence::upgrade::seal_plaintext(&store, &data)?;
+                Ok(store)
+            });
+            match opened {
+                Ok(store) => {
+                    if let Ok(mut p) = previews.lock() {
+                        *p = Some(mingcha_evidence::import::preview_store(&store, &data));
+                    }
+                    *guard = Some(store);
+                }
                 Err(e) => eprintln!("mingcha-desktop: the store did not open: {e}"),
             }
         });
@@ -72,8 +94,9 @@ impl Session {
 
     /// Close the store: its key leaves memory with it.
     pub async fn lock(&self) -> IpcResult<()> {
-        let slot = self.store.clone();
+        let (slot, previews) = (self.store.clone(), self.previews.clone());
         blocking(move || {
+            previews.lock().map_err(poisoned)?.take();
             slot.lock().map_err(poisoned)?.take();
             Ok(())
         })

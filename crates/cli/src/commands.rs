@@ -27,7 +27,19 @@ fn unlock(dir: &DataDir) -> Result<Store> {
         return Err(mingcha_store::StoreError::NotInitialised(dir.root().to_owned()).into());
     }
     let pass = secret::passphrase(PASSPHRASE_VAR, "Passphrase: ", false)?;
-    Ok(Store::unlock(dir, &pass, Arc::new(SystemClock))?)
+    let store = Store::unlock(dir, &pass, Arc::new(SystemClock))?;
+    // Evidence an earlier version kept in plaintext is sealed before anything else runs.
+    let sealed = mingcha_evidence::upgrade::seal_plaintext(&store, dir)?;
+    if !sealed.is_empty() {
+        eprintln!(
+            "sealed {} original(s) and {} preview(s) an earlier version kept unencrypted",
+            sealed.originals, sealed.previews
+        );
+    }
+    for altered in &sealed.altered {
+        eprintln!("  altered before sealing (kept under the digest it has): {altered}");
+    }
+    Ok(store)
 }
 
 pub fn run(cli: Cli) -> Result<()> {

@@ -28,8 +28,14 @@ pub enum PhotoCommand {
         #[command(flatten)]
         target: TargetArgs,
     },
-    /// Show one piece of evidence: EXIF, flags, where the original and previews are.
+    /// Show one piece of evidence: EXIF, flags, where its sealed original is.
     Show { evidence: String },
+    /// Write an original's bytes, decrypted and checked against its digest, to a file.
+    Export {
+        evidence: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check every stored original against its digest; list missing, altered and orphan files.
     Check,
     /// Write sample camera photos (with EXIF taken on DATE) to try Mingcha without a camera.
@@ -42,7 +48,8 @@ pub enum PhotoCommand {
         date: Option<String>,
     },
     /// Make a disclosure copy for a notice: watermark (time, place, inspector, finding) burned
-    /// in. The original stays as it is.
+    /// in. It is kept sealed in the store; --out writes it as a plain JPEG. The original stays
+    /// as it is.
     Disclose {
         evidence: String,
         /// Remove GPS from the copy.
@@ -163,10 +170,14 @@ pub fn run(data: &DataDir, c: PhotoCommand, json: bool, unlock: impl FnOnce() ->
             let store = &mut unlock()?;
             let d = mingcha_evidence::disclosure::disclose(store, data, &evidence, no_gps)?;
             if let Some(out) = &out {
-                std::fs::copy(&d.path, out).map_err(|e| anyhow!("writing {}: {e}", out.display()))?;
+                let bytes = import::blob_store(store, data).read(&d.sha256)?;
+                std::fs::write(out, bytes).map_err(|e| anyhow!("writing {}: {e}", out.display()))?;
             }
             show(json, &d, |d| {
-                println!("disclosure copy {}  sha256 {}", d.path.display(), d.sha256.as_str());
+                println!("disclosure copy {}  sealed in the store", d.sha256.as_str());
+                if let Some(out) = &out {
+                    println!("  written to {}", out.display());
+                }
                 for line in &d.watermark {
                     println!("  {line}");
                 }
@@ -175,23 +186,27 @@ pub fn run(data: &DataDir, c: PhotoCommand, json: bool, unlock: impl FnOnce() ->
                 }
             })
         }
+        PhotoCommand::Export { evidence, out } => {
+            let store = &mut unlock()?;
+            let e = store.evidence(&evidence)?;
+            let bytes = import::blob_store(store, data).read(&e.evidence.sha256)?;
+            std::fs::write(&out, &bytes).map_err(|err| anyhow!("writing {}: {err}", out.display()))?;
+            let written = serde_json::json!({ "sha256": e.evidence.sha256, "size": bytes.len(), "out": out });
+            show(json, &written, |_| {
+                println!("{}  {} bytes, sha256 {} checked", out.display(), bytes.len(), e.evidence.sha256.as_str())
+            })
+        }
         PhotoCommand::Show { evidence } => {
             let store = &mut unlock()?;
             let e = store.evidence(&evidence)?;
-            let original = import::blob_store(data).path(&e.evidence.sha256);
-            let previews = import::preview_store(data).paths(&e.evidence.sha256);
-            let has_previews = previews.thumbnail.exists();
-            let out = serde_json::json!({
-                "evidence": e, "original": original,
-                "thumbnail": has_previews.then_some(&previews.thumbnail), "screen": has_previews.then_some(&previews.screen),
-            });
+            let original = import::blob_store(store, data).path(&e.evidence.sha256);
+            let has_previews = import::preview_store(store, data).exist(&e.evidence.sha256);
+            let out = serde_json::json!({ "evidence": e, "sealed": original, "previews": has_previews });
             show(json, &out, |_| {
                 print_evidence(&e);
                 println!("  sha256    {}", e.evidence.sha256.as_str());
-                println!("  original  {}", original.display());
-                if has_previews {
-                    println!("  preview   {}", previews.screen.display());
-                }
+                println!("  sealed    {}  (photo export writes its bytes)", original.display());
+                println!("  previews  {}", if has_previews { "yes" } else { "no" });
                 if let Some(g) = e.meta.gps {
                     println!("  GPS       {:.6}, {:.6}", g.lat, g.lon);
                 }

@@ -40,7 +40,7 @@ pub fn sync(store: &mut Store, data: &DataDir, server: Option<String>, json: boo
         SyncEvent::Committed { stored, .. } => bar.set_message(format!("office stored {stored} changes")),
         SyncEvent::Pulled { events } => bar.set_message(format!("{events} office events")),
     };
-    let blobs = mingcha_evidence::import::blob_store(data);
+    let blobs = mingcha_evidence::import::blob_store(store, data);
     let opts = SyncOptions { server_url: server, ..SyncOptions::default() };
     let summary = store.sync_with(&opts, &blobs, &mut progress);
     bar.finish_and_clear();

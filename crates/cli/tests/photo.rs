@@ -66,18 +66,24 @@ fn import(data: &Path, finding: &str, card: &Path) -> Output {
 fn check_rows_have_blobs(data: &Path, finding: &str) -> usize {
     let list = json(data, &["photo", "list", "--finding", finding]);
     let list = list.as_array().unwrap();
+    let out = tempfile::tempdir().unwrap();
     for e in list {
         let h = e["sha256"].as_str().unwrap();
-        let path = data.join("evidence/sha256").join(&h[..2]).join(&h[2..4]).join(h);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("row without its file {}: {e}", path.display()));
-        let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(digest, h, "the stored original hashes to its name");
+        let file = out.path().join(h);
+        let id = e["id"].as_str().unwrap();
+        let exported = mingcha(data).args(["photo", "export", id]).arg("--out").arg(&file).output().unwrap();
+        assert!(exported.status.success(), "row without its file {h}: {}", String::from_utf8_lossy(&exported.stderr));
+        let digest: String = Sha256::digest(std::fs::read(&file).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, h, "the stored original decrypts to bytes with its digest");
     }
+    let report = json(data, &["photo", "check"]);
+    assert_eq!(report["intact"], list.len(), "{report}");
     list.len()
 }
 
+/// Sealed originals on disk (the layout's folder is `evidence/v1`).
 fn blob_files(data: &Path) -> usize {
-    walk(&data.join("evidence/sha256"))
+    walk(&data.join("evidence/v1"))
 }
 
 fn walk(dir: &Path) -> usize {

@@ -1,5 +1,5 @@
 //! Checking the evidence store against the database: every recorded original present and still
-//! hashing to its name, and any stored file nothing records (an orphan a crash left between
+//! decrypting whole and hashing to its digest, and any stored file nothing records (an orphan a crash left between
 //! storing and recording; the next import of the same file reuses it).
 
 use std::collections::HashSet;
@@ -19,9 +19,10 @@ pub struct CheckReport {
     pub intact: usize,
     /// Recorded, but the file is gone.
     pub missing: Vec<Sha256Hex>,
-    /// Recorded, but the bytes no longer hash to the name: altered or damaged on disk.
+    /// Recorded, but the file no longer decrypts, or not to bytes with its digest: altered,
+    /// truncated, damaged on disk, or another file put under its name.
     pub altered: Vec<Sha256Hex>,
-    /// Stored files no record points at.
+    /// Stored files no record points at, by their file names (which do not reveal digests).
     pub orphans: Vec<String>,
 }
 
@@ -34,7 +35,7 @@ impl CheckReport {
 
 /// Read every recorded original back and compare it with its digest.
 pub fn check(store: &Store, data: &DataDir) -> Result<CheckReport, EvidenceError> {
-    let blobs = blob_store(data);
+    let blobs = blob_store(store, data);
     let recorded = store.blob_digests()?;
     let mut report = CheckReport::default();
     for sha in &recorded {
@@ -46,8 +47,9 @@ pub fn check(store: &Store, data: &DataDir) -> Result<CheckReport, EvidenceError
             report.altered.push(sha.clone());
         }
     }
-    let known: HashSet<&str> = recorded.iter().map(Sha256Hex::as_str).collect();
-    report.orphans = blobs.digests().into_iter().filter(|d| !known.contains(d.as_str())).collect();
+    // Names are HMACs of digests: an orphan is a name no recorded digest gives.
+    let known: HashSet<String> = recorded.iter().map(|sha| blobs.name(sha)).collect();
+    report.orphans = blobs.stored_names().into_iter().filter(|n| !known.contains(n)).collect();
     report.orphans.sort();
     Ok(report)
 }

@@ -39,6 +39,7 @@ pub struct Disclosure {
     pub id: String,
     pub original: Sha256Hex,
     pub sha256: Sha256Hex,
+    /// Where the copy is kept, sealed like every blob: read it with `BlobStore::read`.
     pub path: PathBuf,
     pub watermark: Vec<String>,
     pub gps_removed: bool,
@@ -81,9 +82,8 @@ pub fn disclose(
             view.evidence.original_name
         )));
     }
-    let blobs = blob_store(data);
-    let original = std::fs::read(blobs.path(&view.evidence.sha256))
-        .map_err(EvidenceError::io(format!("reading the original of {}", view.evidence.original_name)))?;
+    let blobs = blob_store(store, data);
+    let original = blobs.read(&view.evidence.sha256)?;
     let font = font()?;
 
     let lines = watermark_lines(store, &view.evidence.target, &view.meta, view.evidence.imported_at)?;

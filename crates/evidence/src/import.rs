@@ -32,13 +32,14 @@ const IN_MEMORY_LIMIT: u64 = 64 << 20;
 /// reproducible for tests.
 pub const FAULT_VAR: &str = "MINGCHA_FAULT";
 
-/// The evidence folders of a data directory.
-pub fn blob_store(data: &DataDir) -> BlobStore {
-    BlobStore::new(data.root().join("evidence"))
+/// The originals of a data directory, sealed under the unlocked store's evidence keys.
+pub fn blob_store(store: &Store, data: &DataDir) -> BlobStore {
+    BlobStore::new(data.root().join("evidence"), store.evidence_keys())
 }
 
-pub fn preview_store(data: &DataDir) -> PreviewStore {
-    PreviewStore::new(data.root().join("previews"))
+/// The previews of a data directory, sealed like the originals.
+pub fn preview_store(store: &Store, data: &DataDir) -> PreviewStore {
+    PreviewStore::new(data.root().join("previews"), store.evidence_keys())
 }
 
 /// What an import reports while it runs.
@@ -254,8 +255,8 @@ pub fn import(
     progress: Option<&Sender<Progress>>,
 ) -> Result<Summary, EvidenceError> {
     let target = store.resolve_target(target)?;
-    let blobs = blob_store(data);
-    let previews = preview_store(data);
+    let blobs = blob_store(store, data);
+    let previews = preview_store(store, data);
     blobs.sweep_temporary();
     let listed = list(inputs);
     let mut results: Vec<Option<FileResult>> = vec![None; listed.len()];

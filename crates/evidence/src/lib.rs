@@ -1,9 +1,13 @@
 //! Evidence capture (证据采集): bringing the day's photos and files from a camera card or a
 //! folder into the store so that a contested notice can stand on them.
 //!
-//! - [`blobs`]: content-addressed, write-once storage of the original bytes. A file is written
-//!   to a temporary name, fsynced, renamed to `evidence/sha256/ab/cd/<hex>`, and its folder
-//!   fsynced; only then is its database row committed. The original is never rewritten.
+//! - [`blobs`]: content-addressed, write-once storage of the original bytes, sealed. A file is
+//!   sealed to a temporary name, fsynced, renamed to `evidence/v1/ab/cd/<HMAC of its digest>`,
+//!   and its folders fsynced; only then is its database row committed. The original is never
+//!   rewritten, and it is known by the SHA-256 of its plaintext, checked on every whole read.
+//! - [`sealed`]: the format at rest, XChaCha20-Poly1305 in 64 KiB chunks (STREAM), readable
+//!   from any offset.
+//! - [`upgrade`]: seals the plaintext files an older build left, at open.
 //! - [`sniff`]: what a file really is, from its first bytes, not its name.
 //! - [`exif`]: capture time, offset, GPS, camera and orientation.
 //! - [`preview`]: disposable previews (256 px and 1600 px, upright), using JPEG's scaled DCT
@@ -27,6 +31,8 @@ pub mod exif;
 pub mod import;
 pub mod preview;
 pub mod sample;
+pub mod sealed;
 pub mod sniff;
+pub mod upgrade;
 
 pub use error::EvidenceError;

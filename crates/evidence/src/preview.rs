@@ -3,17 +3,23 @@
 //!
 //! A JPEG is decoded at the smallest DCT scale (1/8, 1/4, 1/2) that still covers the screen
 //! size, so a 12-megapixel photo is decoded at 2000×1500, never at full size.
+//!
+//! A preview shows the photo, so it is sealed at rest exactly like the original.
 
-use std::fs;
-use std::io::Cursor;
+use std::fs::{self, File};
+use std::io::{Cursor, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 use mingcha_core::evidence::Sha256Hex;
+use mingcha_store::EvidenceKeys;
 
 use crate::EvidenceError;
+use crate::blobs::{digest_bytes, secret_name};
+use crate::sealed::{SealedReader, seal_bytes};
 
 /// Why an image cannot be decoded for previews. The photo is still kept (and flagged).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,10 +50,12 @@ impl Undecodable {
 pub const THUMBNAIL: u32 = 256;
 pub const SCREEN: u32 = 1600;
 
-/// Where previews live: `previews/ab/<hex>-256.jpg` and `…-1600.jpg`.
+/// Where previews live: `previews/v1/ab/<name>`, sealed like the originals, the name an HMAC
+/// of the original's digest and the size, so a name says nothing about the photo.
 #[derive(Debug, Clone)]
 pub struct PreviewStore {
     root: PathBuf,
+    keys: Arc<EvidenceKeys>,
 }
 
 /// The two preview files of an original.
@@ -57,23 +65,42 @@ pub struct PreviewPaths {
     pub screen: PathBuf,
 }
 
+/// What a preview's last chunk is bound to: that it is a preview, of which original, how big.
+fn label(sha256: &Sha256Hex, side: u32) -> Vec<u8> {
+    [b"preview:".as_slice(), &digest_bytes(sha256), &side.to_be_bytes()].concat()
+}
+
 impl PreviewStore {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+    pub fn new(root: impl Into<PathBuf>, keys: Arc<EvidenceKeys>) -> Self {
+        Self { root: root.into(), keys }
+    }
+
+    fn path(&self, sha256: &Sha256Hex, side: u32) -> PathBuf {
+        let n = secret_name(&self.keys, &[b"preview:", &digest_bytes(sha256), &side.to_be_bytes()]);
+        self.root.join("v1").join(&n[..2]).join(n)
     }
 
     pub fn paths(&self, sha256: &Sha256Hex) -> PreviewPaths {
-        let h = sha256.as_str();
-        let dir = self.root.join(&h[..2]);
-        PreviewPaths {
-            thumbnail: dir.join(format!("{h}-{THUMBNAIL}.jpg")),
-            screen: dir.join(format!("{h}-{SCREEN}.jpg")),
-        }
+        PreviewPaths { thumbnail: self.path(sha256, THUMBNAIL), screen: self.path(sha256, SCREEN) }
     }
 
     pub fn exist(&self, sha256: &Sha256Hex) -> bool {
         let p = self.paths(sha256);
         p.thumbnail.exists() && p.screen.exists()
+    }
+
+    /// The JPEG of a preview ([`THUMBNAIL`] or [`SCREEN`]), decrypted and checked.
+    pub fn read(&self, sha256: &Sha256Hex, side: u32) -> Result<Vec<u8>, EvidenceError> {
+        let path = self.path(sha256, side);
+        let what = format!("{side} px preview of {}", sha256.as_str());
+        let context = format!("reading the {what}");
+        let open = || -> std::io::Result<Vec<u8>> {
+            let mut r = SealedReader::open(File::open(&path)?, self.keys.sealing(), &label(sha256, side), None, what)?;
+            let mut out = Vec::new();
+            r.read_to_end(&mut out)?;
+            Ok(out)
+        };
+        open().map_err(EvidenceError::io(context))
     }
 
     /// Write both previews of an upright image.
@@ -88,26 +115,29 @@ impl PreviewStore {
         } else {
             screen.clone()
         };
-        let paths = self.paths(sha256);
-        write_jpeg(&paths.screen, &screen.to_rgb8())?;
-        write_jpeg(&paths.thumbnail, &thumbnail.to_rgb8())?;
-        Ok(paths)
+        self.write_jpeg(sha256, SCREEN, &crate::sample::encode_jpeg(&screen.to_rgb8(), 82))?;
+        self.write_jpeg(sha256, THUMBNAIL, &crate::sample::encode_jpeg(&thumbnail.to_rgb8(), 82))?;
+        Ok(self.paths(sha256))
     }
 
     /// Write the placeholder previews of a file that cannot be shown (damaged).
     pub fn write_placeholder(&self, sha256: &Sha256Hex) -> Result<PreviewPaths, EvidenceError> {
         self.write(sha256, &DynamicImage::ImageRgb8(placeholder(800, 600)))
     }
-}
 
-fn write_jpeg(path: &std::path::Path, img: &RgbImage) -> Result<(), EvidenceError> {
-    let dir = path.parent().expect("preview paths have a parent");
-    fs::create_dir_all(dir).map_err(EvidenceError::io(format!("creating {}", dir.display())))?;
-    let bytes = crate::sample::encode_jpeg(img, 82);
-    // Written whole then renamed, so a reader never sees half a preview.
-    let tmp = path.with_extension("jpg.tmp");
-    fs::write(&tmp, bytes).map_err(EvidenceError::io(format!("writing {}", tmp.display())))?;
-    fs::rename(&tmp, path).map_err(EvidenceError::io(format!("writing {}", path.display())))
+    /// Seal one preview's JPEG into place. Also used to seal previews an older build left in
+    /// plaintext ([`crate::upgrade`]).
+    pub(crate) fn write_jpeg(&self, sha256: &Sha256Hex, side: u32, jpeg: &[u8]) -> Result<(), EvidenceError> {
+        let path = self.path(sha256, side);
+        let dir = path.parent().expect("preview paths have a parent");
+        fs::create_dir_all(dir).map_err(EvidenceError::io(format!("creating {}", dir.display())))?;
+        let sealed = seal_bytes(jpeg, self.keys.sealing(), &label(sha256, side))
+            .map_err(EvidenceError::io("sealing a preview"))?;
+        // Written whole then renamed, so a reader never sees half a preview.
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, sealed).map_err(EvidenceError::io(format!("writing {}", tmp.display())))?;
+        fs::rename(&tmp, &path).map_err(EvidenceError::io(format!("writing {}", path.display())))
+    }
 }
 
 /// A grey card with a cross: "this file is kept, but cannot be shown".

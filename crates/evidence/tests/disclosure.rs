@@ -54,7 +54,7 @@ fn a_copy_is_watermarked_and_gps_free_while_the_original_stays_as_it_was() {
     let mingcha_core::evidence::EvidenceTarget::Finding { finding_id } = &original.evidence.target else { panic!() };
     assert!(d.watermark.iter().any(|l| l.contains(&finding_id.to_string())), "{:?}", d.watermark);
 
-    let copy = std::fs::read(&d.path).unwrap();
+    let copy = blob_store(&store, &data).read(&d.sha256).unwrap();
     let meta = mingcha_evidence::exif::read(Cursor::new(&copy));
     assert!(meta.gps.is_none(), "GPS removed");
     assert_eq!(meta.taken_at, original.meta.taken_at, "the capture time is kept");
@@ -67,13 +67,13 @@ fn a_copy_is_watermarked_and_gps_free_while_the_original_stays_as_it_was() {
     let dark = band.iter().filter(|p| p.0.iter().all(|c| *c < 110)).count();
     assert!(bright > 50 && dark > band.len() / 2, "white text on a dark band: {bright} bright, {dark} dark");
 
-    assert_eq!(
-        std::fs::read(blob_store(&data).path(&original.evidence.sha256)).unwrap(),
-        bytes,
-        "the original is untouched"
-    );
+    assert_eq!(blob_store(&store, &data).read(&original.evidence.sha256).unwrap(), bytes, "the original is untouched");
     let with_gps = disclose(&mut store, &data, &evidence, false).unwrap();
-    assert!(mingcha_evidence::exif::read(Cursor::new(std::fs::read(&with_gps.path).unwrap())).gps.is_some());
+    assert!(
+        mingcha_evidence::exif::read(Cursor::new(blob_store(&store, &data).read(&with_gps.sha256).unwrap()))
+            .gps
+            .is_some()
+    );
     let changes = store.changes_after(0).unwrap();
     assert_eq!(changes.iter().filter(|c| c.entity.as_str() == "disclosure_copy").count(), 2);
     // What the end-of-day sync will upload: the original and both copies, once each.

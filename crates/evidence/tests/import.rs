@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use image::{Rgb, RgbImage};
 use mingcha_core::evidence::EvidenceFlag;
 use mingcha_evidence::import::{Outcome, Summary, blob_store, import, preview_store};
+use mingcha_evidence::preview::{SCREEN, THUMBNAIL};
 use mingcha_evidence::sample::{SampleExif, camera_photo, encode_jpeg, with_exif};
 use mingcha_store::evidence::TargetRef;
 use mingcha_store::{DataDir, Store};
@@ -67,7 +68,7 @@ impl Field {
             .clone()
     }
     fn stored_blobs(&self) -> usize {
-        blob_store(&self.data).digests().len()
+        blob_store(&self.store, &self.data).stored_names().len()
     }
 }
 
@@ -131,7 +132,9 @@ fn every_exif_orientation_gives_an_upright_preview() {
         else {
             panic!("orientation {o} not imported")
         };
-        let preview = image::open(preview_store(&f.data).paths(&sha256).thumbnail).unwrap().to_rgb8();
+        let preview = image::load_from_memory(&preview_store(&f.store, &f.data).read(&sha256, THUMBNAIL).unwrap())
+            .unwrap()
+            .to_rgb8();
         assert_eq!(preview.dimensions(), (64, 48), "orientation {o}: preview is landscape like the scene");
         let at = |x, y| *preview.get_pixel(x, y);
         let near = |p: Rgb<u8>, q: [u8; 3]| p.0.iter().zip(q).all(|(a, b)| a.abs_diff(b) < 60);
@@ -156,9 +159,9 @@ fn a_reimport_stores_nothing_twice() {
     assert_eq!(f.store.evidence_of(&f.finding).unwrap().len(), 3);
     // The original bytes are exactly what was on the card.
     for e in f.store.evidence_of(&f.finding).unwrap() {
-        let stored = fs::read(blob_store(&f.data).path(&e.evidence.sha256)).unwrap();
+        let stored = blob_store(&f.store, &f.data).read(&e.evidence.sha256).unwrap();
         assert_eq!(stored, fs::read(f.card.join(&e.evidence.original_name)).unwrap());
-        assert!(blob_store(&f.data).verify(&e.evidence.sha256).unwrap());
+        assert!(blob_store(&f.store, &f.data).verify(&e.evidence.sha256).unwrap());
     }
 }
 
@@ -231,13 +234,15 @@ fn bad_files_each_get_a_reason_and_the_rest_is_imported() {
         panic!("truncated photo is kept")
     };
     assert!(matches!(&flags[0], EvidenceFlag::Damaged { reason } if reason.contains("truncated")), "{flags:?}");
-    assert!(preview_store(&f.data).exist(&sha256), "a damaged photo shows a placeholder preview");
+    assert!(preview_store(&f.store, &f.data).exist(&sha256), "a damaged photo shows a placeholder preview");
     let Outcome::Imported { media_type, sha256, .. } = Field::outcome(&summary, "VID_0001.MP4") else {
         panic!("video")
     };
     assert_eq!(media_type, "video/mp4");
-    assert!(!preview_store(&f.data).exist(&sha256));
-    assert_eq!(fs::metadata(blob_store(&f.data).path(&sha256)).unwrap().len(), 500 * 1024 * 1024);
+    assert!(!preview_store(&f.store, &f.data).exist(&sha256));
+    let mut video = blob_store(&f.store, &f.data).open(&sha256).unwrap();
+    assert_eq!(video.size(), 500 * 1024 * 1024);
+    assert_eq!(std::io::copy(&mut video, &mut std::io::sink()).unwrap(), 500 * 1024 * 1024, "it reads back whole");
     assert!(
         matches!(Field::outcome(&summary, "录音 📢 ..m4a"), Outcome::Imported { media_type, .. } if media_type == "audio/mp4")
     );
@@ -260,7 +265,7 @@ fn a_check_names_altered_missing_and_orphan_files() {
     assert_eq!((report.intact, report.holds()), (3, true));
 
     let listed = f.store.evidence_of(&f.finding).unwrap();
-    let blobs = blob_store(&f.data);
+    let blobs = blob_store(&f.store, &f.data);
     let altered = &listed[0].evidence.sha256;
     let mut bytes = fs::read(blobs.path(altered)).unwrap();
     let middle = bytes.len() / 2;
@@ -273,7 +278,7 @@ fn a_check_names_altered_missing_and_orphan_files() {
     let report = mingcha_evidence::check::check(&f.store, &f.data).unwrap();
     assert_eq!(report.altered, std::slice::from_ref(altered));
     assert_eq!(report.missing, std::slice::from_ref(missing));
-    assert_eq!(report.orphans, [orphan.sha256.as_str().to_owned()]);
+    assert_eq!(report.orphans, [blobs.name(&orphan.sha256)]);
     assert_eq!(report.intact, 1);
     assert!(!report.holds());
 }
@@ -296,9 +301,74 @@ fn an_iphone_heic_gets_an_upright_preview_and_its_exif_read() {
     };
     assert_eq!(media_type, "image/heic");
     assert!(flags.is_empty(), "the capture time came through: {flags:?}");
-    let preview = image::open(preview_store(&f.data).paths(&sha256).thumbnail).unwrap().to_rgb8();
+    let preview =
+        image::load_from_memory(&preview_store(&f.store, &f.data).read(&sha256, THUMBNAIL).unwrap()).unwrap().to_rgb8();
     assert_eq!(preview.dimensions(), (64, 48));
     let near = |p: Rgb<u8>, q: [u8; 3]| p.0.iter().zip(q).all(|(a, b)| a.abs_diff(b) < 60);
     assert!(near(*preview.get_pixel(8, 6), [230, 20, 20]), "top-left red, is {:?}", preview.get_pixel(8, 6));
     assert!(near(*preview.get_pixel(56, 42), [250, 250, 250]), "bottom-right white");
+}
+
+/// A data folder as an older build left it: originals in plaintext at `evidence/sha256/ab/cd/<hex>`,
+/// previews at `previews/ab/<hex>-256.jpg`, and leftovers of a killed write. Opening it seals
+/// every one, loses none, and leaves no plaintext.
+#[test]
+fn plaintext_an_older_build_left_is_sealed_at_open_and_removed() {
+    let mut f = field();
+    for i in 0..2 {
+        write(&f.card.join(format!("IMG_30{i}.JPG")), &camera_photo(320, 240, 60 + i, &taken(10, 9)));
+    }
+    f.import(std::slice::from_ref(&f.card.clone()));
+    let (blobs, previews) = (blob_store(&f.store, &f.data), preview_store(&f.store, &f.data));
+    let root = f.data.root().to_owned();
+    let mut plaintext = Vec::new();
+    for e in f.store.evidence_of(&f.finding).unwrap() {
+        let (sha, h) = (&e.evidence.sha256, e.evidence.sha256.as_str().to_owned());
+        let bytes = blobs.read(sha).unwrap();
+        let legacy = root.join("evidence/sha256").join(&h[..2]).join(&h[2..4]).join(&h);
+        fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+        write(&legacy, &bytes);
+        fs::remove_file(blobs.path(sha)).unwrap();
+        for (side, new) in [(THUMBNAIL, previews.paths(sha).thumbnail), (SCREEN, previews.paths(sha).screen)] {
+            let old = root.join("previews").join(&h[..2]).join(format!("{h}-{side}.jpg"));
+            fs::create_dir_all(old.parent().unwrap()).unwrap();
+            write(&old, &previews.read(sha, side).unwrap());
+            fs::remove_file(new).unwrap();
+        }
+        plaintext.push((sha.clone(), bytes));
+    }
+    // A file whose bytes no longer match its name, a half-written original and a half-written
+    // preview.
+    let wrong = root.join("evidence/sha256/aa/bb").join("aabb".repeat(16));
+    fs::create_dir_all(wrong.parent().unwrap()).unwrap();
+    write(&wrong, b"bytes that are not what the name says");
+    fs::create_dir_all(root.join("evidence/tmp")).unwrap();
+    write(&root.join("evidence/tmp/.tmpOLD"), b"\xFF\xD8\xFF half a plaintext photo");
+    write(&root.join("previews/aa/half.jpg.tmp"), b"\xFF\xD8\xFF half a preview");
+    let before = mingcha_evidence::check::check(&f.store, &f.data).unwrap();
+    assert_eq!(before.missing.len(), 2, "the sealed files were taken away");
+
+    let upgrade = mingcha_evidence::upgrade::seal_plaintext(&f.store, &f.data).unwrap();
+    assert_eq!((upgrade.originals, upgrade.previews), (3, 4), "{upgrade:?}");
+    assert_eq!(upgrade.altered.len(), 1, "the mismatched file is named: {upgrade:?}");
+    assert!(upgrade.altered[0].starts_with(&"aabb".repeat(16)));
+
+    let report = mingcha_evidence::check::check(&f.store, &f.data).unwrap();
+    assert_eq!((report.intact, report.holds()), (2, true), "{report:?}");
+    assert_eq!(report.orphans.len(), 1, "the mismatched file is kept, as an orphan");
+    for (sha, bytes) in &plaintext {
+        assert_eq!(&blobs.read(sha).unwrap(), bytes, "every original comes back byte for byte");
+        let thumb = image::load_from_memory(&previews.read(sha, THUMBNAIL).unwrap()).unwrap();
+        assert_eq!(thumb.width(), 256, "and its previews with it");
+    }
+    assert!(!root.join("evidence/sha256").exists());
+    let left: Vec<String> =
+        fs::read_dir(root.join("previews")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert_eq!(left, ["v1"], "only the sealed layout remains");
+    for entry in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let bytes = fs::read(entry.path()).unwrap();
+        assert!(!bytes.starts_with(&[0xFF, 0xD8]), "{} is still plaintext", entry.path().display());
+        assert!(!plaintext.iter().any(|(_, p)| bytes.windows(64).any(|w| w == &p[1000..1064])));
+    }
+    assert!(mingcha_evidence::upgrade::seal_plaintext(&f.store, &f.data).unwrap().is_empty(), "once is enough");
 }

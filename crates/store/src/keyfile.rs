@@ -23,7 +23,7 @@ const FORMAT: &str = "mingcha.keyfile";
 /// Bound into the seal so a sealed key cannot be mistaken for anything else.
 const AAD: &[u8] = b"mingcha data key v1";
 
-/// The 256-bit key the database (and later the evidence files) are encrypted with.
+/// The 256-bit key the database is encrypted with, and the evidence keys derived from.
 /// Wiped from memory when dropped.
 pub struct DataKey([u8; 32]);
 
@@ -41,6 +41,49 @@ impl DataKey {
 
     pub(crate) fn hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(&self.0))
+    }
+
+    /// The keys of the evidence files, derived from this key with HKDF-SHA256: one to seal
+    /// the bytes, one to name the files. They are separate so that a file's name, which anyone
+    /// can read, says nothing about the key its bytes are sealed under; and derived, not
+    /// stored, so the passphrase guards them exactly as it guards the database.
+    pub fn evidence_keys(&self) -> EvidenceKeys {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(EVIDENCE_SALT), &self.0);
+        let mut sealing = Zeroizing::new([0u8; 32]);
+        let mut naming = Zeroizing::new([0u8; 32]);
+        // Expanding 32 bytes from SHA-256 cannot exceed HKDF's 255 × 32 byte limit.
+        let _ = hk.expand(b"evidence sealing", sealing.as_mut());
+        let _ = hk.expand(b"evidence naming", naming.as_mut());
+        EvidenceKeys { sealing, naming }
+    }
+}
+
+/// HKDF's salt for the evidence keys: fixed, it only separates this use of the data key.
+const EVIDENCE_SALT: &[u8] = b"mingcha evidence keys v1";
+
+/// The two keys of the evidence files (see [`DataKey::evidence_keys`]). Only mingcha-evidence
+/// uses them; the store hands them over and never touches an evidence byte itself. Wiped from
+/// memory when dropped.
+pub struct EvidenceKeys {
+    sealing: Zeroizing<[u8; 32]>,
+    naming: Zeroizing<[u8; 32]>,
+}
+
+impl EvidenceKeys {
+    /// The XChaCha20-Poly1305 key the files' bytes are sealed under.
+    pub fn sealing(&self) -> &[u8; 32] {
+        &self.sealing
+    }
+
+    /// The HMAC-SHA256 key a file's name is made with from its digest.
+    pub fn naming(&self) -> &[u8; 32] {
+        &self.naming
+    }
+}
+
+impl std::fmt::Debug for EvidenceKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EvidenceKeys(<secret>)")
     }
 }
 
@@ -181,6 +224,18 @@ mod tests {
         seal(&path, &key, "pw", FAST).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert!(!text.contains(key.hex().as_str()));
+    }
+
+    #[test]
+    fn evidence_keys_are_two_distinct_keys_fixed_by_the_data_key() {
+        let k = DataKey::from_bytes([7; 32]).evidence_keys();
+        let again = DataKey::from_bytes([7; 32]).evidence_keys();
+        let other = DataKey::from_bytes([8; 32]).evidence_keys();
+        assert_eq!((k.sealing(), k.naming()), (again.sealing(), again.naming()));
+        assert_ne!(k.sealing(), k.naming());
+        assert_ne!(k.sealing(), &[7; 32], "not the data key itself");
+        assert_ne!(k.sealing(), other.sealing());
+        assert_ne!(k.naming(), other.naming());
     }
 
     #[test]

@@ -41,7 +41,7 @@ use uuid::{Timestamp, Uuid};
 
 pub use changelog::{ChainCheck, ChainProblem, UnreadableChange};
 pub use error::{Result, StoreError};
-pub use keyfile::{DataKey, KdfParams};
+pub use keyfile::{DataKey, EvidenceKeys, KdfParams};
 pub use search::FindingQuery;
 
 /// The system clock, for real use. Tests pass a fixed one.
@@ -96,6 +96,8 @@ pub struct Store {
     taxonomy: Taxonomy,
     /// "散 / 脱岗离岗" by leaf code, retired categories included: every listed finding shows one.
     labels: HashMap<String, String>,
+    /// Derived from the data key at unlock; dropped (and wiped) with the store when it locks.
+    evidence_keys: Arc<EvidenceKeys>,
 }
 
 impl std::fmt::Debug for Store {
@@ -129,7 +131,7 @@ impl Store {
             let mut conn = Self::open_with_key(dir, &key, clock.as_ref())?;
             let identity = create_identity(&mut conn, clock.now(), &name, &device_name)?;
             keyfile::seal(&dir.key_file(), &key, passphrase, opts.kdf)?;
-            Self::assemble(conn, identity, clock)
+            Self::assemble(conn, identity, clock, key.evidence_keys())
         })();
         if made.is_err() {
             for suffix in ["", "-wal", "-shm"] {
@@ -147,7 +149,7 @@ impl Store {
         let key = keyfile::unseal(&dir.key_file(), passphrase)?;
         let conn = Self::open_with_key(dir, &key, clock.as_ref())?;
         let identity = identity(&conn)?;
-        Self::assemble(conn, identity, clock)
+        Self::assemble(conn, identity, clock, key.evidence_keys())
     }
 
     /// Re-seal the data key under a new passphrase. The database is not rewritten.
@@ -164,13 +166,14 @@ impl Store {
         Ok(conn)
     }
 
-    fn assemble(conn: Connection, identity: Identity, clock: Arc<dyn Clock>) -> Result<Self> {
+    fn assemble(conn: Connection, identity: Identity, clock: Arc<dyn Clock>, keys: EvidenceKeys) -> Result<Self> {
         let mut store = Self {
             conn,
             identity,
             clock,
             taxonomy: Taxonomy { version: 0, categories: vec![] },
             labels: HashMap::new(),
+            evidence_keys: Arc::new(keys),
         };
         store.reload_catalogue()?;
         Ok(store)
@@ -187,6 +190,12 @@ impl Store {
     /// How a category shows in a list, "散 / 脱岗离岗"; an unknown code shows as itself.
     pub fn category_label(&self, code: &str) -> String {
         self.labels.get(code).cloned().unwrap_or_else(|| code.to_owned())
+    }
+
+    /// The keys mingcha-evidence seals and names the evidence files with. The store itself
+    /// never reads or writes evidence bytes.
+    pub fn evidence_keys(&self) -> Arc<EvidenceKeys> {
+        Arc::clone(&self.evidence_keys)
     }
 
     pub fn identity(&self) -> &Identity {

@@ -6,6 +6,7 @@ use std::sync::mpsc;
 
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_evidence::import::{self, Summary};
+use mingcha_evidence::preview;
 use mingcha_store::evidence::TargetRef;
 use tauri::http::{Request, Response, StatusCode};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -43,16 +44,17 @@ pub async fn import_evidence(
         .await
 }
 
-/// `evidence://localhost/<sha256>/<thumb|screen>`: a preview, read from the data folder while
-/// the store is unlocked. Anything else is 404; a locked app answers 403.
+/// `evidence://localhost/<sha256>/<thumb|screen>`: a preview, decrypted from the data folder
+/// while the store is unlocked. Anything else is 404; a locked app answers 403; a preview that
+/// fails its check is 404 too (the grid then shows its empty frame).
 pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let answer = |status: StatusCode, body: Vec<u8>, kind: &str| {
         Response::builder().status(status).header("Content-Type", kind).body(body).unwrap_or_default()
     };
     let session = app.state::<Session>();
-    if !session.is_unlocked() {
+    let Some(previews) = session.previews() else {
         return answer(StatusCode::FORBIDDEN, b"locked".to_vec(), "text/plain");
-    }
+    };
     let path = request.uri().path().replace("%2F", "/").replace("%2f", "/");
     let mut parts = path.trim_matches('/').split('/');
     let (Some(hash), Some(size), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -61,13 +63,12 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let Ok(sha256) = Sha256Hex::parse(hash) else {
         return answer(StatusCode::NOT_FOUND, vec![], "text/plain");
     };
-    let previews = import::preview_store(&session.data).paths(&sha256);
-    let path = match size {
-        "thumb" => previews.thumbnail,
-        "screen" => previews.screen,
+    let side = match size {
+        "thumb" => preview::THUMBNAIL,
+        "screen" => preview::SCREEN,
         _ => return answer(StatusCode::NOT_FOUND, vec![], "text/plain"),
     };
-    match std::fs::read(&path) {
+    match previews.read(&sha256, side) {
         Ok(bytes) => answer(StatusCode::OK, bytes, "image/jpeg"),
         Err(_) => answer(StatusCode::NOT_FOUND, vec![], "text/plain"),
     }

@@ -25,7 +25,7 @@ pub async fn sync_status(session: State<'_, Session>) -> IpcResult<SyncStatus> {
 pub async fn sync_now(app: AppHandle, session: State<'_, Session>) -> IpcResult<SyncSummary> {
     session
         .with_store(move |s, data| {
-            let blobs = mingcha_evidence::import::blob_store(data);
+            let blobs = mingcha_evidence::import::blob_store(s, data);
             let mut progress = |e: SyncEvent| {
                 let _ = app.emit("sync-progress", &e);
             };

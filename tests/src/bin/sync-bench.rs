@@ -44,15 +44,9 @@ impl Clock for WallClock {
     }
 }
 
-struct Blobs(mingcha_evidence::blobs::BlobStore);
-impl BlobSource for Blobs {
-    fn open(&self, sha256: &Sha256Hex) -> io::Result<Box<dyn BlobRead>> {
-        Ok(Box::new(File::open(self.0.path(sha256))?))
-    }
-}
-
-fn blobs_of(dir: &DataDir) -> Blobs {
-    Blobs(mingcha_evidence::import::blob_store(dir))
+/// The sealed originals, decrypted as sync reads them (the cost of that is in the figures).
+fn blobs_of(store: &Store, dir: &DataDir) -> mingcha_evidence::blobs::BlobStore {
+    mingcha_evidence::import::blob_store(store, dir)
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -178,7 +172,8 @@ fn day(photos: usize, mb: f64) -> Result<()> {
 
     eprintln!("syncing with mingcha …");
     let started = Instant::now();
-    let summary = ours.sync(&blobs_of(&ours_dir), &mut |_| {})?;
+    let blobs = blobs_of(&ours, &ours_dir);
+    let summary = ours.sync(&blobs, &mut |_| {})?;
     let ours_time = started.elapsed();
     if summary.blobs_uploaded as usize != photos || !summary.failures.is_empty() {
         bail!("mingcha sync uploaded {} of {photos} photos: {:?}", summary.blobs_uploaded, summary.failures);
@@ -214,14 +209,17 @@ fn curl_upload(store: &Store, dir: &DataDir, office: &Office) -> Result<Duration
     write_transfer(&mut config, store, office, "POST", "/api/v1/batches", &body, &body_path)?;
     run_curl(&config, 1, "posting the manifest")?;
 
-    let blobs = mingcha_evidence::import::blob_store(dir);
+    // curl sends plain files: the originals are decrypted to a staging folder first, untimed.
+    let blobs = blobs_of(store, dir);
+    let staging = tempfile::tempdir()?;
     let mut config = String::new();
     for (i, b) in manifest.blobs.iter().enumerate() {
         if i > 0 {
             config.push_str("next\n");
         }
-        let path = blobs.path(&b.sha256);
-        let bytes = std::fs::read(&path)?; // the digest is part of the signed request
+        let bytes = blobs.read(&b.sha256)?; // the digest is part of the signed request
+        let path = staging.path().join(b.sha256.as_str());
+        std::fs::write(&path, &bytes)?;
         write_transfer(
             &mut config,
             store,
@@ -438,7 +436,8 @@ fn device_sync(dir: &DataDir, barrier: &Barrier) -> DeviceRun {
     };
     let mut last = Instant::now();
     let mut latencies = Vec::new();
-    let result = store.sync(&blobs_of(dir), &mut |e| match e {
+    let blobs = blobs_of(&store, dir);
+    let result = store.sync(&blobs, &mut |e| match e {
         SyncEvent::Committed { .. } => latencies.push(last.elapsed()),
         SyncEvent::Batch { .. } | SyncEvent::BlobDone { .. } | SyncEvent::Uploading { .. } => last = Instant::now(),
         _ => {}

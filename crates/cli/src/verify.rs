@@ -28,7 +28,7 @@ pub fn run(store: &Store, data: &DataDir, what: Option<VerifyCommand>, json: boo
         Some(VerifyCommand::Batch { batch }) => VerifyScope::Batch(batch),
     };
     let mut report = store.verify_custody(&scope)?;
-    check_originals(data, &mut report);
+    check_originals(store, data, &mut report);
     show(json, &report, |r| {
         for line in &r.lines {
             let mark = match line.verdict {
@@ -48,8 +48,8 @@ pub fn run(store: &Store, data: &DataDir, what: Option<VerifyCommand>, json: boo
 
 /// Each original in scope read back through the evidence store, which checks its bytes
 /// against the digest its record names.
-fn check_originals(data: &DataDir, report: &mut CustodyReport) {
-    let blobs = mingcha_evidence::import::blob_store(data);
+fn check_originals(store: &Store, data: &DataDir, report: &mut CustodyReport) {
+    let blobs = mingcha_evidence::import::blob_store(store, data);
     for b in report.blobs.clone() {
         let short = &b.sha256.as_str()[..12];
         match blobs.verify(&b.sha256) {
@@ -59,7 +59,11 @@ fn check_originals(data: &DataDir, report: &mut CustodyReport) {
             ),
             Ok(false) => report.push(
                 Verdict::Fails,
-                format!("original {short}… of {}: its bytes no longer hash to {}", b.record, b.sha256.as_str()),
+                format!(
+                    "original {short}… of {}: altered on disk: its sealed file no longer opens as the bytes that hash to {}",
+                    b.record,
+                    b.sha256.as_str()
+                ),
             ),
             Err(e) => report.push(Verdict::Fails, format!("original {short}… of {}: {e}", b.record)),
         }

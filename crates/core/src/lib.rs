@@ -15,6 +15,7 @@ pub mod assets;
 pub mod change;
 pub mod checklist;
 pub mod clock;
+pub mod enroll_token;
 pub mod error;
 pub mod evidence;
 pub mod finding;

@@ -78,7 +78,7 @@ async fn enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_o
     let device = Device::new("李明");
     let token = app.token("李明").await;
     let expired =
-        admin::enroll_token(app.repo(), "李明", chrono::Duration::seconds(-1), Utc::now()).await.unwrap().token;
+        admin::enroll_token(app.repo(), "李明", chrono::Duration::seconds(-1), None, Utc::now()).await.unwrap().token;
     let before = app.counts().await;
 
     assert_eq!(app.enroll(&device, "not-a-token").await.error(401).code, "bad_token");

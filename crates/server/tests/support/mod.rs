@@ -153,7 +153,7 @@ impl App {
         if self.repo().inspector_by_name(inspector).await.unwrap().is_none() {
             admin::add_inspector(self.repo(), inspector, Utc::now()).await.unwrap();
         }
-        admin::enroll_token(self.repo(), inspector, chrono::Duration::hours(1), Utc::now()).await.unwrap().token
+        admin::enroll_token(self.repo(), inspector, chrono::Duration::hours(1), None, Utc::now()).await.unwrap().token
     }
 
     pub async fn enroll(&self, device: &Device, token: &str) -> Response {

@@ -400,6 +400,7 @@ async fn serve(office: Office, listen: &str, transport: Transport) -> Result<()>
     office.key().context("making or reading the server key")?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
+    let shutdown = shutdown_signal()?;
     {
         // The first line says where; the second what devices and browsers should see.
         let mut stdout = std::io::stdout().lock();
@@ -415,22 +416,20 @@ async fn serve(office: Office, listen: &str, transport: Transport) -> Result<()>
         }
         stdout.flush()?;
     }
-    mingcha_server::serve(&office, listener, transport, shutdown_signal()).await?;
+    mingcha_server::serve(&office, listener, transport, shutdown).await?;
     Ok(())
 }
 
-/// SIGTERM (a service manager) or ctrl-c (a terminal).
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM (a service manager) or ctrl-c (a terminal). The SIGTERM handler is installed here,
+/// before the server says it listens: a TERM sent right after that line must stop it cleanly,
+/// not kill it with the default action.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
+    })
 }

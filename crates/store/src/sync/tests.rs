@@ -538,7 +538,7 @@ fn migration_0004_attributes_kept_events_to_the_enrolled_office() {
         }
         if enrolled {
             conn.execute(
-                "INSERT INTO sync_server VALUES (1, 'http://office.example', ?1, 'i', '2026-11-10T02:00:00Z', NULL)",
+                "INSERT INTO sync_server VALUES (1, 'http://office.example', ?1, 'i', '2026-11-10T02:00:00Z')",
                 [office_key()],
             )
             .unwrap();

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex};
 use crate::repo::NewDevice;
 
-/// Enroll a device. Refusals count against the client's address: past the limit, every
+/// Enroll a device. Refused tokens count against the client's address: past the limit, every
 /// attempt from it is `429 rate_limited` for a while, a good token included, so tokens cannot
 /// be guessed at speed. Every outcome is in the audit log.
 pub async fn enroll(
@@ -37,8 +37,9 @@ pub async fn enroll(
     };
     let action = if result.is_ok() { "enroll" } else { "enroll_failed" };
     audit::record(&*state.repo, now, &actor, action, Some(target), client.ip(), detail).await;
-    if let Err(e) = &result
-        && e.status().is_client_error()
+    // Only what guessing produces counts: a token that is not one (or not this inspector's).
+    // A body cut short by the network, a resent enrollment, a revoked device do not.
+    if let Err(Error::BadToken | Error::InspectorMismatch { .. }) = &result
         && state.limits.enroll_addr.fail(&key, now)?
     {
         eprintln!("mingcha-server: enrollment rate limit reached for {key}");

@@ -1,6 +1,7 @@
 //! The central office as a real process: `mingcha-server` on a free port with its own data
-//! directory. It can be killed with SIGKILL and started again on the same data, and its admin
-//! commands run against the same directory while it serves.
+//! directory, speaking TLS with the self-signed certificate it makes there at first start (so
+//! a restart on the same data keeps it). It can be killed with SIGKILL and started again on
+//! the same data, and its admin commands run against the same directory while it serves.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -23,6 +24,8 @@ pub struct Office {
     env: Vec<(String, String)>,
     child: Option<Child>,
     addr: SocketAddr,
+    /// The certificate's SHA-256 as the server printed it (AA:BB:…).
+    fingerprint: String,
 }
 
 impl Office {
@@ -43,6 +46,7 @@ impl Office {
             env: Vec::new(),
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            fingerprint: String::new(),
         };
         office.spawn();
         office
@@ -102,22 +106,29 @@ impl Office {
         let stdout = child.stdout.take().expect("server stdout");
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
+            // Where it listens, then its certificate's fingerprint.
             let mut lines = BufReader::new(stdout);
-            let mut first = String::new();
+            let (mut first, mut second) = (String::new(), String::new());
             let _ = lines.read_line(&mut first);
-            let _ = tx.send(first);
+            let _ = lines.read_line(&mut second);
+            let _ = tx.send((first, second));
             // Keep draining so the server never blocks on a full pipe.
             let _ = std::io::copy(&mut lines.into_inner(), &mut std::io::sink());
         });
-        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+        let (line, cert) = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
             let _ = child.kill();
             panic!("mingcha-server did not say where it listens within 60 s; see {}", self.log())
         });
         let addr = line
             .trim()
-            .strip_prefix("mingcha-server listening on http://")
+            .strip_prefix("mingcha-server listening on https://")
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from mingcha-server: {line:?}; log: {}", self.log()));
+        self.fingerprint = cert
+            .trim()
+            .strip_prefix("TLS certificate SHA-256 ")
+            .unwrap_or_else(|| panic!("unexpected second line from mingcha-server: {cert:?}"))
+            .to_owned();
         self.addr = addr;
         self.child = Some(child);
     }
@@ -131,8 +142,20 @@ impl Office {
         self.addr
     }
 
+    /// `https://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("https://{}", self.addr)
+    }
+
+    /// The self-signed certificate the office serves (PEM): what curl or a browser is told
+    /// to trust.
+    pub fn cert_pem(&self) -> PathBuf {
+        self.data.join("tls/cert.pem")
+    }
+
+    /// The SHA-256 of the certificate, as lower-case hex (what enrollment tokens carry).
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.replace(':', "").to_ascii_lowercase()
     }
 
     pub fn pid(&self) -> u32 {

@@ -109,9 +109,10 @@ impl ChaosProxy {
         Self { addr, shared }
     }
 
-    /// `http://127.0.0.1:PORT`: what the device is told the office is.
+    /// `https://127.0.0.1:PORT`: what the device is told the office is. The proxy relays
+    /// bytes, so TLS passes through it end to end (and its cuts break TLS records as well).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("https://{}", self.addr)
     }
 
     /// Point at another office process (after a restart on a new port); the device's URL stays.

@@ -62,7 +62,10 @@ export const messages = {
     },
     errors: {
       wrong_passphrase: '口令不正确', locked: '已锁定，请输入口令', not_enrolled: '本机尚未在督查室登记，请先登记',
-      bad_url: '督查室地址不正确，应以 http:// 开头', unreachable: '连不上督查室，请检查网络后重试',
+      bad_url: '督查室地址不正确，应以 https:// 开头', unreachable: '连不上督查室，请检查网络后重试',
+      tls_required: '督查室使用加密连接，地址应以 https:// 开头',
+      certificate_mismatch: '对方证书与登记时的督查室证书不符，未发送任何数据。若督查室更换了证书，请用新令牌重新登记',
+      token_outdated: '这是旧格式的登记令牌，请向督查室索取新令牌', bad_token_format: '登记令牌格式不正确，请完整复制督查室给出的令牌',
       server_error: '督查室暂时出错，请稍后重试', invalid_input: '输入有误', not_found: '找不到该记录',
       demo_present: '演示数据已在本机', duplicate: '已有同名记录', io: '读写文件失败',
     },
@@ -132,7 +135,10 @@ export const messages = {
     },
     errors: {
       wrong_passphrase: 'Wrong passphrase', locked: 'Locked: enter the passphrase', not_enrolled: 'This laptop is not enrolled with an office yet',
-      bad_url: 'The office address should start with http://', unreachable: 'The office cannot be reached: check the network and retry',
+      bad_url: 'The office address should start with https://', unreachable: 'The office cannot be reached: check the network and retry',
+      tls_required: 'The office speaks HTTPS: its address starts with https://',
+      certificate_mismatch: 'The server\'s certificate is not the office\'s from enrollment; nothing was sent. If the office changed its certificate, enroll again with a new token',
+      token_outdated: 'This enrollment token is in the old format: ask the office for a new one', bad_token_format: 'This is not an enrollment token: copy the whole token the office gave you',
       server_error: 'The office is failing for now: retry later', invalid_input: 'Check the input', not_found: 'No such record',
       demo_present: 'The demo day is already here', duplicate: 'That name is taken', io: 'A file could not be read or written',
     },

@@ -142,7 +142,7 @@ fn a_sync_that_never_reached_the_office_resumes_the_same_batch() {
     json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
 
     // Nothing listens on port 9: the batch is built and kept, nothing is marked synced.
-    let offline = mingcha(&data, &["--json", "sync", "--server", "http://127.0.0.1:9"]);
+    let offline = mingcha(&data, &["--json", "sync", "--server", "https://127.0.0.1:9"]);
     assert!(!offline.status.success());
     let err: serde_json::Value = serde_json::from_slice(&offline.stderr).unwrap();
     assert_eq!(err["error"]["code"], "unreachable", "{err}");
@@ -200,11 +200,26 @@ fn a_bad_token_is_refused_with_the_office_code_and_nothing_is_enrolled() {
     let data = tmp.path().join("laptop");
     office.enroll_token("吴督查");
 
-    let out = mingcha(&data, &["--json", "enroll", "--server", &office.url(), "--token", "not-a-real-token"]);
+    // Well-formed, with the office's pin, but never issued.
+    let guess = format!("mc1.{}.{}", "ab".repeat(32), office.fingerprint());
+    let out = mingcha(&data, &["--json", "enroll", "--server", &office.url(), "--token", &guess]);
     assert!(!out.status.success());
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "bad_token", "{err}");
-    let out = mingcha(&data, &["enroll", "--server", &office.url(), "--token", "not-a-real-token"]);
+    // Not a token at all, and one from before TLS: refused here, each with its own code.
+    for (text, code) in [("not-a-real-token", "bad_token_format"), (&"ab".repeat(32)[..], "token_outdated")] {
+        let out = mingcha(&data, &["--json", "enroll", "--server", &office.url(), "--token", text]);
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["error"]["code"], code, "{err}");
+    }
+    let old = mingcha(&data, &["enroll", "--server", &office.url(), "--token", &"ab".repeat(32)]);
+    assert!(String::from_utf8_lossy(&old.stderr).contains("ask the office for a new one"));
+    // A pinned office is reached over https only.
+    let plain = office.url().replace("https://", "http://");
+    let out = mingcha(&data, &["--json", "enroll", "--server", &plain, "--token", &guess]);
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "tls_required", "{err}");
+    let out = mingcha(&data, &["enroll", "--server", &office.url(), "--token", &guess]);
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(text.lines().count(), 1, "one line: {text}");
     assert!(text.contains("new enrollment token"), "{text}");
@@ -261,4 +276,36 @@ fn a_plan_assigned_at_the_office_is_in_the_plan_list_after_sync_and_goes_back_up
     let again = json(&data, &["sync"]);
     assert_eq!((again["events_applied"].as_u64(), again["changes_stored"].as_u64()), (Some(0), Some(0)), "{again}");
     assert_eq!(json(&data, &["plan", "list"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_server_with_another_certificate_is_refused_and_nothing_is_marked_synced() {
+    let office = Office::start();
+    let impostor = Office::start();
+    assert_ne!(office.fingerprint(), impostor.fingerprint(), "each office makes its own certificate");
+    let tmp = tempfile::tempdir().unwrap();
+    field_day(tmp.path(), 2);
+    let data = tmp.path().join("laptop");
+    json(&data, &["enroll", "--server", &office.url(), "--token", &office.enroll_token("吴督查")]);
+    let before = json(&data, &["status"]);
+    // The impostor has the inspector and would take the device's requests, but its
+    // certificate is not the one the token named.
+    impostor.enroll_token("吴督查");
+    let out = mingcha(&data, &["--json", "sync", "--server", &impostor.url()]);
+    assert!(!out.status.success());
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "certificate_mismatch", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&impostor.fingerprint()) && message.contains(&office.fingerprint()), "{message}");
+    let after = json(&data, &["status"]);
+    assert_eq!(after["sync"]["unsynced_changes"], before["sync"]["unsynced_changes"], "nothing is marked synced");
+    assert_eq!(after["sync"]["server"], office.url().as_str(), "the impostor's address is not remembered");
+    assert_eq!(impostor.counts()["changes"], 0, "the impostor received nothing");
+    assert_eq!(impostor.counts()["batches"], 0);
+
+    // The real office, over TLS, takes the whole day.
+    let synced = json(&data, &["sync"]);
+    assert_eq!(synced["changes_stored"], log_len(&data), "{synced}");
+    assert_eq!(synced["unsynced_changes"], 0, "{synced}");
+    assert_eq!(office.counts()["blobs"], 2);
 }

@@ -16,6 +16,7 @@ pub mod change;
 pub mod checklist;
 pub mod clock;
 pub mod custody;
+pub mod enroll_token;
 pub mod error;
 pub mod evidence;
 pub mod finding;

@@ -32,22 +32,35 @@ async fn inspector(repo: &dyn Repo, name: &str) -> Result<Inspector> {
     repo.inspector_by_name(name.trim()).await?.ok_or_else(|| Error::UnknownInspector(name.trim().to_owned()))
 }
 
-/// A one-time enrollment token, shown once; the office keeps only its SHA-256.
+/// A one-time enrollment token, shown once; the office keeps only its secret's SHA-256.
 #[derive(Debug, Clone, Serialize)]
 pub struct IssuedToken {
+    /// What the inspector enters: `mc1.<secret>.<certificate SHA-256>` (see
+    /// [`mingcha_core::enroll_token`]).
     pub token: String,
     pub inspector: String,
     pub expires_at: DateTime<Utc>,
+    /// The certificate the device will pin; `None` for an office behind a TLS proxy.
+    pub tls_fingerprint: Option<String>,
 }
 
-pub async fn enroll_token(repo: &dyn Repo, name: &str, valid_for: Duration, now: DateTime<Utc>) -> Result<IssuedToken> {
+/// A token for `name`'s next device, carrying `tls_pin`, the fingerprint of the certificate
+/// the office serves.
+pub async fn enroll_token(
+    repo: &dyn Repo,
+    name: &str,
+    valid_for: Duration,
+    tls_pin: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken> {
     let inspector = inspector(repo, name).await?;
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
-    let token = mingcha_core::hex::encode(&bytes);
+    let secret = mingcha_core::hex::encode(&bytes);
     let expires_at = now + valid_for;
-    repo.add_enroll_token(&sha256_hex(token.as_bytes()), inspector.id, expires_at, now).await?;
-    Ok(IssuedToken { token, inspector: inspector.name, expires_at })
+    repo.add_enroll_token(&sha256_hex(secret.as_bytes()), inspector.id, expires_at, now).await?;
+    let token = mingcha_core::enroll_token::EnrollToken::new(secret, tls_pin.clone()).to_string();
+    Ok(IssuedToken { token, inspector: inspector.name, expires_at, tls_fingerprint: tls_pin })
 }
 
 pub async fn revoke_device(repo: &dyn Repo, id: &str, now: DateTime<Utc>) -> Result<Device> {

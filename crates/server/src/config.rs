@@ -5,6 +5,9 @@
 //! DIR/server-key    the office's ed25519 seed (hex, mode 0600), made at first start
 //! DIR/blobs/        evidence blobs, write-once by digest (see [`crate::blobs`])
 //! DIR/uploads/      partial uploads, per device
+//! DIR/tls/          the self-signed certificate (cert.pem, key.pem mode 0600), made at first
+//!                   start unless the office gives its own; `in-use` names what `serve` last
+//!                   served (a fingerprint, or `plain-http`), for `enroll-token` and `status`
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -33,6 +36,14 @@ impl Config {
 
     pub fn key_path(&self) -> PathBuf {
         self.data_dir.join("server-key")
+    }
+
+    pub fn tls_dir(&self) -> PathBuf {
+        self.data_dir.join("tls")
+    }
+
+    pub fn tls_in_use_path(&self) -> PathBuf {
+        self.tls_dir().join("in-use")
     }
 
     pub fn blobs_dir(&self) -> PathBuf {

@@ -104,6 +104,8 @@ pub enum Error {
     BadUpload(String),
     #[error("{0}")]
     WrongStage(String),
+    #[error("too many failed attempts; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
 
     // The office's own failures: reported as 500 `internal`, details go to the log.
     #[error("SQLite: {0}")]
@@ -162,6 +164,7 @@ impl Error {
             Self::EmptyNotice => "empty_notice",
             Self::BadUpload(_) => "bad_upload",
             Self::WrongStage(_) => "wrong_stage",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
         }
     }
@@ -200,6 +203,7 @@ impl Error {
             | Self::MissingBlobs(_)
             | Self::InspectorExists(_) => StatusCode::CONFLICT,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Manifest(_) | Self::DigestMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -217,6 +221,7 @@ impl Error {
             }
             Self::Fork { seq } => Some(json!({ "seq": seq })),
             Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
+            Self::RateLimited { retry_after } => Some(json!({ "retry_after_secs": retry_after })),
             _ => None,
         }
     }
@@ -245,6 +250,10 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             eprintln!("mingcha-server: {} ({})", self, self.code());
         }
-        (status, axum::Json(self.to_api())).into_response()
+        let mut response = (status, axum::Json(self.to_api())).into_response();
+        if let Self::RateLimited { retry_after } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+        }
+        response
     }
 }

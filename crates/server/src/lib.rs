@@ -7,7 +7,7 @@
 //!
 //! Layout: [`config`] (the data folder), [`key`] (the office's signing key), [`repo`] (the
 //! tables behind one trait, SQLite or PostgreSQL), [`blobs`] (write-once blob storage behind
-//! a trait), [`auth`] (signed requests), [`api`] (the axum routes), [`console`] (the office
+//! a trait), [`tls`] (the certificate devices pin, the TLS listener), [`auth`] (signed requests), [`api`] (the axum routes), [`console`] (the office
 //! console's API and pages), [`openapi`], [`admin`] (the staff's commands), and [`Office`] /
 //! [`spawn`] here to run it all.
 //!
@@ -20,14 +20,17 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod console;
 pub mod error;
 pub mod key;
+pub mod limits;
 pub mod openapi;
 pub mod repo;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,6 +46,19 @@ use crate::auth::NonceCache;
 use crate::blobs::DiskBlobStore;
 use crate::key::ServerKey;
 use crate::repo::Repo;
+use crate::tls::{TlsIdentity, TlsListener};
+
+/// What `serve` speaks.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// TLS with this certificate: the default.
+    Tls(TlsIdentity),
+    /// Plain HTTP, only behind a proxy that terminates TLS (`--plain-http`).
+    PlainHttp,
+}
+
+/// What `tls/in-use` says when the office serves plain HTTP.
+const PLAIN_HTTP_MARK: &str = "plain-http";
 
 /// An opened office: its tables (migrated) and its blob store. The admin commands need only
 /// this; [`Office::state`] adds the signing key to serve.
@@ -67,25 +83,73 @@ impl Office {
         ServerKey::load_or_create(&self.config.key_path())
     }
 
-    /// Everything the HTTP handlers need.
-    pub fn state(&self) -> Result<AppState> {
+    /// The self-signed certificate in the data folder, made at first use.
+    pub fn self_signed(&self) -> Result<TlsIdentity> {
+        TlsIdentity::load_or_create(&self.config.tls_dir())
+    }
+
+    /// Remember what `serve` speaks, so `enroll-token` (another process) puts the right
+    /// fingerprint in its tokens and `status` shows it.
+    pub fn record_transport(&self, transport: &Transport) -> Result<()> {
+        let text = match transport {
+            Transport::Tls(id) => id.fingerprint.clone(),
+            Transport::PlainHttp => PLAIN_HTTP_MARK.to_owned(),
+        };
+        std::fs::create_dir_all(self.config.tls_dir())?;
+        let tmp = self.config.tls_in_use_path().with_extension("tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, self.config.tls_in_use_path())?;
+        Ok(())
+    }
+
+    /// The fingerprint devices are to pin: the certificate `serve` last served, or (before
+    /// the first start) the self-signed one it will serve by default; `None` behind a proxy.
+    pub fn tls_pin(&self) -> Result<Option<String>> {
+        match std::fs::read_to_string(self.config.tls_in_use_path()) {
+            Ok(text) if text.trim() == PLAIN_HTTP_MARK => Ok(None),
+            Ok(text) if text.trim().len() == 64 => Ok(Some(text.trim().to_owned())),
+            Ok(_) | Err(_) => Ok(Some(self.self_signed()?.fingerprint)),
+        }
+    }
+
+    /// Everything the HTTP handlers need; `tls_pin` goes into the tokens the console makes.
+    pub fn state(&self, tls_pin: Option<String>) -> Result<AppState> {
         Ok(AppState {
             repo: Arc::clone(&self.repo),
             blobs: self.blobs.clone(),
             key: Arc::new(self.key()?),
             nonces: Arc::new(NonceCache::default()),
+            tls_pin,
+            limits: Arc::new(limits::Limits::default()),
         })
     }
 }
 
 /// Serve the API on `listener` until `shutdown` completes, then finish the requests in flight.
+/// Handlers see the client's address (`ConnectInfo<SocketAddr>`) for rate limits and the audit.
 pub async fn serve(
     office: &Office,
     listener: TcpListener,
+    transport: Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = api::router(office.state()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    use axum::serve::ListenerExt;
+    office.record_transport(&transport)?;
+    let pin = match &transport {
+        Transport::Tls(id) => Some(id.fingerprint.clone()),
+        Transport::PlainHttp => None,
+    };
+    let app = api::router(office.state(pin)?).into_make_service_with_connect_info::<SocketAddr>();
+    match transport {
+        Transport::Tls(id) => {
+            let listener = TlsListener::new(listener, id.server_config()?)?;
+            // `tap_io` only to reach axum's ConnectInfo for any listener whose address is a SocketAddr.
+            axum::serve(listener.tap_io(|_| ()), app).with_graceful_shutdown(shutdown).await?;
+        }
+        Transport::PlainHttp => {
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+        }
+    }
     Ok(())
 }
 
@@ -97,13 +161,16 @@ pub struct RunningServer {
     pub office: Office,
     /// The office's public key (hex), as devices receive it at enrollment.
     pub server_key: String,
+    /// The certificate's fingerprint when it speaks TLS.
+    pub tls_pin: Option<String>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
 impl RunningServer {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls_pin.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stop accepting, finish what is in flight, and wait for it.
@@ -113,19 +180,35 @@ impl RunningServer {
     }
 }
 
-/// Open the office of `config` and serve it on `listen` (e.g. `127.0.0.1:0`) in a task.
+/// Open the office of `config` and serve it on `listen` (e.g. `127.0.0.1:0`) in a task, in
+/// plain HTTP: the API tests speak HTTP/1.1 by hand. [`spawn_with`] chooses.
 pub async fn spawn(config: Config, listen: &str) -> Result<RunningServer> {
+    spawn_with(config, listen, |_| Ok(Transport::PlainHttp)).await
+}
+
+/// [`spawn`], speaking what `transport` chooses for the opened office (e.g. its self-signed
+/// certificate: `|o| Ok(Transport::Tls(o.self_signed()?))`).
+pub async fn spawn_with(
+    config: Config,
+    listen: &str,
+    transport: impl FnOnce(&Office) -> Result<Transport>,
+) -> Result<RunningServer> {
     let office = Office::open(config).await?;
+    let transport = transport(&office)?;
+    let tls_pin = match &transport {
+        Transport::Tls(id) => Some(id.fingerprint.clone()),
+        Transport::PlainHttp => None,
+    };
     let server_key = office.key()?.public_hex();
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = office.clone();
     let task = tokio::spawn(async move {
-        serve(&served, listener, async move {
+        serve(&served, listener, transport, async move {
             let _ = stopped.await;
         })
         .await
     });
-    Ok(RunningServer { addr, office, server_key, stop, task })
+    Ok(RunningServer { addr, office, server_key, tls_pin, stop, task })
 }

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 use mingcha_server::admin::{self, Decision, PlanInput};
-use mingcha_server::{Config, Office};
+use mingcha_server::tls::{TlsIdentity, colon_fingerprint};
+use mingcha_server::{Config, Office, Transport};
 use serde::Serialize;
 use serde_json::json;
 
@@ -29,12 +30,27 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the API until SIGTERM or ctrl-c.
+    /// Serve the API and the console over TLS until SIGTERM or ctrl-c.
+    ///
+    /// Without --tls-cert, the office makes a self-signed certificate at first start
+    /// (DIR/tls/) and keeps it; enrollment tokens carry its fingerprint, so laptops trust
+    /// exactly that certificate.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The office's own certificate chain, PEM (leaf first), instead of the self-signed one.
+        #[arg(long, requires = "tls_key", conflicts_with = "plain_http")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert, PEM.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Speak plain HTTP. Only for running behind a reverse proxy that terminates TLS on
+        /// the same machine: anyone on the path could read evidence and passwords otherwise.
+        #[arg(long)]
+        plain_http: bool,
     },
-    /// What the office holds: inspectors, devices, batches, changes, records, files.
+    /// What the office holds (inspectors, devices, batches, changes, records, files) and the
+    /// fingerprint of its TLS certificate.
     Status,
     /// Inspectors (督查员) who may enroll devices.
     #[command(subcommand)]
@@ -63,6 +79,25 @@ enum Command {
     /// Office console accounts (the first 管理员 is made here; the rest in the console).
     #[command(subcommand)]
     Account(AccountCmd),
+    /// The audit log (审计日志): every office action, newest first.
+    Audit {
+        /// Only this actor (a username, `device:<id>`, `cli`).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action (`login_failed`, `rate_limited`, `enroll`, `cli:device revoke`, …).
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day (YYYY-MM-DD, the office's calendar), inclusive.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// To this day, inclusive.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        #[arg(long, default_value_t = 50)]
+        per_page: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,14 +208,79 @@ fn show<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) ->
     Ok(())
 }
 
+/// The audit log's name for a command that changes the office, and its target; `None` for
+/// those that only read (and for `serve`, whose requests are audited one by one).
+fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
+    Some(match command {
+        Command::Account(AccountCmd::Add { username, .. }) => ("cli:account add", Some(username.clone())),
+        Command::Inspector(InspectorCmd::Add { name }) => ("cli:inspector add", Some(name.clone())),
+        Command::EnrollToken { inspector, .. } => ("cli:enroll-token", Some(inspector.clone())),
+        Command::Device(DeviceCmd::Revoke { device_id }) => ("cli:device revoke", Some(device_id.clone())),
+        Command::Finding(FindingCmd::Return { finding_id, .. }) => ("cli:finding return", Some(finding_id.clone())),
+        Command::Finding(FindingCmd::Accept { finding_id, .. }) => ("cli:finding accept", Some(finding_id.clone())),
+        Command::Template(PublishCmd::Publish { file }) => ("cli:template publish", Some(file.display().to_string())),
+        Command::Taxonomy(PublishCmd::Publish { file }) => ("cli:taxonomy publish", Some(file.display().to_string())),
+        Command::Plan(PlanCmd::Assign { inspector, title, .. }) => {
+            ("cli:plan assign", Some(format!("{inspector} {title}")))
+        }
+        _ => return None,
+    })
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let config = Config::new(&cli.data).with_database_url(cli.database_url.clone());
     let office = Office::open(config).await.with_context(|| format!("opening the office at {}", cli.data.display()))?;
+    let audit = audited(&cli.command);
+    let result = execute(&office, cli.command, cli.json).await;
+    if let Some((action, target)) = audit {
+        // Who ran it, as far as the machine knows: the office's staff share the server's account.
+        let detail = match &result {
+            Ok(()) => json!({ "ok": true, "os_user": std::env::var("USER").ok() }),
+            Err(e) => json!({ "ok": false, "os_user": std::env::var("USER").ok(), "error": format!("{e:#}") }),
+        };
+        mingcha_server::audit::record(&*office.repo, Utc::now(), "cli", action, target.as_deref(), None, detail).await;
+    }
+    result
+}
+
+async fn execute(office: &Office, command: Command, json: bool) -> Result<()> {
     let repo = office.repo.as_ref();
     let now = Utc::now();
-    let json = cli.json;
-    match cli.command {
-        Command::Serve { listen } => serve(office, &listen).await,
+    match command {
+        Command::Serve { listen, tls_cert, tls_key, plain_http } => {
+            let transport = match (tls_cert, tls_key) {
+                _ if plain_http => Transport::PlainHttp,
+                (Some(cert), Some(key)) => Transport::Tls(TlsIdentity::from_pem_files(&cert, &key)?),
+                _ => Transport::Tls(office.self_signed().context("making or reading the self-signed certificate")?),
+            };
+            serve(office.clone(), &listen, transport).await
+        }
+        Command::Audit { actor, action, from, to, page, per_page } => {
+            let params = mingcha_server::audit::AuditParams {
+                actor,
+                action,
+                from,
+                to,
+                page: Some(page),
+                per_page: Some(per_page),
+            };
+            show(json, &repo.audit(&params.query()?).await?, |p| {
+                let mut out = format!("{} rows\n", p.total);
+                for r in &p.rows {
+                    let e = &r.entry;
+                    let local = e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S");
+                    out += &format!(
+                        "{local}  {}  {}  {}  {}  {}\n",
+                        e.actor,
+                        e.action,
+                        e.target.as_deref().unwrap_or("-"),
+                        e.client.as_deref().unwrap_or("-"),
+                        e.detail
+                    );
+                }
+                out
+            })
+        }
         Command::Account(AccountCmd::Add { username, name, role, unit }) => {
             let role = serde_json::from_value(json!(role))
                 .map_err(|_| anyhow::anyhow!("--role is admin, reviewer, viewer or unit, not `{role}`"))?;
@@ -199,27 +299,37 @@ async fn run(cli: Cli) -> Result<()> {
             let i = admin::add_inspector(repo, &name, now).await?;
             show(json, &i, |i| format!("{}  {}", i.id, i.name))
         }
-        Command::Status => show(json, &repo.counts().await?, |c| {
-            format!(
-                "inspectors {}   devices {}   enrollment tokens {} ({} spent)\n\
-                 batches {} ({} committed)   changes {}   records {}   files {}   office events {}",
-                c.inspectors,
-                c.devices,
-                c.enroll_tokens,
-                c.spent_tokens,
-                c.batches,
-                c.committed_batches,
-                c.changes,
-                c.records,
-                c.blobs,
-                c.office_events
-            )
-        }),
+        Command::Status => {
+            show(json, &Status { counts: repo.counts().await?, tls_fingerprint: office.tls_pin()? }, |s| {
+                let (c, tls) = (
+                    &s.counts,
+                    s.tls_fingerprint.as_deref().map_or_else(
+                        || "TLS: none (plain HTTP behind a proxy)".to_owned(),
+                        |f| format!("TLS certificate SHA-256 {}", colon_fingerprint(f)),
+                    ),
+                );
+                format!(
+                    "inspectors {}   devices {}   enrollment tokens {} ({} spent)\n\
+                 batches {} ({} committed)   changes {}   records {}   files {}   office events {}\n{tls}",
+                    c.inspectors,
+                    c.devices,
+                    c.enroll_tokens,
+                    c.spent_tokens,
+                    c.batches,
+                    c.committed_batches,
+                    c.changes,
+                    c.records,
+                    c.blobs,
+                    c.office_events
+                )
+            })
+        }
         Command::Inspector(InspectorCmd::List) => show(json, &repo.inspectors().await?, |list| {
             list.iter().map(|i| format!("{}  {}\n", i.id, i.name)).collect()
         }),
         Command::EnrollToken { inspector, valid_hours } => {
-            let t = admin::enroll_token(repo, &inspector, Duration::hours(i64::from(valid_hours)), now).await?;
+            let valid = Duration::hours(i64::from(valid_hours));
+            let t = admin::enroll_token(repo, &inspector, valid, office.tls_pin()?, now).await?;
             show(json, &t, |t| t.token.clone())
         }
         Command::Device(DeviceCmd::List) => show(json, &repo.devices().await?, |list| {
@@ -277,31 +387,49 @@ fn read(file: &std::path::Path) -> Result<(String, String)> {
     Ok((name, text))
 }
 
-async fn serve(office: Office, listen: &str) -> Result<()> {
+/// What `status` shows.
+#[derive(Debug, Serialize)]
+struct Status {
+    #[serde(flatten)]
+    counts: mingcha_server::repo::Counts,
+    /// SHA-256 of the certificate served (64 hex), or null behind a TLS proxy.
+    tls_fingerprint: Option<String>,
+}
+
+async fn serve(office: Office, listen: &str, transport: Transport) -> Result<()> {
     office.key().context("making or reading the server key")?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
+    let shutdown = shutdown_signal()?;
     {
+        // The first line says where; the second what devices and browsers should see.
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "mingcha-server listening on http://{addr}")?;
+        match &transport {
+            Transport::Tls(id) => {
+                writeln!(stdout, "mingcha-server listening on https://{addr}")?;
+                writeln!(stdout, "TLS certificate SHA-256 {}", colon_fingerprint(&id.fingerprint))?;
+            }
+            Transport::PlainHttp => {
+                writeln!(stdout, "mingcha-server listening on http://{addr}")?;
+                writeln!(stdout, "plain HTTP: only behind a proxy that terminates TLS")?;
+            }
+        }
         stdout.flush()?;
     }
-    mingcha_server::serve(&office, listener, shutdown_signal()).await?;
+    mingcha_server::serve(&office, listener, transport, shutdown).await?;
     Ok(())
 }
 
-/// SIGTERM (a service manager) or ctrl-c (a terminal).
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM (a service manager) or ctrl-c (a terminal). The SIGTERM handler is installed here,
+/// before the server says it listens: a TERM sent right after that line must stop it cleanly,
+/// not kill it with the default action.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
+    })
 }

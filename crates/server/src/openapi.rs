@@ -75,7 +75,8 @@ pub fn document() -> Value {
                 "summary": "Register a device with a one-time token (no device signature)",
                 "requestBody": body("EnrollRequest"),
                 "responses": answers("EnrollResponse", &[("400", "bad_request, malformed_json"), ("401", "bad_token"),
-                    ("403", "inspector_mismatch"), ("409", "already_enrolled"), ("413", "body_too_large")]) } },
+                    ("403", "inspector_mismatch"), ("409", "already_enrolled"), ("413", "body_too_large"),
+                    ("429", "rate_limited: too many refused enrollments from this address (Retry-After)")]) } },
             "/api/v1/batches": { "post": signed(json!({
                 "summary": "Offer a batch; the answer lists the blobs to upload",
                 "requestBody": body("SignedManifest"),

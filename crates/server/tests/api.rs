@@ -13,7 +13,7 @@ use mingcha_core::hex;
 use mingcha_core::sync::{BatchStage, BatchState, ItemOutcome, Pull, SignedManifest, SignedReceipt, UploadState};
 use mingcha_server::admin::{self, Decision};
 use serde_json::json;
-use support::{App, Device, cut_request, http, sha256};
+use support::{App, Device, cut_request, http, https, sha256};
 
 on_both_backends!(
     enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_ones,
@@ -33,6 +33,7 @@ on_both_backends!(
     pull_brings_office_decisions_to_the_inspector_after_the_cursor,
     every_route_is_served_and_described,
     the_binary_serves_and_its_admin_commands_share_the_data,
+    refused_enrollments_lock_the_address_even_for_a_good_token,
 );
 
 /// A unit id per batch position: a UUID, as devices make them.
@@ -78,7 +79,7 @@ async fn enrollment_spends_a_good_token_once_and_refuses_bad_spent_and_expired_o
     let device = Device::new("李明");
     let token = app.token("李明").await;
     let expired =
-        admin::enroll_token(app.repo(), "李明", chrono::Duration::seconds(-1), Utc::now()).await.unwrap().token;
+        admin::enroll_token(app.repo(), "李明", chrono::Duration::seconds(-1), None, Utc::now()).await.unwrap().token;
     let before = app.counts().await;
 
     assert_eq!(app.enroll(&device, "not-a-token").await.error(401).code, "bad_token");
@@ -511,13 +512,88 @@ async fn the_binary_serves_and_its_admin_commands_share_the_data(app: App) {
     if let Some(u) = &url {
         cmd.args(["--database-url", u]);
     }
-    let mut child = cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("mingcha-server listening on http://").unwrap().parse().unwrap();
-    let health: serde_json::Value =
-        serde_json::from_slice(&http(addr, "GET", "/api/health", &[], b"").await.body).unwrap();
+    // It speaks TLS by default, with a self-signed certificate it makes in the data folder.
+    let serve = || {
+        let mut cmd = Command::new(bin);
+        cmd.arg("--data").arg(&data).env_remove("MINGCHA_DATABASE_URL");
+        if let Some(u) = &url {
+            cmd.args(["--database-url", u]);
+        }
+        let mut child = cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (mut line, mut cert) = (String::new(), String::new());
+        out.read_line(&mut line).unwrap();
+        out.read_line(&mut cert).unwrap();
+        let addr: std::net::SocketAddr =
+            line.trim().strip_prefix("mingcha-server listening on https://").unwrap().parse().unwrap();
+        let fingerprint = cert.trim().strip_prefix("TLS certificate SHA-256 ").unwrap().to_owned();
+        (child, out, addr, fingerprint)
+    };
+    let (mut child, _out, addr, fingerprint) = serve();
+    let key = data.join("tls/key.pem");
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions()) & 0o777, 0o600);
+    let health: serde_json::Value = https(addr, "GET", "/api/health", b"", &data.join("tls/cert.pem")).await.json();
     assert_eq!(health["server_key"], app.server.server_key.as_str(), "one key for the folder");
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+        plain.write_all(b"GET /api/health HTTP/1.1\r\nhost: office\r\nconnection: close\r\n\r\n").await.unwrap();
+        let mut raw = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), plain.read_to_end(&mut raw)).await;
+        assert!(!raw.starts_with(b"HTTP/1.1 200"), "plain HTTP is not answered on the TLS port");
+    }
+    let status: serde_json::Value = serde_json::from_slice(&admin(&["--json", "status"]).stdout).unwrap();
+    let pin = status["tls_fingerprint"].as_str().unwrap().to_owned();
+    assert_eq!(pin.len(), 64);
+    assert_eq!(fingerprint.replace(':', "").to_ascii_lowercase(), pin, "status shows the certificate served");
+    let out = admin(&["--json", "enroll-token", "--inspector", "李明"]);
+    let token: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(token["token"].as_str().unwrap().ends_with(&format!(".{pin}")), "the token carries the pin: {token}");
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+    // Started again, it serves the same certificate: enrolled devices keep working.
+    let (mut again, _out, _, second) = serve();
+    assert_eq!(second, fingerprint, "the certificate is kept across restarts");
+    assert!(Command::new("kill").args(["-TERM", &again.id().to_string()]).status().unwrap().success());
+    assert!(again.wait().unwrap().success());
+
+    // The staff's commands are in the audit log, with what they touched.
+    let page = app.repo().audit(&mingcha_server::repo::AuditQuery { limit: 50, ..Default::default() }).await.unwrap();
+    let actions: Vec<(&str, &str, Option<&str>)> = page
+        .rows
+        .iter()
+        .map(|r| (r.entry.actor.as_str(), r.entry.action.as_str(), r.entry.target.as_deref()))
+        .collect();
+    assert!(actions.contains(&("cli", "cli:inspector add", Some("李明"))), "{actions:?}");
+    assert!(actions.contains(&("cli", "cli:enroll-token", Some("无此人"))), "a refused command too: {actions:?}");
+    let failed = page.rows.iter().find(|r| r.entry.target.as_deref() == Some("无此人")).unwrap();
+    assert_eq!(failed.entry.detail["ok"], false);
+    assert!(
+        actions.iter().any(|(actor, action, _)| actor.starts_with("device:") && *action == "enroll"),
+        "{actions:?}"
+    );
+}
+
+async fn refused_enrollments_lock_the_address_even_for_a_good_token(app: App) {
+    let good = app.token("李明").await;
+    let guess = mingcha_core::enroll_token::EnrollToken::new(hex::encode(&support::random::<32>()), None).to_string();
+    for _ in 0..10 {
+        assert_eq!(app.enroll(&Device::new("李明"), &guess).await.error(401).code, "bad_token");
+    }
+    let device = Device::new("李明");
+    let r = app.enroll(&device, &good).await;
+    assert_eq!(r.error(429).code, "rate_limited");
+    assert!(r.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1)), "{}", r.head);
+    assert_eq!(app.counts().await.devices, 0, "nothing was enrolled");
+    assert_eq!(app.counts().await.spent_tokens, 0, "the good token is still unspent");
+
+    let page = app.repo().audit(&mingcha_server::repo::AuditQuery { limit: 50, ..Default::default() }).await.unwrap();
+    let count = |action: &str| page.rows.iter().filter(|r| r.entry.action == action).count();
+    assert_eq!((count("enroll_failed"), count("rate_limited")), (10, 1));
+    let failed = page.rows.iter().find(|r| r.entry.action == "enroll_failed").unwrap();
+    assert_eq!(
+        (failed.entry.detail["code"].as_str(), failed.entry.client.as_deref()),
+        (Some("bad_token"), Some("127.0.0.1"))
+    );
+    assert_eq!(failed.entry.target.as_deref(), Some("李明"));
 }

@@ -22,6 +22,9 @@ on_both_backends!(
     the_ledger_filters_in_chinese_and_exports_what_it_shows,
     templates_and_the_taxonomy_reach_devices_only_as_newer_versions,
     duplicates_merge_into_one_finding_of_the_same_unit,
+    wrong_passwords_lock_the_username_even_for_the_right_one_and_the_admin_reads_it_in_the_audit,
+    console_writes_and_revocations_are_audited_and_take_effect_at_once,
+    expired_sessions_are_refused_and_swept,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -580,4 +583,117 @@ async fn duplicates_merge_into_one_finding_of_the_same_unit(app: App) {
         office.post(&format!("/api/console/findings/{b}/accept"), json!({})).await.error(409).code,
         "wrong_stage"
     );
+}
+
+async fn wrong_passwords_lock_the_username_even_for_the_right_one_and_the_admin_reads_it_in_the_audit(app: App) {
+    let admin = Console::sign_in(&app, "admin", Role::Admin, None).await;
+    let viewer = Console::sign_in(&app, "zhao", Role::Viewer, None).await;
+    let login = |password: &str| json!({"username": "zhao", "password": password}).to_string();
+    for _ in 0..5 {
+        let r = http(app.addr(), "POST", "/api/console/login", &[csrf()], login("guess").as_bytes()).await;
+        assert_eq!(r.error(401).code, "bad_login");
+    }
+    // The sixth try is refused before the password is looked at: the right one too.
+    let r = http(app.addr(), "POST", "/api/console/login", &[csrf()], login(PASSWORD).as_bytes()).await;
+    let e = r.error(429);
+    assert_eq!(e.code, "rate_limited");
+    let retry: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    assert!(r.header("set-cookie").is_none(), "no session for a locked username");
+    // Another username from the same address still signs in: the address limit is higher.
+    Console::login(&app, "admin").await;
+
+    let failed = admin.read("/api/console/audit?action=login_failed").await;
+    assert_eq!(failed["total"], 5, "{failed}");
+    let row = &failed["rows"][0];
+    assert_eq!((row["actor"].as_str(), row["detail"]["reason"].as_str()), (Some("zhao"), Some("wrong_password")));
+    assert_eq!(row["client"], "127.0.0.1");
+    let tripped = admin.read("/api/console/audit?action=rate_limited").await;
+    assert_eq!(tripped["total"], 1, "one row when the limit trips: {tripped}");
+    assert_eq!(tripped["rows"][0]["detail"]["scope"], "username");
+
+    // Filters and pages: by actor, by day, two rows a page, newest first. zhao's rows: the
+    // first sign-in, five failures and the trip.
+    let zhao = admin.read("/api/console/audit?actor=zhao&per_page=2&page=2").await;
+    assert_eq!((zhao["total"].as_u64(), zhao["rows"].as_array().map(Vec::len)), (Some(7), Some(2)), "{zhao}");
+    let first = admin.read("/api/console/audit?actor=zhao&per_page=2").await;
+    assert!(first["rows"][0]["seq"].as_u64() > zhao["rows"][0]["seq"].as_u64(), "newest first");
+    let today = Local::now().date_naive();
+    let on_today = admin.read(&format!("/api/console/audit?actor=zhao&from={today}&to={today}")).await;
+    assert_eq!(on_today["total"], 7);
+    let tomorrow = today + Duration::days(1);
+    assert_eq!(admin.read(&format!("/api/console/audit?from={tomorrow}")).await["total"], 0);
+    let backwards = admin.get(&format!("/api/console/audit?from={tomorrow}&to={today}")).await;
+    assert_eq!(backwards.error(400).code, "invalid_input");
+
+    // Only the admin reads it.
+    assert_eq!(viewer.get("/api/console/audit").await.error(403).code, "forbidden");
+    let anonymous = http(app.addr(), "GET", "/api/console/audit", &[], b"").await;
+    assert_eq!(anonymous.error(401).code, "not_signed_in");
+    let logins = admin.read("/api/console/audit?action=login").await;
+    assert_eq!(logins["total"], 3, "admin twice and zhao once signed in: {logins}");
+}
+
+async fn console_writes_and_revocations_are_audited_and_take_effect_at_once(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let admin = Console::sign_in(&app, "admin", Role::Admin, None).await;
+    let viewer = Console::sign_in(&app, "zhao", Role::Viewer, None).await;
+    assert_eq!(device.send(&app, "GET", "/api/v1/pull?since=0", b"").await.status, 200);
+
+    admin.ok(&format!("/api/console/devices/{}/revoke", device.id), json!({})).await;
+    // Its very next request is refused.
+    assert_eq!(device.send(&app, "GET", "/api/v1/pull?since=0", b"").await.error(403).code, "device_revoked");
+    // A refused write is audited as well, with its status.
+    assert_eq!(viewer.post("/api/console/inspectors", json!({"name": "王五"})).await.error(403).code, "forbidden");
+    // A disabled account is refused at its very next request.
+    let r = http(
+        app.addr(),
+        "PATCH",
+        "/api/console/accounts/zhao",
+        &admin.headers(),
+        json!({"disabled": true}).to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(viewer.get("/api/console/findings").await.error(401).code, "not_signed_in");
+    admin.ok("/api/console/logout", json!({})).await;
+
+    let rows = app.repo().audit(&mingcha_server::repo::AuditQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let find = |action: &str| rows.rows.iter().find(|r| r.entry.action == action).map(|r| r.entry.clone());
+    let revoke = find("POST /api/console/devices/{id}/revoke").expect("the revocation is audited");
+    assert_eq!(revoke.actor, "admin");
+    assert_eq!(revoke.target, Some(format!("/api/console/devices/{}/revoke", device.id)));
+    assert_eq!((revoke.detail["status"].as_u64(), revoke.client.as_deref()), (Some(200), Some("127.0.0.1")));
+    let refused = find("POST /api/console/inspectors").expect("a refused write is audited");
+    assert_eq!((refused.actor.as_str(), refused.detail["status"].as_u64()), ("zhao", Some(403)));
+    let disabled = find("PATCH /api/console/accounts/{username}").expect("the account change");
+    assert_eq!(disabled.target.as_deref(), Some("/api/console/accounts/zhao"));
+    assert!(find("logout").is_some_and(|r| r.actor == "admin"));
+    assert!(find("enroll").is_some_and(|r| r.actor == format!("device:{}", device.id)));
+
+    // The table takes no change and no deletion, on either database.
+    let refused = match &app.server.office.config.database_url {
+        None => rusqlite::Connection::open(app.server.office.config.sqlite_path())
+            .unwrap()
+            .execute("DELETE FROM audit_log", [])
+            .map_err(|e| e.to_string()),
+        Some(url) => {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            client.execute("UPDATE audit_log SET actor = 'nobody'", &[]).await.map(|_| 0).map_err(|e| format!("{e:?}"))
+        }
+    };
+    assert!(refused.as_ref().is_err_and(|e| e.contains("append-only")), "{refused:?}");
+    let after = app.repo().audit(&mingcha_server::repo::AuditQuery { limit: 100, ..Default::default() }).await.unwrap();
+    assert!(after.total >= rows.total && after.rows.iter().all(|r| r.entry.actor != "nobody"));
+}
+
+async fn expired_sessions_are_refused_and_swept(app: App) {
+    let admin = Console::sign_in(&app, "admin", Role::Admin, None).await;
+    assert_eq!(app.repo().docs("session").await.unwrap().len(), 1);
+    let later = Utc::now() + Duration::hours(mingcha_office::account::SESSION_HOURS) + Duration::minutes(1);
+    assert_eq!(mingcha_server::console::session::sweep_sessions(app.repo(), Utc::now()).await.unwrap(), 0);
+    assert_eq!(mingcha_server::console::session::sweep_sessions(app.repo(), later).await.unwrap(), 1);
+    assert!(app.repo().docs("session").await.unwrap().is_empty(), "the expired session's document is gone");
+    assert_eq!(admin.get("/api/console/me").await.error(401).code, "not_signed_in");
 }

@@ -34,7 +34,8 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_finding_by_status.sql",
         sql: include_str!("../migrations/0005_finding_by_status.sql"),
     },
-    Migration { version: 6, name: "0006_custody_chain.sql", sql: include_str!("../migrations/0006_custody_chain.sql") },
+    Migration { version: 6, name: "0006_tls_pin.sql", sql: include_str!("../migrations/0006_tls_pin.sql") },
+    Migration { version: 7, name: "0007_custody_chain.sql", sql: include_str!("../migrations/0007_custody_chain.sql") },
 ];
 
 /// Open (or create) the encrypted database at `path` with `key` and bring its schema up to date.

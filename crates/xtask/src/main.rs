@@ -184,7 +184,8 @@ fn desktop(data: Option<PathBuf>) -> Result<()> {
     status(Command::new(target.join("release/mingcha-desktop")).arg("--data").arg(&data))
 }
 
-/// Build the console into the server and serve an office on `data` at http://127.0.0.1:8080/.
+/// Build the console into the server and serve an office on `data` at https://127.0.0.1:8080/
+/// (its self-signed certificate: the browser asks once to trust it).
 /// On a new office, first make its 管理员 `admin` (password from MINGCHA_ACCOUNT_PASSWORD, or
 /// asked for).
 fn office(data: Option<PathBuf>) -> Result<()> {
@@ -197,7 +198,10 @@ fn office(data: Option<PathBuf>) -> Result<()> {
         println!("A new office on {}: its first account is `admin` (管理员).", data.display());
         status(Command::new(&server).arg("--data").arg(&data).args(["account", "add", "admin", "--name", "管理员"]))?;
     }
-    println!("The office console: http://127.0.0.1:8080/ (sign in as admin)");
+    println!(
+        "The office console: https://127.0.0.1:8080/ (sign in as admin; the browser warns about the office's \
+         self-signed certificate: compare the fingerprint the server prints, then accept it)"
+    );
     status(Command::new(&server).arg("--data").arg(&data).args(["serve", "--listen", "127.0.0.1:8080"]))
 }
 
@@ -358,13 +362,17 @@ fn office_demo(
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("starting mingcha-server")?;
-    let mut first = String::new();
+    // Where it listens, then its certificate's fingerprint: both read before the pipe closes.
+    let (mut first, mut second) = (String::new(), String::new());
     if let Some(out) = child.stdout.take() {
-        std::io::BufReader::new(out).read_line(&mut first)?;
+        let mut lines = std::io::BufReader::new(out);
+        lines.read_line(&mut first)?;
+        lines.read_line(&mut second)?;
     }
     let result = (|| {
         let url = first.trim().strip_prefix("mingcha-server listening on ").context("mingcha-server did not start")?;
         println!("\n$ mingcha-server --data {} serve   # the office, at {url}", office.display());
+        println!("{}", second.trim());
         let status: serde_json::Value = serde_json::from_str(&mingcha(&["--json", "status"])?)?;
         if status["sync"]["server"].is_null() {
             if !admin(&["--json", "inspector", "list"])?.contains("演示督查员") {

@@ -258,6 +258,8 @@ fn write_transfer(
     let signature = store.sign(&request_message(method, path, time, &nonce, &digest))?;
     let device = store.identity().device_id;
     writeln!(config, "url = \"{}{path}\"", office.url())?;
+    // The same TLS as our client: curl trusts the office's self-signed certificate.
+    writeln!(config, "cacert = \"{}\"", office.cert_pem().display())?;
     writeln!(config, "request = \"{method}\"")?;
     // A photo streams from its file, as our client sends it; JSON bodies are small.
     let body_option = if method == "PUT" { "upload-file = \"{}\"" } else { "data-binary = \"@{}\"" };

@@ -2,7 +2,7 @@
 // out, the session cookie of this origin, the anti-forgery header on every write, and errors as
 // one typed ConsoleError the pages can show.
 import type {
-  Account, AccountPatch, Assignment, Batch, CategoryLeaf, Dashboard, DashboardQuery, EnrollToken,
+  Account, AccountPatch, Assignment, AuditPage, AuditQuery, Batch, CategoryLeaf, Dashboard, DashboardQuery, EnrollToken,
   FeedbackLink, FeedbackSummary, FindingQuery, FindingView, Inspector, Ledger, LedgerFilters, Lights, Me,
   NewAccount, NewNotice, Notice, NoticeSettings, ProblemDetail, TemplateInfo, Device, Unit, UploadedFile,
   Verification,
@@ -148,6 +148,8 @@ export const api = {
   createInspector: (name: string) => request<Inspector>('POST', `${C}/inspectors`, { name }),
   enrollToken: (name: string) => request<EnrollToken>('POST', `${C}/inspectors/${enc(name)}/token`, {}),
   revokeDevice: (id: string) => request<Device>('POST', `${C}/devices/${enc(id)}/revoke`, {}),
+  audit: (q: AuditQuery = {}) =>
+    request<AuditPage>('GET', `${C}/audit${queryString({ actor: q.actor, action: q.action, from: q.from, to: q.to, page: q.page, per_page: q.per_page })}`),
 
   // units and taxonomy
   units: () => request<Unit[]>('GET', `${C}/units`),

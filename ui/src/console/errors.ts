@@ -16,6 +16,7 @@ export const ERROR_SENTENCES: Record<string, string> = {
   bad_upload: '文件类型与文件名不符，或不是允许的类型（JPEG、PNG、PDF、Word、Excel）。',
   conflict: '该内容已被他人修改，请刷新后再操作。',
   wrong_stage: '当前阶段不能进行此操作，请刷新后查看最新进度。',
+  rate_limited: '失败次数过多，已暂时锁定，请稍后再试。',
   network: '无法连接服务器，请检查网络后重试。',
   bad_response: '服务器返回的内容无法识别，请稍后重试。',
 }

@@ -2,7 +2,7 @@
 import { createApp } from 'vue'
 import {
   ElAlert, ElButton, ElCheckbox, ElConfigProvider, ElDatePicker, ElDialog, ElForm, ElFormItem, ElImage,
-  ElInput, ElOption, ElOptionGroup, ElRadio, ElRadioGroup, ElSelect, ElTag,
+  ElInput, ElOption, ElOptionGroup, ElPagination, ElRadio, ElRadioGroup, ElSelect, ElTag,
 } from 'element-plus'
 import 'element-plus/dist/index.css'
 import '../style.css'
@@ -22,7 +22,7 @@ setSignedOutHandler(() => {
 // Only the components the pages use.
 const components = [
   ElAlert, ElButton, ElCheckbox, ElConfigProvider, ElDatePicker, ElDialog, ElForm, ElFormItem, ElImage,
-  ElInput, ElOption, ElOptionGroup, ElRadio, ElRadioGroup, ElSelect, ElTag,
+  ElInput, ElOption, ElOptionGroup, ElPagination, ElRadio, ElRadioGroup, ElSelect, ElTag,
 ]
 const app = createApp(App).use(router)
 for (const c of components) app.use(c)

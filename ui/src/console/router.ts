@@ -26,6 +26,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/dashboard', component: () => import('./views/Dashboard.vue'), meta: { roles: office } },
   { path: '/templates', component: () => import('./views/Templates.vue'), meta: { roles: office } },
   { path: '/accounts', component: () => import('./views/Accounts.vue'), meta: { roles: ['admin'] } },
+  { path: '/audit', component: () => import('./views/Audit.vue'), meta: { roles: ['admin'] } },
   { path: '/settings', component: () => import('./views/Settings.vue') },
   { path: '/:rest(.*)*', redirect: '/' },
 ]

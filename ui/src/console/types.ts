@@ -50,9 +50,37 @@ export interface Inspector {
 }
 
 export interface EnrollToken {
+  /** mc1.<secret>.<certificate SHA-256>: what the inspector enters, as is. */
   token: string
   inspector: string
   expires_at: string
+  /** The certificate the laptop will pin; null behind a TLS proxy. */
+  tls_fingerprint: string | null
+}
+
+/** One row of the audit log (审计日志). */
+export interface AuditRow {
+  seq: number
+  at: string
+  actor: string
+  action: string
+  target: string | null
+  client: string | null
+  detail: Record<string, unknown>
+}
+
+export interface AuditPage {
+  total: number
+  rows: AuditRow[]
+}
+
+export interface AuditQuery {
+  actor?: string
+  action?: string
+  from?: string
+  to?: string
+  page?: number
+  per_page?: number
 }
 
 export interface Unit {

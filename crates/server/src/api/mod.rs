@@ -32,6 +32,11 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     pub key: Arc<ServerKey>,
     pub nonces: Arc<NonceCache>,
+    /// The fingerprint of the certificate served, for the tokens the console makes; `None`
+    /// in plain HTTP behind a proxy.
+    pub tls_pin: Option<String>,
+    /// Failed sign-ins and enrollments, for the rate limits.
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 /// Every route: method, path, handler. The router is built from this table, and the OpenAPI
@@ -55,7 +60,7 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut router = crate::console::router();
+    let mut router = crate::console::router(&state);
     for (_, path, handler) in route_table() {
         router = router.route(path, handler);
     }

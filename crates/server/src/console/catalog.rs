@@ -64,7 +64,7 @@ pub async fn enroll_token(
     PathParam(name): PathParam<String>,
 ) -> Result<Json<admin::IssuedToken>> {
     signed.admin()?;
-    Ok(Json(admin::enroll_token(&*state.repo, &name, Duration::days(7), Utc::now()).await?))
+    Ok(Json(admin::enroll_token(&*state.repo, &name, Duration::days(7), state.tls_pin.clone(), Utc::now()).await?))
 }
 
 pub async fn revoke_device(

@@ -61,6 +61,7 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/api/console/inspectors", post(catalog::add_inspector)),
         (Method::POST, "/api/console/inspectors/{name}/token", post(catalog::enroll_token)),
         (Method::POST, "/api/console/devices/{id}/revoke", post(catalog::revoke_device)),
+        (Method::GET, "/api/console/audit", get(crate::audit::list)),
         (Method::GET, "/api/console/units", get(catalog::units)),
         (Method::GET, "/api/console/categories", get(catalog::categories)),
         (Method::GET, "/api/console/templates", get(catalog::templates)),
@@ -105,13 +106,16 @@ pub fn routes() -> Vec<(Method, &'static str)> {
     all
 }
 
-/// The console's routes and pages, to merge into the API router.
-pub fn router() -> Router<AppState> {
+/// The console's routes and pages, to merge into the API router. Every write is audited
+/// ([`crate::audit::console_writes`]), refused ones included.
+pub fn router(state: &AppState) -> Router<AppState> {
     let mut api = Router::new();
     for (_, path, handler) in route_table() {
         api = api.route(path, handler);
     }
-    let api = api.layer(middleware::from_fn(require_console_header));
+    let api = api
+        .layer(middleware::from_fn(require_console_header))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::audit::console_writes));
     assets::router(api)
 }
 

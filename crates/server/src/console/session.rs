@@ -5,12 +5,13 @@ use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Json, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mingcha_office::account::{self, Account, Role, Session};
 use serde::{Deserialize, Serialize};
 
 use super::{Versioned, kind, load, load_all, put_doc};
 use crate::api::{AppState, Body, PathParam, parse_json};
+use crate::audit::{self, ClientAddr};
 use crate::error::{Error, Result};
 use crate::key::sha256_hex;
 use crate::repo::{DocWrite, Repo};
@@ -58,6 +59,29 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE_NAME)
         .map(|(_, v)| v.to_owned())
+}
+
+/// The username of a live session's cookie in `headers`, if any (for the audit log).
+pub async fn signed_in_username(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let token = cookie_token(headers)?;
+    let session: Versioned<Session> = load(&*state.repo, kind::SESSION, &sha256_hex(token.as_bytes())).await.ok()??;
+    Some(session.value.username)
+}
+
+/// Delete the session documents that have expired by `now`; answers how many. Run at each
+/// sign-in, so they never pile up (an expired one is refused anyway).
+pub async fn sweep_sessions(repo: &dyn Repo, now: DateTime<Utc>) -> Result<usize> {
+    let all: Vec<(String, Versioned<Session>)> = load_all(repo, kind::SESSION).await?;
+    let ended: Vec<DocWrite> = all
+        .into_iter()
+        .filter(|(_, s)| !s.value.is_live(now))
+        .map(|(id, s)| DocWrite { kind: kind::SESSION, id, expect: s.version, body: None })
+        .collect();
+    let n = ended.len();
+    if n > 0 {
+        repo.write_docs(ended, vec![], "mingcha-server", now).await?;
+    }
+    Ok(n)
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -112,9 +136,21 @@ fn session_cookie(token: &str, max_age: i64) -> Result<HeaderValue> {
         .map_err(|e| Error::Internal(e.to_string()))
 }
 
-pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Response> {
+/// Sign in. Wrong passwords count against the username and the client's address; past the
+/// limit every attempt is `429 rate_limited`, the right password included (see
+/// [`crate::limits`]). Every outcome is in the audit log.
+pub async fn login(State(state): State<AppState>, client: ClientAddr, Body(body): Body) -> Result<Response> {
     let input: Login = parse_json(&body)?;
-    let found: Option<Versioned<Account>> = load(&*state.repo, kind::ACCOUNT, input.username.trim()).await?;
+    let username = input.username.trim().to_owned();
+    let now = Utc::now();
+    let repo = &*state.repo;
+    let (user_key, addr_key) = (username.clone(), client.key());
+    let limits = &state.limits;
+    if let Some(retry_after) = limits.login_user.locked(&user_key, now)?.max(limits.login_addr.locked(&addr_key, now)?)
+    {
+        return Err(Error::RateLimited { retry_after });
+    }
+    let found: Option<Versioned<Account>> = load(repo, kind::ACCOUNT, &username).await?;
     let (hash, password) = (
         found.as_ref().map_or_else(|| account::decoy_hash().to_owned(), |a| a.value.password_hash.clone()),
         input.password,
@@ -125,23 +161,46 @@ pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Re
         .map_err(|e| Error::Internal(e.to_string()))?;
     let account = match found {
         Some(a) if matches && !a.value.disabled => a.value,
-        _ => return Err(Error::BadLogin),
+        found => {
+            let reason = match found {
+                None => "unknown_user",
+                Some(a) if a.value.disabled => "disabled",
+                Some(_) => "wrong_password",
+            };
+            let detail = serde_json::json!({ "reason": reason });
+            audit::record(repo, now, &username, "login_failed", Some(&username), client.ip(), detail).await;
+            let by_user = limits.login_user.fail(&user_key, now)?;
+            let by_addr = limits.login_addr.fail(&addr_key, now)?;
+            if by_user || by_addr {
+                let scope = if by_user { "username" } else { "address" };
+                eprintln!("mingcha-server: sign-in rate limit reached for {scope} ({username}, {addr_key})");
+                let detail = serde_json::json!({ "limit": "login", "scope": scope });
+                audit::record(repo, now, &username, "rate_limited", Some(&username), client.ip(), detail).await;
+            }
+            return Err(Error::BadLogin);
+        }
     };
-    let now = Utc::now();
+    limits.login_user.clear(&user_key)?;
+    sweep_sessions(repo, now).await?;
     let token = account::random_token()?;
     let session = Session::new(&account.username, now);
     let write = put_doc(kind::SESSION, &sha256_hex(token.as_bytes()), 0, &session)?;
     state.repo.write_docs(vec![write], vec![], &account.username, now).await?;
+    audit::record(repo, now, &account.username, "login", Some(&account.username), client.ip(), serde_json::json!({}))
+        .await;
     let mut response = Json(Me::from(&account)).into_response();
     response.headers_mut().insert(SET_COOKIE, session_cookie(&token, account::SESSION_HOURS * 3600)?);
     Ok(response)
 }
 
-pub async fn logout(State(state): State<AppState>, signed: Signed) -> Result<Response> {
+pub async fn logout(State(state): State<AppState>, client: ClientAddr, signed: Signed) -> Result<Response> {
+    let now = Utc::now();
     if let Some(s) = state.repo.doc(kind::SESSION, &signed.session).await? {
         let end = DocWrite { kind: kind::SESSION, id: signed.session.clone(), expect: s.version, body: None };
-        state.repo.write_docs(vec![end], vec![], &signed.account.username, Utc::now()).await?;
+        state.repo.write_docs(vec![end], vec![], &signed.account.username, now).await?;
     }
+    let who = &signed.account.username;
+    audit::record(&*state.repo, now, who, "logout", Some(who), client.ip(), serde_json::json!({})).await;
     let mut response = Json(serde_json::json!({})).into_response();
     response.headers_mut().insert(SET_COOKIE, session_cookie("", 0)?);
     Ok(response)

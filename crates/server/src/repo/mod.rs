@@ -155,6 +155,51 @@ pub struct NewEvent {
     pub body: OfficeEventBody,
 }
 
+/// One action for the audit log (`audit_log`, append-only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// Who: an account's username, `device:<id>`, `cli`, or `anonymous`.
+    pub actor: String,
+    /// What: `login`, `login_failed`, `logout`, `rate_limited`, `enroll`, `enroll_failed`,
+    /// `cli:<command>`, or a console write as `METHOD /api/console/…` (the route's pattern).
+    pub action: String,
+    /// On what: the path, an account, a device, an inspector.
+    pub target: Option<String>,
+    /// The client's IP address, for what came over the network.
+    pub client: Option<String>,
+    /// A small JSON object: the answer's status and error code, the reason.
+    pub detail: serde_json::Value,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRow {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
+/// Which audit rows to read: all filters optional, newest first, one page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// From this instant (inclusive) …
+    pub from: Option<DateTime<Utc>>,
+    /// … to this one (exclusive).
+    pub until: Option<DateTime<Utc>>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One page of audit rows, and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditPage {
+    pub total: u64,
+    pub rows: Vec<AuditRow>,
+}
+
 /// The office's storage. Methods take `now` rather than reading a clock, so callers decide
 /// what time it is.
 #[async_trait]
@@ -235,6 +280,11 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<u64>>;
+
+    /// Append one row to the audit log.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// Read the audit log, newest first.
+    async fn audit(&self, query: &AuditQuery) -> Result<AuditPage>;
 }
 
 /// Open the tables `config` names (PostgreSQL if it has a URL, else `DIR/office.db`) and

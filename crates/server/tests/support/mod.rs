@@ -153,7 +153,7 @@ impl App {
         if self.repo().inspector_by_name(inspector).await.unwrap().is_none() {
             admin::add_inspector(self.repo(), inspector, Utc::now()).await.unwrap();
         }
-        admin::enroll_token(self.repo(), inspector, chrono::Duration::hours(1), Utc::now()).await.unwrap().token
+        admin::enroll_token(self.repo(), inspector, chrono::Duration::hours(1), None, Utc::now()).await.unwrap().token
     }
 
     pub async fn enroll(&self, device: &Device, token: &str) -> Response {
@@ -238,6 +238,31 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(String
         }
     }
     drop(write.await);
+    parse_response(&raw)
+}
+
+/// One request over TLS, trusting only the certificate in `cert_pem` (the office's self-signed
+/// one, as a trust anchor).
+pub async fn https(addr: SocketAddr, method: &str, path: &str, body: &[u8], cert_pem: &std::path::Path) -> Response {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(cert_pem).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(mingcha_server::tls::ring_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    let mut out = request_head(method, path, &[], body.len());
+    out.extend_from_slice(body);
+    tls.write_all(&out).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = tls.read_to_end(&mut raw).await;
     parse_response(&raw)
 }
 

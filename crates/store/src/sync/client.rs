@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::pin::PinnedCertificate;
 use super::{SyncError, SyncOptions};
 use crate::device_key::DeviceSigner;
 
@@ -52,6 +53,10 @@ impl OfficeUrl {
     /// The address as it is remembered and shown.
     pub(crate) fn as_string(&self) -> String {
         format!("{}{}", self.origin, self.prefix)
+    }
+
+    pub(crate) fn is_https(&self) -> bool {
+        self.origin.starts_with("https://")
     }
 }
 
@@ -91,6 +96,8 @@ pub(crate) struct OfficeClient {
     url: OfficeUrl,
     /// None only for enrollment, the one unsigned call.
     device: Option<(DeviceId, Arc<DeviceSigner>)>,
+    /// The office's certificate, when the enrollment token named one.
+    pinned: Option<Arc<PinnedCertificate>>,
     tries: u32,
     first_wait: Duration,
 }
@@ -102,16 +109,38 @@ impl std::fmt::Debug for OfficeClient {
 }
 
 impl OfficeClient {
-    pub(crate) fn new(url: OfficeUrl, device: Option<(DeviceId, Arc<DeviceSigner>)>, opts: &SyncOptions) -> Self {
-        let agent = ureq::AgentBuilder::new()
+    /// A client for the office at `url`. With a `pin` (the SHA-256 of the office's certificate,
+    /// from the enrollment token) it speaks only HTTPS and trusts only that certificate; without
+    /// one (an office behind a TLS proxy) an https address is checked against the usual CAs.
+    pub(crate) fn new(
+        url: OfficeUrl,
+        device: Option<(DeviceId, Arc<DeviceSigner>)>,
+        opts: &SyncOptions,
+        pin: Option<&str>,
+    ) -> Result<Self, SyncError> {
+        let mut builder = ureq::AgentBuilder::new()
             .timeout_connect(opts.connect_timeout)
             .timeout_read(opts.io_timeout)
             .timeout_write(opts.io_timeout)
             // A redirect would change the signed path; the office never sends one.
             .redirects(0)
-            .user_agent(concat!("mingcha/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Self { agent, url, device, tries: opts.tries.max(1), first_wait: opts.first_wait }
+            .user_agent(concat!("mingcha/", env!("CARGO_PKG_VERSION")));
+        let pinned = match pin {
+            Some(pin) => {
+                if !url.is_https() {
+                    return Err(SyncError::TlsRequired(url.as_string()));
+                }
+                let pinned = Arc::new(PinnedCertificate::new(pin));
+                let config = pinned
+                    .client_config()
+                    .map_err(|e| SyncError::BadResponse { what: "the TLS set-up".into(), reason: e.to_string() })?;
+                builder = builder.tls_config(Arc::new(config));
+                Some(pinned)
+            }
+            None => None,
+        };
+        let agent = builder.build();
+        Ok(Self { agent, url, device, pinned, tries: opts.tries.max(1), first_wait: opts.first_wait })
     }
 
     pub(crate) fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, SyncError> {
@@ -197,13 +226,25 @@ impl OfficeClient {
         match sent {
             Ok(resp) => read_body(resp).map_err(|e| Attempt::Retry { status: None, reason: e.to_string() }),
             Err(ureq::Error::Status(status, resp)) => Err(refusal(status, resp)),
-            Err(ureq::Error::Transport(t)) => Err(match t.kind() {
-                ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => {
+            Err(ureq::Error::Transport(t)) => Err(match (self.mismatch(), t.kind()) {
+                // Another certificate than the pinned one: not the office, or not any more.
+                // Never retried, and nothing was sent to it.
+                (Some(mismatch), _) => Attempt::Fail(mismatch),
+                (None, ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme) => {
                     Attempt::Fail(SyncError::BadUrl(format!("{} ({t})", self.url.as_string())))
                 }
-                _ => Attempt::Retry { status: None, reason: t.to_string() },
+                (None, _) => Attempt::Retry { status: None, reason: t.to_string() },
             }),
         }
+    }
+}
+
+impl OfficeClient {
+    /// The refusal of a certificate that is not the pinned one, if that happened.
+    fn mismatch(&self) -> Option<SyncError> {
+        let pinned = self.pinned.as_ref()?;
+        let got = pinned.refused()?;
+        Some(SyncError::CertificateMismatch { url: self.url.as_string(), expected: pinned.pin().to_owned(), got })
     }
 }
 
@@ -278,7 +319,9 @@ mod tests {
         // Bind and drop to find a port nobody listens on.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let opts = SyncOptions { tries: 2, first_wait: Duration::from_millis(1), ..SyncOptions::default() };
-        let client = OfficeClient::new(OfficeUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(), None, &opts);
+        let client =
+            OfficeClient::new(OfficeUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(), None, &opts, None)
+                .unwrap();
         let err = client.pull(0).unwrap_err();
         assert!(matches!(err, SyncError::Unreachable { tries: 2, .. }), "{err}");
     }

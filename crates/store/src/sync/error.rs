@@ -10,8 +10,18 @@ use crate::StoreError;
 pub enum SyncError {
     #[error("this laptop is not enrolled with an office yet (run `mingcha enroll --server URL --token TOKEN`)")]
     NotEnrolled,
-    #[error("`{0}` is not an office address: write it as http://HOST:PORT")]
+    #[error("`{0}` is not an office address: write it as https://HOST:PORT")]
     BadUrl(String),
+    #[error("the office at {0} speaks HTTPS: write its address as https://…")]
+    TlsRequired(String),
+    /// The server answered with another certificate than the one the enrollment token named.
+    #[error(
+        "the server at {url} is not the office this laptop enrolled with: its certificate (SHA-256 {got}) is not \
+         the office's ({expected}); nothing was sent. If the office changed its certificate, enroll again with a new token"
+    )]
+    CertificateMismatch { url: String, expected: String, got: String },
+    #[error("{0}")]
+    Token(#[from] mingcha_core::enroll_token::TokenError),
     /// A 4xx: the office understood the request and said no. Retrying will not help.
     #[error("the office refused the request ({status} {code}): {message}{hint}", hint = hint(code))]
     Refused { status: u16, code: String, message: String, detail: Option<serde_json::Value> },
@@ -50,6 +60,9 @@ impl SyncError {
         match self {
             Self::NotEnrolled => "not_enrolled",
             Self::BadUrl(_) => "bad_url",
+            Self::TlsRequired(_) => "tls_required",
+            Self::CertificateMismatch { .. } => "certificate_mismatch",
+            Self::Token(e) => e.code(),
             Self::Refused { code, .. } => code,
             Self::Unreachable { .. } => "unreachable",
             Self::ServerFailing { .. } => "server_error",

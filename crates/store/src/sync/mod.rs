@@ -19,6 +19,7 @@
 mod client;
 mod error;
 mod events;
+mod pin;
 mod push;
 mod state;
 mod upload;
@@ -28,6 +29,7 @@ use std::io::{Read, Seek};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use mingcha_core::enroll_token::EnrollToken;
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::sync::EnrollRequest;
 use rusqlite::OptionalExtension;
@@ -220,17 +222,18 @@ impl Store {
 
     pub fn enroll_with(&mut self, opts: &SyncOptions, server_url: &str, token: &str) -> Result<Enrollment, SyncError> {
         let url = OfficeUrl::parse(server_url)?;
+        let token = EnrollToken::parse(token)?;
         let device_id = self.identity.device_id;
         let device_name: String =
             self.conn.query_row("SELECT name FROM device WHERE id = ?1", [device_id.to_string()], |r| r.get(0))?;
         let req = EnrollRequest {
-            token: token.trim().to_owned(),
+            token: token.secret.clone(),
             device_id,
             device_name,
             public_key: self.device_public_key()?,
             inspector_name: self.identity.inspector_name.clone(),
         };
-        let resp = OfficeClient::new(url.clone(), None, opts).enroll(&req)?;
+        let resp = OfficeClient::new(url.clone(), None, opts, token.pin.as_deref())?.enroll(&req)?;
         if resp.device_id != device_id {
             return Err(SyncError::WrongDevice(resp.device_id.to_string()));
         }
@@ -240,7 +243,7 @@ impl Store {
                 reason: "the office's key is not 64 hex characters".into(),
             });
         }
-        state::save_enrollment(&mut self.conn, &url.as_string(), &resp, self.clock.now())?;
+        state::save_enrollment(&mut self.conn, &url.as_string(), token.pin.as_deref(), &resp, self.clock.now())?;
         Ok(Enrollment {
             server_url: url.as_string(),
             device_id: device_id.to_string(),

@@ -20,7 +20,8 @@ pub(super) fn run(
     let server = state::enrolled(&store.conn)?.ok_or(SyncError::NotEnrolled)?;
     let url = OfficeUrl::parse(opts.server_url.as_deref().unwrap_or(&server.url))?;
     let signer = Arc::new(store.signer()?);
-    let client = OfficeClient::new(url.clone(), Some((store.identity.device_id, Arc::clone(&signer))), opts);
+    let device = Some((store.identity.device_id, Arc::clone(&signer)));
+    let client = OfficeClient::new(url.clone(), device, opts, server.tls_pin.as_deref())?;
     let mut summary = SyncSummary { server: url.as_string(), ..SyncSummary::default() };
     let mut push =
         Push { store, client: &client, signer: &signer, server_key: &server.server_key, summary: &mut summary };

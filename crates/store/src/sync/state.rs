@@ -19,18 +19,20 @@ pub(crate) struct EnrolledServer {
     pub server_key: String,
     pub office_inspector_id: String,
     pub enrolled_at: DateTime<Utc>,
+    /// The SHA-256 of the office's certificate (migration 0006); `None` behind a TLS proxy.
+    pub tls_pin: Option<String>,
 }
 
 pub(crate) fn enrolled(conn: &Connection) -> Result<Option<EnrolledServer>> {
     let row = conn
         .query_row(
-            "SELECT url, server_key, office_inspector_id, enrolled_at FROM sync_server WHERE slot = 1",
+            "SELECT url, server_key, office_inspector_id, enrolled_at, tls_pin FROM sync_server WHERE slot = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?)),
         )
         .optional()?;
-    row.map(|(url, server_key, office_inspector_id, at)| {
-        Ok(EnrolledServer { url, server_key, office_inspector_id, enrolled_at: parse_time(&at)? })
+    row.map(|(url, server_key, office_inspector_id, at, tls_pin)| {
+        Ok(EnrolledServer { url, server_key, office_inspector_id, enrolled_at: parse_time(&at)?, tls_pin })
     })
     .transpose()
 }
@@ -43,15 +45,18 @@ pub(crate) fn enrolled(conn: &Connection) -> Result<Option<EnrolledServer>> {
 pub(crate) fn save_enrollment(
     conn: &mut Connection,
     url: &str,
+    tls_pin: Option<&str>,
     resp: &EnrollResponse,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let tx = conn.transaction()?;
     tx.execute(
-        "INSERT INTO sync_server (slot, url, server_key, office_inspector_id, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4)
+        "INSERT INTO sync_server (slot, url, server_key, office_inspector_id, enrolled_at, tls_pin)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (slot) DO UPDATE SET url = excluded.url, server_key = excluded.server_key,
-             office_inspector_id = excluded.office_inspector_id, enrolled_at = excluded.enrolled_at",
-        (url, &resp.server_key, resp.inspector_id.to_string(), time_text(now)),
+             office_inspector_id = excluded.office_inspector_id, enrolled_at = excluded.enrolled_at,
+             tls_pin = excluded.tls_pin",
+        (url, &resp.server_key, resp.inspector_id.to_string(), time_text(now), tls_pin),
     )?;
     tx.execute("UPDATE sync_state SET acked_seq = min(acked_seq, ?1), pull_cursor = 0", [resp.acked_seq])?;
     // An open batch that starts beyond what this office holds could never be accepted by it.

@@ -295,7 +295,7 @@ fn enrolling_again_resends_what_the_new_office_lacks() {
         server_key: office_key(),
         acked_seq: 0,
     };
-    state::save_enrollment(&mut s.conn, "http://office.example", &resp, now()).unwrap();
+    state::save_enrollment(&mut s.conn, "http://office.example", None, &resp, now()).unwrap();
     let st = s.sync_status().unwrap();
     assert_eq!((st.server.as_deref(), st.acked_seq), (Some("http://office.example"), 0));
     assert_eq!(st.unsynced_changes, m.last_seq(), "everything goes to the new office");
@@ -525,7 +525,7 @@ fn enrolled_with(s: &mut Store, seed: [u8; 32]) {
         server_key: mingcha_core::hex::encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes()),
         acked_seq: 0,
     };
-    state::save_enrollment(&mut s.conn, "http://office.example", &resp, now()).unwrap();
+    state::save_enrollment(&mut s.conn, "http://office.example", None, &resp, now()).unwrap();
 }
 
 #[test]

@@ -20,6 +20,7 @@ use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
+mod audit;
 mod docs;
 mod exchange;
 
@@ -34,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_office_docs.sql",
         sql: include_str!("../../../migrations/postgres/0002_office_docs.sql"),
     },
+    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../../migrations/postgres/0003_audit.sql") },
 ];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.
@@ -439,5 +441,13 @@ impl Repo for PgRepo {
         now: DateTime<Utc>,
     ) -> Result<Vec<u64>> {
         docs::write(&self.pool, &writes, &events, by, now).await
+    }
+
+    async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
+        audit::append(&self.pool, entry).await
+    }
+
+    async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
+        audit::read(&self.pool, query).await
     }
 }

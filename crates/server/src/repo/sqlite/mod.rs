@@ -22,6 +22,7 @@ use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
+mod audit;
 mod docs;
 mod exchange;
 
@@ -36,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_office_docs.sql",
         sql: include_str!("../../../migrations/sqlite/0002_office_docs.sql"),
     },
+    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../../migrations/sqlite/0003_audit.sql") },
 ];
 
 #[derive(Debug, Clone)]
@@ -486,5 +488,15 @@ impl Repo for SqliteRepo {
     ) -> Result<Vec<u64>> {
         let by = by.to_owned();
         self.run(move |c| docs::write(c, &writes, &events, &by, now)).await
+    }
+
+    async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
+        let entry = entry.clone();
+        self.run(move |c| audit::append(c, &entry)).await
+    }
+
+    async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
+        let query = query.clone();
+        self.run(move |c| audit::read(c, &query)).await
     }
 }

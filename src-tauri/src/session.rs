@@ -102,7 +102,6 @@ impl Session {
         })
         .await
     }
-
 }
 
 /// The store's lock after a command panicked while holding it.

@@ -102,11 +102,6 @@ impl Session {
         })
         .await
     }
-
-    /// Whether the store is open, without waiting: a store busy with a command counts as open.
-    pub fn is_unlocked(&self) -> bool {
-        self.store.try_lock().map(|s| s.is_some()).unwrap_or(true)
-    }
 }
 
 /// The store's lock after a command panicked while holding it.

@@ -10,8 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Barrier, Mutex};
@@ -20,7 +18,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
 use mingcha_core::clock::Clock;
-use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::finding::Severity;
 use mingcha_core::inspection::InspectionKind;
 use mingcha_core::sync::{Manifest, SignedManifest, header, request_message};
@@ -28,7 +25,7 @@ use mingcha_core::unit::NewUnit;
 use mingcha_evidence::sample::{SampleExif, camera_photo};
 use mingcha_store::evidence::TargetRef;
 use mingcha_store::findings::NewFinding;
-use mingcha_store::sync::{BlobRead, BlobSource, SyncEvent};
+use mingcha_store::sync::SyncEvent;
 use mingcha_store::visits::NewVisit;
 use mingcha_store::{DataDir, InitOptions, KdfParams, Store};
 use mingcha_tests::{Office, seed_sentences};

@@ -318,7 +318,7 @@ impl Db {
             Db::Postgres(c) => {
                 let Ok(text) = std::str::from_utf8(bytes) else { return false };
                 let cast = if column == "payload" { "::jsonb" } else { "" };
-                let sql = format!("UPDATE {table} SET {column} = $1{cast} WHERE {key_col}::text = $2");
+                let sql = format!("UPDATE {table} SET {column} = $1::text{cast} WHERE {key_col}::text = $2");
                 c.execute(&sql, &[&text, &key]).await.is_ok_and(|n| n == 1)
             }
         }
@@ -406,6 +406,7 @@ async fn one_flipped_bit_anywhere_is_caught_every_time_and_named(app: App) {
             db.guard_log(false, &mut saved).await;
         }
         let mut flips = 0;
+        println!("flipping bits of {table}.{column}");
         while flips < rounds {
             let mut bytes = original.clone();
             let bit = rng.below(bytes.len() * 8);

@@ -10,8 +10,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use mingcha_core::hex;
 use mingcha_core::custody::{SignedTreeHead, TreeHead};
+use mingcha_core::hex;
 use mingcha_core::sync::{Receipt, SignedReceipt};
 
 use crate::config::sync_dir;

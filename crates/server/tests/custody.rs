@@ -39,7 +39,12 @@ fn day_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
     device.batch(
         after,
         vec![
-            device.change(s + 1, EntityKind::Unit, &uuid::Uuid::now_v7().to_string(), json!({"name": "城南区政务服务中心"})),
+            device.change(
+                s + 1,
+                EntityKind::Unit,
+                &uuid::Uuid::now_v7().to_string(),
+                json!({"name": "城南区政务服务中心"}),
+            ),
             device.change(
                 s + 2,
                 EntityKind::Finding,
@@ -70,7 +75,13 @@ async fn send(app: &App, device: &Device, batch: &SignedManifest, photos: &[&[u8
 }
 
 /// Offer and commit through the repository at `now` (the API reads the clock; this does not).
-async fn send_at(app: &App, device: &Device, batch: &SignedManifest, photos: &[&[u8]], now: DateTime<Utc>) -> SignedReceipt {
+async fn send_at(
+    app: &App,
+    device: &Device,
+    batch: &SignedManifest,
+    photos: &[&[u8]],
+    now: DateTime<Utc>,
+) -> SignedReceipt {
     let canonical = String::from_utf8(batch.manifest.canonical_bytes()).unwrap();
     let new = NewBatch {
         manifest_sha256: sha256_hex(canonical.as_bytes()),
@@ -194,14 +205,18 @@ async fn a_fork_a_replay_and_a_broken_chain_are_refused_and_store_nothing(app: A
     let e = device.offer(&app, &device.sign(fork)).await.error(409);
     let detail = e.detail.clone().unwrap();
     assert_eq!(e.code, "chain_fork");
-    assert_eq!((detail["expected"].clone(), detail["offered"].clone()), (json!(receipt.receipt.chain_head), json!(Hash([9; 32]))));
+    assert_eq!(
+        (detail["expected"].clone(), detail["offered"].clone()),
+        (json!(receipt.receipt.chain_head), json!(Hash([9; 32])))
+    );
     assert!(e.message.contains(&receipt.receipt.chain_head.short()), "{}", e.message);
 
     // An overlap whose old change was altered after it was linked (same id, other content).
     let mut changes = first.manifest.changes.clone();
     changes[0].payload = json!({"name": "城北区政务服务中心"});
     changes.push(device.change(4, EntityKind::Unit, "u4", json!({"name": "丙"})));
-    let altered = device.sign(mingcha_core::sync::Manifest::new(uuid::Uuid::now_v7(), device.id, 0, Hash::GENESIS, changes));
+    let altered =
+        device.sign(mingcha_core::sync::Manifest::new(uuid::Uuid::now_v7(), device.id, 0, Hash::GENESIS, changes));
     let e = device.offer(&app, &altered).await.error(409);
     assert_eq!((e.code.as_str(), &e.detail.unwrap()["seq"]), ("chain_fork", &json!(1)));
 
@@ -229,7 +244,11 @@ async fn daily_heads_are_signed_per_day_and_each_contains_the_one_before(app: Ap
 
     let heads = app.repo().custody_heads().await.unwrap();
     let days: Vec<(String, u64)> = heads.iter().map(|h| (h.head.day.to_string(), h.head.tree_size)).collect();
-    assert_eq!(days, [("2026-11-10".into(), 1), ("2026-11-11".into(), 3)], "one head per Beijing day; only today's moves");
+    assert_eq!(
+        days,
+        [("2026-11-10".into(), 1), ("2026-11-11".into(), 3)],
+        "one head per Beijing day; only today's moves"
+    );
     assert_eq!(heads[0].head.root, one.receipt.log.root);
     assert_eq!(heads[1].head.root, three.receipt.log.root);
     assert_eq!(two.receipt.log.tree_size, 2);
@@ -334,8 +353,13 @@ impl Db {
                         c.execute_batch(&sql).unwrap();
                     }
                 } else {
-                    let mut stmt = c.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'custody_log'").unwrap();
-                    let rows: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+                    let mut stmt = c
+                        .prepare(
+                            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'custody_log'",
+                        )
+                        .unwrap();
+                    let rows: Vec<(String, String)> =
+                        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
                     for (name, sql) in rows {
                         c.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
                         saved.push(sql);

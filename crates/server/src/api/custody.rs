@@ -66,7 +66,13 @@ pub async fn proof(
             let tree = &leaves[..size];
             let proof = custody::inclusion_proof(i, tree)
                 .ok_or_else(|| Error::BadRequest(format!("entry {index} is not in a tree of {size}")))?;
-            Ok(Json(Proof::Inclusion { index, tree_size: size as u64, leaf: tree[i], root: custody::root(tree), proof }))
+            Ok(Json(Proof::Inclusion {
+                index,
+                tree_size: size as u64,
+                leaf: tree[i],
+                root: custody::root(tree),
+                proof,
+            }))
         }
         ProofQuery { from: Some(from), to: Some(to), index: None, size: None } => {
             let (old, new) = (fits(from)?, fits(to)?);

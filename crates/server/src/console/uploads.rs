@@ -203,7 +203,6 @@ pub async fn verify_photo(
     signed.office_staff()?;
     let digest = Sha256Hex::parse(&sha256).map_err(|_| Error::BadDigest)?;
     let scope = crate::custody::verify::Scope::Photo(digest.as_str().to_owned());
-    let report =
-        crate::custody::verify_scope(&*state.repo, &*state.blobs, &state.key.verifying_key(), &scope).await?;
+    let report = crate::custody::verify_scope(&*state.repo, &*state.blobs, &state.key.verifying_key(), &scope).await?;
     Ok(axum::Json(report))
 }

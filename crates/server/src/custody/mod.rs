@@ -23,7 +23,6 @@ pub fn office_day(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&cst).date_naive()
 }
 
-
 /// What the office holds of a device's chain, as far as one batch needs it.
 #[derive(Debug, Clone, Default)]
 pub struct StoredChain {
@@ -95,7 +94,12 @@ pub fn links(m: &Manifest) -> Vec<Hash> {
 
 /// Today's head of a log whose right border is `frontier`, signed.
 pub fn sign_head(key: &ServerKey, frontier: &Frontier, now: DateTime<Utc>) -> SignedTreeHead {
-    key.sign_tree_head(TreeHead { day: office_day(now), tree_size: frontier.size, root: frontier.root(), signed_at: now })
+    key.sign_tree_head(TreeHead {
+        day: office_day(now),
+        tree_size: frontier.size,
+        root: frontier.root(),
+        signed_at: now,
+    })
 }
 
 /// A hash read back from the database.

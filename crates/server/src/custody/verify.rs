@@ -274,7 +274,10 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
                 false,
                 "manifest",
                 about.clone(),
-                format!("{name}: the stored manifest does not hash to its digest {} (it was altered)", short(&b.manifest_sha256)),
+                format!(
+                    "{name}: the stored manifest does not hash to its digest {} (it was altered)",
+                    short(&b.manifest_sha256)
+                ),
             ),
         }
         let manifest = manifest.ok().filter(|_| digest_ok);
@@ -291,7 +294,8 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
                     format!("{name}: the manifest's signature does NOT verify with the device's key")
                 },
             );
-            let chain_ok = m.check().is_ok() && m.device_id.to_string() == b.device_id && m.batch_id.to_string() == b.id;
+            let chain_ok =
+                m.check().is_ok() && m.device_id.to_string() == b.device_id && m.batch_id.to_string() == b.id;
             c.push(
                 chain_ok,
                 "chain",
@@ -323,8 +327,12 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
                 let names = r.receipt.manifest_sha256 == b.manifest_sha256 && r.receipt.batch_id.to_string() == b.id;
                 let head = manifest.as_ref().is_none_or(|m| m.chain_head == r.receipt.chain_head);
                 let (ok, msg) = match (signed, names, head) {
-                    (true, true, true) => (true, "the receipt is signed by the office and names this manifest and chain head".to_owned()),
-                    (false, _, _) => (false, "the stored receipt's signature does NOT verify with the office's key".to_owned()),
+                    (true, true, true) => {
+                        (true, "the receipt is signed by the office and names this manifest and chain head".to_owned())
+                    }
+                    (false, _, _) => {
+                        (false, "the stored receipt's signature does NOT verify with the office's key".to_owned())
+                    }
                     (_, false, _) => (false, "the stored receipt names another manifest".to_owned()),
                     (_, _, false) => (false, "the stored receipt's chain head is not the manifest's".to_owned()),
                 };
@@ -387,7 +395,9 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
                 about.clone(),
                 format!("{name}: stored before the chain of custody began (no link to check)"),
             ),
-            (Some(Err(_)), _, _) => c.push(false, "chain", about.clone(), format!("{name}: its stored chain link is damaged")),
+            (Some(Err(_)), _, _) => {
+                c.push(false, "chain", about.clone(), format!("{name}: its stored chain link is damaged"))
+            }
             (Some(Ok(link)), Some(prev), Ok(ch)) => {
                 let ok = custody::link(&prev, ch) == link;
                 c.push(
@@ -450,10 +460,16 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
             .map(|(m, r)| m.log_entry(&r.receipt.manifest_sha256, r.receipt.committed_at));
         let (ok, msg) = match (&entry, &expected) {
             (Err(why), _) => (false, format!("{name}: the stored entry {why}")),
-            (Ok(_), _) if i64::try_from(i).ok() != Some(row.idx) => (false, format!("{name}: the log skips or repeats an index")),
-            (Ok(e), _) if e.leaf_hash().to_hex() != row.leaf_hash => (false, format!("{name}: its stored leaf hash is not the entry's")),
+            (Ok(_), _) if i64::try_from(i).ok() != Some(row.idx) => {
+                (false, format!("{name}: the log skips or repeats an index"))
+            }
+            (Ok(e), _) if e.leaf_hash().to_hex() != row.leaf_hash => {
+                (false, format!("{name}: its stored leaf hash is not the entry's"))
+            }
             (Ok(_), None) => (false, format!("{name}: its batch cannot be read to recompute the entry")),
-            (Ok(e), Some(x)) if e != x => (false, format!("{name}: the entry differs from what its batch and receipt say")),
+            (Ok(e), Some(x)) if e != x => {
+                (false, format!("{name}: the entry differs from what its batch and receipt say"))
+            }
             (Ok(_), Some(_)) => (true, format!("{name}: the entry recomputes from its batch and receipt")),
         };
         c.push(ok, "log", about, msg);
@@ -489,7 +505,8 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
             }
             Some((_, entry)) => {
                 let leaf = leaves.get(usize::try_from(pos.index).unwrap_or(usize::MAX)).copied();
-                let proven = leaf.is_some_and(|l| custody::verify_inclusion(&l, pos.index, pos.tree_size, &pos.proof, &pos.root))
+                let proven = leaf
+                    .is_some_and(|l| custody::verify_inclusion(&l, pos.index, pos.tree_size, &pos.proof, &pos.root))
                     && entry.as_ref().is_some_and(|e| pos.proves(e));
                 if !proven {
                     (false, format!("{name}: the receipt's inclusion proof does NOT prove its log entry"))
@@ -528,7 +545,14 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
         } else if root_at(t.tree_size) != Some(t.root) {
             (false, format!("{name}: its root is NOT the log's root at size {}", t.tree_size))
         } else {
-            (true, format!("{name}: signed by the office; the log's first {} entries have its root {}", t.tree_size, t.root.short()))
+            (
+                true,
+                format!(
+                    "{name}: signed by the office; the log's first {} entries have its root {}",
+                    t.tree_size,
+                    t.root.short()
+                ),
+            )
         };
         c.push(ok, "head", about.clone(), msg);
         if ok {
@@ -600,8 +624,12 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
         };
         let (ok, msg) = match bytes {
             None => (false, format!("{name}: the file is missing from the blob store")),
-            Some(b) if sha256_hex(&b) != *sha => (false, format!("{name}: its bytes do NOT hash to its name (the file was altered)")),
-            Some(b) if i64::try_from(b.len()).ok() != Some(*size) => (false, format!("{name}: its size is not the recorded {size} bytes")),
+            Some(b) if sha256_hex(&b) != *sha => {
+                (false, format!("{name}: its bytes do NOT hash to its name (the file was altered)"))
+            }
+            Some(b) if i64::try_from(b.len()).ok() != Some(*size) => {
+                (false, format!("{name}: its size is not the recorded {size} bytes"))
+            }
             Some(_) => (true, format!("{name}: its {size} bytes hash to its name")),
         };
         c.push(ok, "blob", about.clone(), msg);
@@ -614,8 +642,9 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
     }
     for (sha, rows) in &named {
         if !held_blobs.contains(sha.as_str()) {
-            let about: Vec<Subject> =
-                std::iter::once(Subject::Blob(sha.clone())).chain(rows.iter().map(|r| Subject::Change(r.id.clone()))).collect();
+            let about: Vec<Subject> = std::iter::once(Subject::Blob(sha.clone()))
+                .chain(rows.iter().map(|r| Subject::Change(r.id.clone())))
+                .collect();
             c.push(false, "record", about, format!("blob {}: named by an evidence record but not held", short(sha)));
         }
     }
@@ -693,7 +722,8 @@ fn wanted_subjects(h: &Holdings, scope: &Scope) -> Option<BTreeSet<Subject>> {
         }
     }
     for row in &h.changes {
-        let evidence_row = row.entity == EntityKind::Evidence.as_str() || row.entity == EntityKind::DisclosureCopy.as_str();
+        let evidence_row =
+            row.entity == EntityKind::Evidence.as_str() || row.entity == EntityKind::DisclosureCopy.as_str();
         if evidence_row && (evidence.contains(&row.entity_id) || names_any(row, &evidence)) {
             out.insert(Subject::Change(row.id.clone()));
         }
@@ -703,8 +733,7 @@ fn wanted_subjects(h: &Holdings, scope: &Scope) -> Option<BTreeSet<Subject>> {
             out.insert(Subject::Blob(p.clone()));
         }
     }
-    let chosen: Vec<&HeldChange> =
-        h.changes.iter().filter(|r| out.contains(&Subject::Change(r.id.clone()))).collect();
+    let chosen: Vec<&HeldChange> = h.changes.iter().filter(|r| out.contains(&Subject::Change(r.id.clone()))).collect();
     for row in chosen {
         out.insert(Subject::Batch(row.batch_id.clone()));
         out.insert(Subject::Device(row.device_id.clone()));

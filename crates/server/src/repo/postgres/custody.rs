@@ -68,7 +68,11 @@ pub(super) async fn holdings(pool: &Pool) -> Result<Holdings> {
         });
     }
     for r in c.query("SELECT day::text, tree_size, head FROM custody_head ORDER BY day", &[]).await? {
-        h.heads.push(HeldHead { day: r.try_get(0)?, tree_size: r.try_get(1)?, head: r.try_get::<_, String>(2)?.into_bytes() });
+        h.heads.push(HeldHead {
+            day: r.try_get(0)?,
+            tree_size: r.try_get(1)?,
+            head: r.try_get::<_, String>(2)?.into_bytes(),
+        });
     }
     for r in c.query("SELECT sha256, size FROM blob ORDER BY sha256", &[]).await? {
         h.blobs.push((r.try_get(0)?, r.try_get(1)?));

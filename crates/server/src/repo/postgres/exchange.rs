@@ -319,12 +319,8 @@ pub(super) async fn commit(
     let held = held_already(&tx, device, &manifest.changes).await?;
     let chain = stored_chain(&tx, &manifest).await?;
     check_continuation(&manifest, &chain)?;
-    let fresh: Vec<(&ChangeRecord, Hash)> = manifest
-        .changes
-        .iter()
-        .zip(links(&manifest))
-        .filter(|(c, _)| !held.contains(c.id.as_uuid()))
-        .collect();
+    let fresh: Vec<(&ChangeRecord, Hash)> =
+        manifest.changes.iter().zip(links(&manifest)).filter(|(c, _)| !held.contains(c.id.as_uuid())).collect();
     let inserted = insert_changes(&tx, &fresh, batch_id, now).await?;
     let new: Vec<&ChangeRecord> =
         fresh.into_iter().map(|(c, _)| c).filter(|c| inserted.contains(c.id.as_uuid())).collect();

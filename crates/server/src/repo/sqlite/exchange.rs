@@ -127,9 +127,10 @@ fn stored_chain(tx: &Transaction<'_>, m: &Manifest) -> Result<StoredChain> {
     let acked_seq = to_u64(acked)?;
     let range = StoredChain::wanted(m, acked_seq);
     let mut stmt = tx.prepare_cached("SELECT seq, chain FROM change WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3")?;
-    let rows = stmt.query_map(params![m.device_id.to_string(), to_i64(*range.start())?, to_i64(*range.end())?], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-    })?;
+    let rows = stmt
+        .query_map(params![m.device_id.to_string(), to_i64(*range.start())?, to_i64(*range.end())?], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
     let mut links = std::collections::BTreeMap::new();
     for row in rows {
         let (seq, chain) = row?;

@@ -107,19 +107,6 @@ pub(crate) fn stored_hash(s: &str) -> Result<Hash> {
     s.parse().map_err(|e| Error::Internal(format!("a stored chain or log hash is damaged: {e}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_office_day_is_china_standard_time() {
-        let late: DateTime<Utc> = "2026-11-22T15:59:59Z".parse().unwrap_or_default();
-        let next: DateTime<Utc> = "2026-11-22T16:00:00Z".parse().unwrap_or_default();
-        assert_eq!(office_day(late).to_string(), "2026-11-22");
-        assert_eq!(office_day(next).to_string(), "2026-11-23");
-    }
-}
-
 /// Gather what the checks read: the tables' raw bytes, plus the notices and problems that
 /// lead from a notice to its findings.
 pub async fn holdings(repo: &dyn crate::repo::Repo) -> Result<verify::Holdings> {
@@ -152,4 +139,17 @@ pub async fn verify_scope(
 ) -> Result<verify::Report> {
     let h = holdings(repo).await?;
     verify::verify(&h, blobs, office_key, scope).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_office_day_is_china_standard_time() {
+        let late: DateTime<Utc> = "2026-11-22T15:59:59Z".parse().unwrap_or_default();
+        let next: DateTime<Utc> = "2026-11-22T16:00:00Z".parse().unwrap_or_default();
+        assert_eq!(office_day(late).to_string(), "2026-11-22");
+        assert_eq!(office_day(next).to_string(), "2026-11-23");
+    }
 }

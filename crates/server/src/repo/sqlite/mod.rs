@@ -478,7 +478,7 @@ impl Repo for SqliteRepo {
     }
 
     async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings> {
-        self.run(|c| custody::holdings(c)).await
+        self.run(custody::holdings).await
     }
 
     async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {

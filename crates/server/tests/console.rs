@@ -456,6 +456,12 @@ async fn roles_sessions_and_the_console_header_guard_every_write(app: App) {
     assert_eq!(theirs["total"], 1);
     assert_eq!(unit.get(&format!("/api/console/problems/{}", problems[1])).await.error(404).code, "not_found");
     assert_eq!(unit.get("/api/console/findings").await.error(403).code, "forbidden");
+    // The verified mark under a photo: office staff get its checks; a unit contact may not ask.
+    let verify = format!("/api/console/photos/{}/verify", sha256(&photo()));
+    let report = admin.read(&verify).await;
+    assert_eq!(report["holds"], true, "{report}");
+    assert!(report["checks"].as_array().unwrap().iter().any(|c| c["kind"] == "blob" && c["ok"] == true));
+    assert_eq!(unit.get(&verify).await.error(403).code, "forbidden");
     let seen = unit.read(&format!("/api/console/problems/{}", problems[0])).await;
     assert_eq!(
         (seen["finding"]["persons"].as_str(), seen["finding"]["evidence"].as_array().map(Vec::len)),

@@ -387,6 +387,19 @@ async fn notices_are_numbered_per_year_and_hold_every_chosen_problem(app: App) {
         .await;
     assert_eq!(second["number"], format!("效能〔{year}〕2号"));
 
+    // The notice's evidence verifies end to end: its problems → findings → changes and photo.
+    use mingcha_server::custody::verify::Scope;
+    let key = app.server.office.key().unwrap().verifying_key();
+    let blobs = app.server.office.blobs.as_ref();
+    let number = first["number"].as_str().unwrap().to_owned();
+    let report = mingcha_server::custody::verify_scope(app.repo(), blobs, &key, &Scope::Notice(number)).await.unwrap();
+    let text = report.lines(false).join("\n");
+    assert!(report.holds, "{text}");
+    assert!(text.contains(&format!("blob {}…", &sha256(&photo())[..12])), "the notice's photo is checked:\n{text}");
+    assert!(text.contains(&day.findings[0]), "and its finding's changes:\n{text}");
+    let unknown = Scope::Notice("效能〔1999〕9号".into());
+    assert!(!mingcha_server::custody::verify_scope(app.repo(), blobs, &key, &unknown).await.unwrap().holds);
+
     let docx = office.get(&format!("/api/console/notices/{}/docx", first["id"].as_str().unwrap())).await;
     assert_eq!(docx.status, 200);
     assert!(

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use mingcha_core::custody::Hash;
 use mingcha_core::sync::{ApiError, BlobRef, ManifestError};
 use serde_json::json;
 
@@ -58,6 +59,13 @@ pub enum Error {
     SequenceGap { after_seq: u64, acked_seq: u64 },
     #[error("seq {seq} of this device is already stored with another change id")]
     Fork { seq: u64 },
+    #[error(
+        "the batch does not continue this device's chain as the office holds it: at seq {seq} the office holds {}, \
+         the batch offers {}", .expected.short(), .offered.short()
+    )]
+    ChainFork { seq: u64, expected: Hash, offered: Hash },
+    #[error("the office already holds every change of this batch (up to seq {acked_seq}); nothing new to store")]
+    ChainReplay { acked_seq: u64, chain_head: Option<Hash> },
     #[error("a batch with this id and other content was already received")]
     BatchConflict,
     #[error("no open batch of this device names this blob")]
@@ -143,6 +151,8 @@ impl Error {
             Self::Manifest(e) => e.code(),
             Self::SequenceGap { .. } => "sequence_gap",
             Self::Fork { .. } => "fork",
+            Self::ChainFork { .. } => "chain_fork",
+            Self::ChainReplay { .. } => "chain_replay",
             Self::BatchConflict => "batch_conflict",
             Self::BlobNotExpected => "blob_not_expected",
             Self::OffsetMismatch { .. } => "offset_mismatch",
@@ -198,6 +208,8 @@ impl Error {
             Self::AlreadyEnrolled
             | Self::SequenceGap { .. }
             | Self::Fork { .. }
+            | Self::ChainFork { .. }
+            | Self::ChainReplay { .. }
             | Self::BatchConflict
             | Self::OffsetMismatch { .. }
             | Self::MissingBlobs(_)
@@ -220,6 +232,12 @@ impl Error {
                 Some(json!({ "after_seq": after_seq, "acked_seq": acked_seq }))
             }
             Self::Fork { seq } => Some(json!({ "seq": seq })),
+            Self::ChainFork { seq, expected, offered } => {
+                Some(json!({ "seq": seq, "expected": expected, "offered": offered }))
+            }
+            Self::ChainReplay { acked_seq, chain_head } => {
+                Some(json!({ "acked_seq": acked_seq, "chain_head": chain_head }))
+            }
             Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
             Self::RateLimited { retry_after } => Some(json!({ "retry_after_secs": retry_after })),
             _ => None,

@@ -10,6 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use mingcha_core::custody::{SignedTreeHead, TreeHead};
 use mingcha_core::hex;
 use mingcha_core::sync::{Receipt, SignedReceipt};
 
@@ -57,6 +58,16 @@ impl ServerKey {
     pub fn sign_receipt(&self, receipt: Receipt) -> SignedReceipt {
         let signature = hex::encode(&self.0.sign(&receipt.signing_message()).to_bytes());
         SignedReceipt { receipt, signature }
+    }
+
+    /// Sign the log's head for a day: what lets the office show later what it held that day.
+    pub fn sign_tree_head(&self, head: TreeHead) -> SignedTreeHead {
+        let signature = hex::encode(&self.0.sign(&head.signing_message()).to_bytes());
+        SignedTreeHead { head, signature }
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.0.verifying_key()
     }
 }
 

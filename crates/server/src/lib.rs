@@ -25,6 +25,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod console;
+pub mod custody;
 pub mod error;
 pub mod key;
 pub mod limits;

@@ -98,6 +98,25 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         per_page: u64,
     },
+    /// Check the chain of custody end to end: blob bytes, records, the changes each device
+    /// signed and their chains, manifests, receipts, the log and its signed daily heads. With
+    /// no argument, everything. Exits non-zero if any check fails.
+    Verify {
+        #[command(subcommand)]
+        what: Option<VerifyCmd>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VerifyCmd {
+    /// One photo (or any evidence file), by its SHA-256.
+    Photo { sha256: String },
+    /// One finding, its changes and its photos.
+    Finding { id: String },
+    /// One batch.
+    Batch { id: String },
+    /// A notice's problems, their findings, and each finding's changes and photos.
+    Notice { number_or_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +299,27 @@ async fn execute(office: &Office, command: Command, json: bool) -> Result<()> {
                 }
                 out
             })
+        }
+        Command::Verify { what } => {
+            use mingcha_server::custody::verify::Scope;
+            let scope = match what {
+                None => Scope::Everything,
+                Some(VerifyCmd::Photo { sha256 }) => Scope::Photo(sha256.trim().to_ascii_lowercase()),
+                Some(VerifyCmd::Finding { id }) => Scope::Finding(id.trim().to_owned()),
+                Some(VerifyCmd::Batch { id }) => Scope::Batch(id.trim().to_owned()),
+                Some(VerifyCmd::Notice { number_or_id }) => Scope::Notice(number_or_id.trim().to_owned()),
+            };
+            let key = office.key().context("reading the office's key")?.verifying_key();
+            let summarise = scope == Scope::Everything;
+            let report = mingcha_server::custody::verify_scope(repo, office.blobs.as_ref(), &key, &scope).await?;
+            show(json, &report, |r| r.lines(summarise).join("\n"))?;
+            if report.holds {
+                Ok(())
+            } else if report.checks.is_empty() {
+                anyhow::bail!("the office holds nothing under this name")
+            } else {
+                anyhow::bail!("{} check(s) do not hold", report.failures().count())
+            }
         }
         Command::Account(AccountCmd::Add { username, name, role, unit }) => {
             let role = serde_json::from_value(json!(role))

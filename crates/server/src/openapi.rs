@@ -81,12 +81,12 @@ pub fn document() -> Value {
                 "summary": "Offer a batch; the answer lists the blobs to upload",
                 "requestBody": body("SignedManifest"),
                 "responses": answers("BatchState", &[AUTH_400, ("401", "bad_manifest_signature, and the signed-request codes"),
-                    ("403", "device_revoked, foreign_manifest"), ("409", "sequence_gap, fork, batch_conflict"),
-                    ("413", "body_too_large"), ("422", "batch_too_large, foreign_change, sequence_gap, missing_digest, blobs_disagree")]) }), &[]) },
+                    ("403", "device_revoked, foreign_manifest"), ("409", "sequence_gap, fork, batch_conflict, chain_fork (detail.seq/expected/offered), chain_replay (detail.acked_seq/chain_head)"),
+                    ("413", "body_too_large"), ("422", "batch_too_large, foreign_change, sequence_gap, missing_digest, blobs_disagree, chain_broken")]) }), &[]) },
             "/api/v1/batches/{batch_id}/commit": { "post": signed(json!({
                 "summary": "Commit an open batch in one transaction; the answer is the signed receipt",
                 "responses": answers("SignedReceipt", &[AUTH_400, AUTH_401, AUTH_403, ("404", "not_found"),
-                    ("409", "missing_blobs (detail.missing), sequence_gap, fork")]) }),
+                    ("409", "missing_blobs (detail.missing), sequence_gap, fork, chain_fork, chain_replay")]) }),
                 &[json!({ "name": "batch_id", "in": "path", "required": true, "schema": uuid })]) },
             "/api/v1/blobs/{sha256}": { "put": signed(json!({
                 "summary": "Upload bytes offset..offset+len of a blob (a chunk of at most 16 MiB)",
@@ -102,7 +102,17 @@ pub fn document() -> Value {
             "/api/v1/pull": { "get": signed(json!({
                 "summary": "Office events for this device's inspector after a cursor, at most 500",
                 "responses": answers("Pull", &[AUTH_400, AUTH_401, AUTH_403]) }),
-                &[json!({ "name": "since", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 0 } })]) }
+                &[json!({ "name": "since", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 0 } })]) },
+            "/api/v1/custody/heads": { "get": signed(json!({
+                "summary": "The office's signed log head of each day (China Standard Time), oldest first",
+                "responses": answers("SignedTreeHeads", &[AUTH_400, AUTH_401, AUTH_403]) }), &[]) },
+            "/api/v1/custody/proof": { "get": signed(json!({
+                "summary": "An inclusion proof (index, size) or a consistency proof (from, to) in the office's log",
+                "responses": answers("CustodyProof", &[AUTH_400, AUTH_401, AUTH_403]) }),
+                &[json!({ "name": "index", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 } }),
+                  json!({ "name": "size", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } }),
+                  json!({ "name": "from", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } }),
+                  json!({ "name": "to", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } })]) }
         },
         "components": {
             "securitySchemes": { "deviceSignature": { "type": "apiKey", "in": "header", "name": "x-mingcha-signature",
@@ -133,8 +143,9 @@ pub fn document() -> Value {
                             "finding", "evidence", "disclosure_copy", "rectification"] },
                         "entity_id": { "type": "string" }, "op": { "enum": ["create", "update", "delete"] },
                         "payload": { "type": "object" }, "at": time } },
-                "Manifest": { "type": "object", "required": ["batch_id", "device_id", "after_seq", "changes", "blobs"],
+                "Manifest": { "type": "object", "required": ["batch_id", "device_id", "after_seq", "changes", "blobs", "chain_before", "chain_head"],
                     "properties": { "batch_id": uuid, "device_id": uuid, "after_seq": { "type": "integer", "minimum": 0 },
+                        "chain_before": hex64, "chain_head": hex64,
                         "changes": { "type": "array", "maxItems": 2000, "items": schema("ChangeRecord") },
                         "blobs": { "type": "array", "items": schema("BlobRef") } } },
                 "SignedManifest": { "type": "object", "required": ["manifest", "signature"], "properties": {
@@ -148,10 +159,22 @@ pub fn document() -> Value {
                     "sha256": hex64, "received": { "type": "integer" }, "size": { "type": "integer" }, "stored": { "type": "boolean" } } },
                 "ReceiptItem": { "type": "object", "required": ["seq", "change_id", "outcome"], "properties": {
                     "seq": { "type": "integer" }, "change_id": uuid, "outcome": { "enum": ["stored", "already_there"] } } },
-                "Receipt": { "type": "object", "required": ["batch_id", "device_id", "manifest_sha256", "items", "blobs", "acked_seq", "committed_at"],
+                "Receipt": { "type": "object", "required": ["batch_id", "device_id", "manifest_sha256", "items", "blobs", "acked_seq", "committed_at", "chain_head", "log"],
                     "properties": { "batch_id": uuid, "device_id": uuid, "manifest_sha256": hex64,
                         "items": { "type": "array", "items": schema("ReceiptItem") }, "blobs": { "type": "array", "items": hex64 },
-                        "acked_seq": { "type": "integer" }, "committed_at": time } },
+                        "acked_seq": { "type": "integer" }, "committed_at": time, "chain_head": hex64,
+                        "log": schema("LogPosition") } },
+                "LogPosition": { "type": "object", "required": ["index", "tree_size", "root", "proof"], "properties": {
+                    "index": { "type": "integer" }, "tree_size": { "type": "integer" }, "root": hex64,
+                    "proof": { "type": "array", "items": hex64 } } },
+                "SignedTreeHeads": { "type": "array", "items": { "type": "object", "required": ["head", "signature"], "properties": {
+                    "head": { "type": "object", "required": ["day", "tree_size", "root", "signed_at"], "properties": {
+                        "day": { "type": "string", "format": "date" }, "tree_size": { "type": "integer" }, "root": hex64, "signed_at": time } },
+                    "signature": { "type": "string", "description": "the office's ed25519 (hex) over `mingcha-tree-head-v1\\n` + the head's canonical JSON" } } } },
+                "CustodyProof": { "type": "object", "required": ["kind", "proof"], "properties": {
+                    "kind": { "enum": ["inclusion", "consistency"] }, "index": { "type": "integer" }, "tree_size": { "type": "integer" },
+                    "leaf": hex64, "root": hex64, "from": { "type": "integer" }, "to": { "type": "integer" },
+                    "from_root": hex64, "to_root": hex64, "proof": { "type": "array", "items": hex64 } } },
                 "SignedReceipt": { "type": "object", "required": ["receipt", "signature"], "properties": {
                     "receipt": schema("Receipt"),
                     "signature": { "type": "string", "description": "the office's ed25519 (hex) over `mingcha-receipt-v1\\n` + the receipt's canonical JSON" } } },

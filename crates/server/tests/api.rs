@@ -171,19 +171,32 @@ async fn resending_a_committed_batch_gives_the_same_receipt_and_other_content_co
     let before = app.counts().await;
     let mut other = batch.manifest.clone();
     other.changes[0].payload = json!({"name": "另一个单位"});
+    other.chain_head = mingcha_core::custody::fold(other.chain_before, &other.changes);
     assert_eq!(device.offer(&app, &device.sign(other)).await.error(409).code, "batch_conflict");
     app.assert_nothing_stored_since(before).await;
 
-    // An overlapping batch (the device lost the receipt and rebuilt) stores nothing twice.
-    let overlap = device.batch(0, batch.manifest.changes.clone());
+    // The device lost the receipt and rebuilt the batch under a new id: with nothing new in
+    // it, it is a replay, and the answer says where the office stands.
+    let replay = device.batch(0, batch.manifest.changes.clone());
+    let e = device.offer(&app, &replay).await.error(409);
+    let detail = e.detail.unwrap();
+    assert_eq!((e.code.as_str(), &detail["acked_seq"]), ("chain_replay", &json!(1)));
+    assert_eq!(detail["chain_head"], json!(first.receipt.chain_head), "the head the office accepted");
+    app.assert_nothing_stored_since(before).await;
+
+    // Rebuilt with a new change after the old one, it overlaps: the old one is not stored twice.
+    let mut changes = batch.manifest.changes.clone();
+    changes.push(device.change(2, EntityKind::Unit, "u2", json!({"name": "某某街道"})));
+    let overlap = device.batch(0, changes);
     device.offer(&app, &overlap).await;
     let receipt: SignedReceipt = device.commit(&app, &overlap).await.json();
-    assert_eq!(receipt.receipt.items[0].outcome, ItemOutcome::AlreadyThere);
-    assert_eq!(app.counts().await.changes, 1);
+    let outcomes: Vec<_> = receipt.receipt.items.iter().map(|i| i.outcome).collect();
+    assert_eq!(outcomes, [ItemOutcome::AlreadyThere, ItemOutcome::Stored]);
+    assert_eq!((app.counts().await.changes, receipt.receipt.acked_seq), (2, 2));
 
     let ahead = device.batch(5, vec![device.change(6, EntityKind::Unit, "u6", json!({}))]);
     let e = device.offer(&app, &ahead).await.error(409);
-    assert_eq!((e.code.as_str(), &e.detail.unwrap()["acked_seq"]), ("sequence_gap", &json!(1)));
+    assert_eq!((e.code.as_str(), &e.detail.unwrap()["acked_seq"]), ("sequence_gap", &json!(2)));
 }
 
 async fn a_large_blob_cut_midway_resumes_where_the_office_stopped(app: App) {

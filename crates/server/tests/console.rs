@@ -390,6 +390,19 @@ async fn notices_are_numbered_per_year_and_hold_every_chosen_problem(app: App) {
         .await;
     assert_eq!(second["number"], format!("效能〔{year}〕2号"));
 
+    // The notice's evidence verifies end to end: its problems → findings → changes and photo.
+    use mingcha_server::custody::verify::Scope;
+    let key = app.server.office.key().unwrap().verifying_key();
+    let blobs = app.server.office.blobs.as_ref();
+    let number = first["number"].as_str().unwrap().to_owned();
+    let report = mingcha_server::custody::verify_scope(app.repo(), blobs, &key, &Scope::Notice(number)).await.unwrap();
+    let text = report.lines(false).join("\n");
+    assert!(report.holds, "{text}");
+    assert!(text.contains(&format!("blob {}…", &sha256(&photo())[..12])), "the notice's photo is checked:\n{text}");
+    assert!(text.contains(&day.findings[0]), "and its finding's changes:\n{text}");
+    let unknown = Scope::Notice("效能〔1999〕9号".into());
+    assert!(!mingcha_server::custody::verify_scope(app.repo(), blobs, &key, &unknown).await.unwrap().holds);
+
     let docx = office.get(&format!("/api/console/notices/{}/docx", first["id"].as_str().unwrap())).await;
     assert_eq!(docx.status, 200);
     assert!(
@@ -459,6 +472,12 @@ async fn roles_sessions_and_the_console_header_guard_every_write(app: App) {
     assert_eq!(theirs["total"], 1);
     assert_eq!(unit.get(&format!("/api/console/problems/{}", problems[1])).await.error(404).code, "not_found");
     assert_eq!(unit.get("/api/console/findings").await.error(403).code, "forbidden");
+    // The verified mark under a photo: office staff get its checks; a unit contact may not ask.
+    let verify = format!("/api/console/photos/{}/verify", sha256(&photo()));
+    let report = admin.read(&verify).await;
+    assert_eq!(report["holds"], true, "{report}");
+    assert!(report["checks"].as_array().unwrap().iter().any(|c| c["kind"] == "blob" && c["ok"] == true));
+    assert_eq!(unit.get(&verify).await.error(403).code, "forbidden");
     let seen = unit.read(&format!("/api/console/problems/{}", problems[0])).await;
     assert_eq!(
         (seen["finding"]["persons"].as_str(), seen["finding"]["evidence"].as_array().map(Vec::len)),

@@ -197,7 +197,8 @@ fn day(photos: usize, mb: f64) -> Result<()> {
 /// The reference: post the same manifest (untimed), then time curl putting every photo.
 fn curl_upload(store: &Store, dir: &DataDir, office: &Office) -> Result<Duration> {
     let device = store.identity().device_id;
-    let manifest = Manifest::new(uuid::Uuid::now_v7(), device, 0, store.changes_after(0)?);
+    let manifest =
+        Manifest::new(uuid::Uuid::now_v7(), device, 0, mingcha_core::custody::Hash::GENESIS, store.changes_after(0)?);
     let signature = store.sign(&manifest.signing_message())?;
     let body = serde_json::to_vec(&SignedManifest { manifest: manifest.clone(), signature })?;
     let body_path = dir.root().join("manifest.json");

@@ -143,3 +143,17 @@ describe('mediaType', () => {
     expect(mediaType({ name: 'noext', type: '' })).toBe('application/octet-stream')
   })
 })
+
+describe('verifyPhoto', () => {
+  it('asks for one photo by its digest and reads the failing check', async () => {
+    const sha = 'a'.repeat(64)
+    const f = mockFetch(answer(200, { scope: `photo ${sha}`, holds: false, checks: [
+      { ok: true, kind: 'blob', message: 'blob aaaaaaaaaaaa…: its 9 bytes hash to its name' },
+      { ok: false, kind: 'receipt', message: 'batch b1 of device d1: the stored receipt is not valid UTF-8' },
+    ] }))
+    const r = await api.verifyPhoto(sha)
+    expect(f.mock.calls[0][0]).toBe(`/api/console/photos/${sha}/verify`)
+    expect(r.holds).toBe(false)
+    expect(r.checks.find((c) => !c.ok)?.message).toContain('receipt')
+  })
+})

@@ -5,7 +5,7 @@ import type {
   Account, AccountPatch, Assignment, AuditPage, AuditQuery, Batch, CategoryLeaf, Dashboard, DashboardQuery, EnrollToken,
   FeedbackLink, FeedbackSummary, FindingQuery, FindingView, Inspector, Ledger, LedgerFilters, Lights, Me,
   NewAccount, NewNotice, Notice, NoticeSettings, ProblemDetail, TemplateInfo, Device, Unit, UploadedFile,
-  Verification,
+  Verification, PhotoCheck,
 } from './types'
 
 export class ConsoleError extends Error {
@@ -154,6 +154,9 @@ export const api = {
   // units and taxonomy
   units: () => request<Unit[]>('GET', `${C}/units`),
   categories: () => request<CategoryLeaf[]>('GET', `${C}/categories`),
+
+  // chain of custody: the checks of one photo (any office role but a unit contact)
+  verifyPhoto: (sha256: string) => request<PhotoCheck>('GET', `${C}/photos/${enc(sha256)}/verify`),
 
   // review
   batches: () => request<Batch[]>('GET', `${C}/batches`),

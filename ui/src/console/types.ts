@@ -343,3 +343,10 @@ export interface TemplateInfo {
   published_at: string | null
   source: 'builtin' | 'office'
 }
+
+/** GET /api/console/photos/{sha256}/verify: the chain-of-custody checks of one photo. */
+export interface PhotoCheck {
+  scope: string
+  holds: boolean
+  checks: { ok: boolean; kind: string; message: string }[]
+}

@@ -3,6 +3,7 @@
 //! plain-text rejections.
 
 mod blobs;
+mod custody;
 mod enroll;
 mod pull;
 mod sync;
@@ -51,6 +52,8 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::PUT, "/api/v1/blobs/{sha256}", put(blobs::put_chunk)),
         (Method::GET, "/api/v1/blobs/{sha256}/upload", get(blobs::upload_state)),
         (Method::GET, "/api/v1/pull", get(pull::pull)),
+        (Method::GET, "/api/v1/custody/heads", get(custody::heads)),
+        (Method::GET, "/api/v1/custody/proof", get(custody::proof)),
     ]
 }
 

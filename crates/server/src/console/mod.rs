@@ -77,6 +77,7 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/api/console/findings/{id}/wording", post(review::reword)),
         (Method::POST, "/api/console/findings/{id}/merge", post(review::merge)),
         (Method::GET, "/api/console/blobs/{sha256}", get(uploads::blob)),
+        (Method::GET, "/api/console/photos/{sha256}/verify", get(uploads::verify_photo)),
         (Method::POST, "/api/console/uploads", post(uploads::upload)),
         (Method::GET, "/api/console/problems", get(ledger::problems)),
         (Method::GET, "/api/console/ledger.xlsx", get(ledger::export)),

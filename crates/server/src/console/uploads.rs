@@ -178,6 +178,20 @@ fn sniff(bytes: &[u8]) -> &'static str {
         .map_or("application/octet-stream", |(_, media_type)| media_type)
 }
 
+/// `GET /api/console/photos/{sha256}/verify`: the chain-of-custody checks of one photo, for
+/// the console's verified mark (any office role but a unit contact).
+pub async fn verify_photo(
+    State(state): State<AppState>,
+    signed: Signed,
+    PathParam(sha256): PathParam<String>,
+) -> Result<axum::Json<crate::custody::verify::Report>> {
+    signed.office_staff()?;
+    let digest = Sha256Hex::parse(&sha256).map_err(|_| Error::BadDigest)?;
+    let scope = crate::custody::verify::Scope::Photo(digest.as_str().to_owned());
+    let report = crate::custody::verify_scope(&*state.repo, &*state.blobs, &state.key.verifying_key(), &scope).await?;
+    Ok(axum::Json(report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -266,6 +266,14 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     /// Every committed batch, newest first.
     async fn committed_batches(&self) -> Result<Vec<CommittedBatch>>;
 
+    /// The raw bytes the chain-of-custody checks read: devices, committed batches, changes,
+    /// the log, the daily heads and the blob list (see [`crate::custody::verify`]).
+    async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings>;
+    /// Every signed daily head, oldest first.
+    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>>;
+    /// The log's stored leaf hashes, in index order.
+    async fn custody_leaves(&self) -> Result<Vec<mingcha_core::custody::Hash>>;
+
     /// Every document of `kind`, in id order.
     async fn docs(&self, kind: &str) -> Result<Vec<Doc>>;
     async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>>;

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey};
 use mingcha_core::change::{ChangeOp, ChangeRecord, EntityKind};
+use mingcha_core::custody::Hash;
 use mingcha_core::hex;
 use mingcha_core::id::{ChangeId, DeviceId};
 use mingcha_core::sync::{ApiError, EnrollRequest, EnrollResponse, Manifest, SignedManifest, header};
@@ -294,12 +295,14 @@ pub async fn cut_request(
     let _ = stream.shutdown().await;
 }
 
-/// A device: its id and key, and the inspector it belongs to.
+/// A device: its id and key, the inspector it belongs to, and its hash chain (the link after
+/// each seq, from genesis at 0), as a laptop keeps it.
 #[derive(Debug)]
 pub struct Device {
     pub id: DeviceId,
     pub inspector: String,
     key: SigningKey,
+    chain: std::sync::Mutex<Vec<Hash>>,
 }
 
 impl Device {
@@ -308,12 +311,18 @@ impl Device {
             id: DeviceId::from_uuid(uuid::Uuid::now_v7()),
             inspector: inspector.to_owned(),
             key: SigningKey::from_bytes(&random::<32>()),
+            chain: std::sync::Mutex::new(vec![Hash::GENESIS]),
         }
     }
 
     /// The same device id signing with another key (a thief's copy, a bug).
     pub fn with_other_key(&self) -> Self {
-        Self { id: self.id, inspector: self.inspector.clone(), key: SigningKey::from_bytes(&random::<32>()) }
+        Self {
+            id: self.id,
+            inspector: self.inspector.clone(),
+            key: SigningKey::from_bytes(&random::<32>()),
+            chain: std::sync::Mutex::new(self.chain.lock().unwrap().clone()),
+        }
     }
 
     pub fn public_key(&self) -> String {
@@ -361,9 +370,25 @@ impl Device {
         }
     }
 
+    /// The manifest of `changes` after `after_seq`, continuing this device's chain. The chain
+    /// keeps the first link made at each seq, so a second batch at a taken seq is a fork.
+    pub fn manifest(&self, after_seq: u64, changes: Vec<ChangeRecord>) -> Manifest {
+        let mut chain = self.chain.lock().unwrap();
+        let before = chain.get(usize::try_from(after_seq).unwrap()).copied().unwrap_or(Hash::GENESIS);
+        let m = Manifest::new(uuid::Uuid::now_v7(), self.id, after_seq, before, changes);
+        let mut link = before;
+        for c in &m.changes {
+            link = mingcha_core::custody::link(&link, c);
+            if chain.len() == usize::try_from(c.seq).unwrap() {
+                chain.push(link);
+            }
+        }
+        m
+    }
+
     /// A batch of `changes` after `after_seq`, signed.
     pub fn batch(&self, after_seq: u64, changes: Vec<ChangeRecord>) -> SignedManifest {
-        self.sign(Manifest::new(uuid::Uuid::now_v7(), self.id, after_seq, changes))
+        self.sign(self.manifest(after_seq, changes))
     }
 
     pub async fn offer(&self, app: &App, batch: &SignedManifest) -> Response {

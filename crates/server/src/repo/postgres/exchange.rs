@@ -6,12 +6,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use mingcha_core::change::ChangeRecord;
+use mingcha_core::custody::{Frontier, Hash, LogPosition};
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::id::DeviceId;
 use mingcha_core::sync::{BatchStage, BatchState, BlobRef, Manifest, Receipt, ReceiptItem, SignedReceipt};
 use uuid::Uuid;
 
 use super::{json, to_json};
+use crate::custody::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::error::{Error, Result};
 use crate::key::ServerKey;
 use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
@@ -77,23 +79,90 @@ async fn held_already(c: &impl GenericClient, device: DeviceId, changes: &[Chang
     Ok(held)
 }
 
-/// Insert `fresh` changes in one statement; the ids actually inserted.
+/// Any fixed number: the advisory lock that orders appends to the custody log (commits of
+/// different devices hold different device locks, but share the one log).
+const CUSTODY_LOCK: i64 = 0x006d_696e_6763_6c67;
+
+/// What `m` needs of the device's chain as the office holds it (the device row is locked).
+async fn stored_chain(c: &impl GenericClient, m: &Manifest) -> Result<StoredChain> {
+    let row = c
+        .query_opt("SELECT acked_seq, chain_head FROM device WHERE id = $1", &[m.device_id.as_uuid()])
+        .await?
+        .ok_or(Error::UnknownDevice)?;
+    let acked_seq = to_u64(row.try_get(0)?)?;
+    let head: Option<String> = row.try_get(1)?;
+    let range = StoredChain::wanted(m, acked_seq);
+    let rows = c
+        .query(
+            "SELECT seq, chain FROM change WHERE device_id = $1 AND seq BETWEEN $2 AND $3",
+            &[m.device_id.as_uuid(), &to_i64(*range.start())?, &to_i64(*range.end())?],
+        )
+        .await?;
+    let mut links = std::collections::BTreeMap::new();
+    for r in &rows {
+        let chain: Option<String> = r.try_get(1)?;
+        links.insert(to_u64(r.try_get(0)?)?, chain.as_deref().map(stored_hash).transpose()?);
+    }
+    Ok(StoredChain { acked_seq, head: head.as_deref().map(stored_hash).transpose()?, links })
+}
+
+/// Append the batch's entry to the office's log (in the caller's transaction) and re-sign
+/// today's head; the entry's position, for the receipt.
+async fn append_log(
+    c: &impl GenericClient,
+    m: &Manifest,
+    manifest_sha256: &str,
+    key: &ServerKey,
+    now: DateTime<Utc>,
+) -> Result<LogPosition> {
+    c.execute("SELECT pg_advisory_xact_lock($1)", &[&CUSTODY_LOCK]).await?;
+    let last = c.query_opt("SELECT frontier FROM custody_log ORDER BY idx DESC LIMIT 1", &[]).await?;
+    let mut frontier: Frontier = match last {
+        Some(r) => json(r.try_get(0)?)?,
+        None => Frontier::default(),
+    };
+    let entry = m.log_entry(manifest_sha256, now);
+    let position = frontier.append(entry.leaf_hash());
+    let canonical = String::from_utf8(entry.canonical_bytes())
+        .map_err(|_| Error::Internal("canonical JSON is not UTF-8".into()))?;
+    c.execute(
+        "INSERT INTO custody_log (idx, batch_id, entry, leaf_hash, frontier, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&to_i64(position.index)?, &m.batch_id, &canonical, &entry.leaf_hash().to_hex(), &to_json(&frontier)?, &now],
+    )
+    .await?;
+    let head = sign_head(key, &frontier, now);
+    c.execute(
+        "INSERT INTO custody_head (day, tree_size, head, signed_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (day) DO UPDATE SET tree_size = excluded.tree_size, head = excluded.head,
+            signed_at = excluded.signed_at
+         WHERE excluded.tree_size >= custody_head.tree_size",
+        &[&head.head.day, &to_i64(frontier.size)?, &to_json(&head)?, &now],
+    )
+    .await?;
+    Ok(position)
+}
+
+/// Insert `fresh` changes (with their chain links) in one statement; the ids actually inserted.
 async fn insert_changes(
     c: &impl GenericClient,
-    fresh: &[&ChangeRecord],
+    fresh: &[(&ChangeRecord, Hash)],
     batch_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<HashSet<Uuid>> {
     if fresh.is_empty() {
         return Ok(HashSet::new());
     }
-    let col = Columns::of(fresh)?;
+    let changes: Vec<&ChangeRecord> = fresh.iter().map(|(c, _)| *c).collect();
+    let chains: Vec<String> = fresh.iter().map(|(_, h)| h.to_hex()).collect();
+    let col = Columns::of(&changes)?;
     let rows = c
         .query(
-            "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at)
-             SELECT u.id, u.device_id, u.seq, u.entity, u.entity_id, u.op, u.payload, u.changed_at, $9, $10
+            "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at,
+                chain)
+             SELECT u.id, u.device_id, u.seq, u.entity, u.entity_id, u.op, u.payload, u.changed_at, $9, $10, u.chain
              FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
-                         $8::timestamptz[]) AS u(id, device_id, seq, entity, entity_id, op, payload, changed_at)
+                         $8::timestamptz[], $11::text[])
+                  AS u(id, device_id, seq, entity, entity_id, op, payload, changed_at, chain)
              ON CONFLICT (id) DO NOTHING RETURNING id",
             &[
                 &col.ids,
@@ -106,6 +175,7 @@ async fn insert_changes(
                 &col.times,
                 &batch_id,
                 &now,
+                &chains,
             ],
         )
         .await?;
@@ -185,6 +255,7 @@ pub(super) async fn open_batch(pool: &Pool, batch: &NewBatch, now: DateTime<Utc>
         return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
     held_already(&tx, m.device_id, &m.changes).await?;
+    check_continuation(m, &stored_chain(&tx, m).await?)?;
     let inserted = tx
         .execute(
             "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage,
@@ -246,9 +317,13 @@ pub(super) async fn commit(
         return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
     }
     let held = held_already(&tx, device, &manifest.changes).await?;
-    let fresh: Vec<&ChangeRecord> = manifest.changes.iter().filter(|c| !held.contains(c.id.as_uuid())).collect();
+    let chain = stored_chain(&tx, &manifest).await?;
+    check_continuation(&manifest, &chain)?;
+    let fresh: Vec<(&ChangeRecord, Hash)> =
+        manifest.changes.iter().zip(links(&manifest)).filter(|(c, _)| !held.contains(c.id.as_uuid())).collect();
     let inserted = insert_changes(&tx, &fresh, batch_id, now).await?;
-    let new: Vec<&ChangeRecord> = fresh.into_iter().filter(|c| inserted.contains(c.id.as_uuid())).collect();
+    let new: Vec<&ChangeRecord> =
+        fresh.into_iter().map(|(c, _)| c).filter(|c| inserted.contains(c.id.as_uuid())).collect();
     upsert_records(&tx, &new).await?;
     let items = manifest
         .changes
@@ -256,15 +331,24 @@ pub(super) async fn commit(
         .map(|c| ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(inserted.contains(c.id.as_uuid())) })
         .collect();
     let acked_seq = acked.max(manifest.last_seq());
-    tx.execute("UPDATE device SET acked_seq = $1 WHERE id = $2", &[&to_i64(acked_seq)?, device.as_uuid()]).await?;
+    let chain_head = if manifest.last_seq() >= acked { manifest.chain_head } else { chain.head.unwrap_or_default() };
+    tx.execute(
+        "UPDATE device SET acked_seq = $1, chain_head = $2 WHERE id = $3",
+        &[&to_i64(acked_seq)?, &chain_head.to_hex(), device.as_uuid()],
+    )
+    .await?;
+    let manifest_sha256: String = row.try_get(2)?;
+    let log = append_log(&tx, &manifest, &manifest_sha256, key, now).await?;
     let receipt = key.sign_receipt(Receipt {
         batch_id,
         device_id: device,
-        manifest_sha256: row.try_get(2)?,
+        manifest_sha256,
         items,
         blobs: manifest.blobs.iter().map(|b| b.sha256.clone()).collect(),
         acked_seq,
         committed_at: now,
+        chain_head,
+        log,
     });
     tx.execute(
         "UPDATE batch SET stage = 'committed', receipt = $1, committed_at = $2 WHERE id = $3",

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use mingcha_core::change::{ChangeOp, EntityKind};
+use mingcha_core::custody::Hash;
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::id::{ChangeId, DeviceId, InspectorId};
 use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt};
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
 mod audit;
+mod custody;
 mod docs;
 mod exchange;
 
@@ -36,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/postgres/0002_office_docs.sql"),
     },
     Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../../migrations/postgres/0003_audit.sql") },
+    Migration {
+        version: 4,
+        name: "0004_custody.sql",
+        sql: include_str!("../../../migrations/postgres/0004_custody.sql"),
+    },
 ];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.
@@ -217,9 +224,9 @@ impl Repo for PgRepo {
         }
         let inserted = tx
             .execute(
-                "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT DO NOTHING",
-                &[d.id.as_uuid(), &inspector_id, &d.name, &d.public_key, &now],
+                "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at, chain_head)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[d.id.as_uuid(), &inspector_id, &d.name, &d.public_key, &now, &Hash::GENESIS.to_hex()],
             )
             .await?;
         if inserted == 0 {
@@ -423,6 +430,22 @@ impl Repo for PgRepo {
 
     async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
         docs::committed_batches(&self.pool).await
+    }
+
+    async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings> {
+        custody::holdings(&self.pool).await
+    }
+
+    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT head FROM custody_head ORDER BY day", &[]).await?;
+        rows.iter().map(|r| json(r.try_get(0)?)).collect()
+    }
+
+    async fn custody_leaves(&self) -> Result<Vec<Hash>> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT leaf_hash FROM custody_log ORDER BY idx", &[]).await?;
+        rows.iter().map(|r| crate::custody::stored_hash(r.try_get(0)?)).collect()
     }
 
     async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {

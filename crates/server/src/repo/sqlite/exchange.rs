@@ -2,12 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use mingcha_core::change::ChangeRecord;
+use mingcha_core::custody::{Frontier, Hash, LogPosition};
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::id::DeviceId;
 use mingcha_core::sync::{BatchStage, BatchState, BlobRef, Manifest, Receipt, ReceiptItem, SignedReceipt};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{json, to_json, ts};
+use crate::custody::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::error::{Error, Result};
 use crate::key::ServerKey;
 use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
@@ -56,12 +58,18 @@ fn stored_already(tx: &Transaction<'_>, c: &ChangeRecord) -> Result<bool> {
     Ok(found)
 }
 
-fn insert_change(tx: &Transaction<'_>, c: &ChangeRecord, batch_id: uuid::Uuid, now: &DateTime<Utc>) -> Result<bool> {
+fn insert_change(
+    tx: &Transaction<'_>,
+    c: &ChangeRecord,
+    link: &Hash,
+    batch_id: uuid::Uuid,
+    now: &DateTime<Utc>,
+) -> Result<bool> {
     let payload = to_json(&c.payload)?;
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO change (id, device_id, seq, entity, entity_id, op, payload, changed_at, batch_id, received_at,
+                chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
             c.id.to_string(),
@@ -74,6 +82,7 @@ fn insert_change(tx: &Transaction<'_>, c: &ChangeRecord, batch_id: uuid::Uuid, n
             ts(&c.at),
             batch_id.to_string(),
             ts(now),
+            link.to_hex(),
         ])?;
     if inserted == 1 {
         // The latest state wins: within one device by seq, across devices by time, then id.
@@ -107,6 +116,67 @@ fn acked_seq(tx: &Transaction<'_>, device: DeviceId) -> Result<u64> {
     to_u64(acked.ok_or(Error::UnknownDevice)?)
 }
 
+/// What `m` needs of the device's chain as the office holds it.
+fn stored_chain(tx: &Transaction<'_>, m: &Manifest) -> Result<StoredChain> {
+    let (acked, head): (i64, Option<String>) = tx
+        .query_row("SELECT acked_seq, chain_head FROM device WHERE id = ?1", [m.device_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .ok_or(Error::UnknownDevice)?;
+    let acked_seq = to_u64(acked)?;
+    let range = StoredChain::wanted(m, acked_seq);
+    let mut stmt = tx.prepare_cached("SELECT seq, chain FROM change WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3")?;
+    let rows = stmt
+        .query_map(params![m.device_id.to_string(), to_i64(*range.start())?, to_i64(*range.end())?], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
+    let mut links = std::collections::BTreeMap::new();
+    for row in rows {
+        let (seq, chain) = row?;
+        links.insert(to_u64(seq)?, chain.as_deref().map(stored_hash).transpose()?);
+    }
+    Ok(StoredChain { acked_seq, head: head.as_deref().map(stored_hash).transpose()?, links })
+}
+
+/// Append the batch's entry to the office's log (in the caller's transaction) and re-sign
+/// today's head; the entry's position, for the receipt.
+fn append_log(
+    tx: &Transaction<'_>,
+    m: &Manifest,
+    manifest_sha256: &str,
+    key: &ServerKey,
+    now: DateTime<Utc>,
+) -> Result<LogPosition> {
+    let last: Option<String> =
+        tx.query_row("SELECT frontier FROM custody_log ORDER BY idx DESC LIMIT 1", [], |r| r.get(0)).optional()?;
+    let mut frontier: Frontier = last.as_deref().map(json).transpose()?.unwrap_or_default();
+    let entry = m.log_entry(manifest_sha256, now);
+    let position = frontier.append(entry.leaf_hash());
+    let canonical = String::from_utf8(entry.canonical_bytes())
+        .map_err(|_| Error::Internal("canonical JSON is not UTF-8".into()))?;
+    tx.execute(
+        "INSERT INTO custody_log (idx, batch_id, entry, leaf_hash, frontier, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            to_i64(position.index)?,
+            m.batch_id.to_string(),
+            canonical,
+            entry.leaf_hash().to_hex(),
+            to_json(&frontier)?,
+            ts(&now)
+        ],
+    )?;
+    let head = sign_head(key, &frontier, now);
+    tx.execute(
+        "INSERT INTO custody_head (day, tree_size, head, signed_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (day) DO UPDATE SET tree_size = excluded.tree_size, head = excluded.head,
+            signed_at = excluded.signed_at
+         WHERE excluded.tree_size >= custody_head.tree_size",
+        params![head.head.day.to_string(), to_i64(frontier.size)?, to_json(&head)?, ts(&now)],
+    )?;
+    Ok(position)
+}
+
 pub(super) fn open_batch(conn: &mut Connection, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
     let m = &batch.manifest;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -128,6 +198,7 @@ pub(super) fn open_batch(conn: &mut Connection, batch: &NewBatch, now: DateTime<
     for c in &m.changes {
         stored_already(&tx, c)?;
     }
+    check_continuation(m, &stored_chain(&tx, m)?)?;
     tx.execute(
         "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8)",
@@ -183,13 +254,24 @@ pub(super) fn commit(
     if manifest.after_seq > acked {
         return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
     }
-    let mut items = Vec::with_capacity(manifest.changes.len());
+    let mut held = Vec::with_capacity(manifest.changes.len());
     for c in &manifest.changes {
-        let stored = !stored_already(&tx, c)? && insert_change(&tx, c, batch_id, &now)?;
+        held.push(stored_already(&tx, c)?);
+    }
+    let chain = stored_chain(&tx, &manifest)?;
+    check_continuation(&manifest, &chain)?;
+    let mut items = Vec::with_capacity(manifest.changes.len());
+    for ((c, held), link) in manifest.changes.iter().zip(held).zip(links(&manifest)) {
+        let stored = !held && insert_change(&tx, c, &link, batch_id, &now)?;
         items.push(ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(stored) });
     }
     let acked_seq = acked.max(manifest.last_seq());
-    tx.execute("UPDATE device SET acked_seq = ?1 WHERE id = ?2", params![to_i64(acked_seq)?, device.to_string()])?;
+    let chain_head = if manifest.last_seq() >= acked { manifest.chain_head } else { chain.head.unwrap_or_default() };
+    tx.execute(
+        "UPDATE device SET acked_seq = ?1, chain_head = ?2 WHERE id = ?3",
+        params![to_i64(acked_seq)?, chain_head.to_hex(), device.to_string()],
+    )?;
+    let log = append_log(&tx, &manifest, &manifest_sha256, key, now)?;
     let receipt = key.sign_receipt(Receipt {
         batch_id,
         device_id: device,
@@ -198,6 +280,8 @@ pub(super) fn commit(
         blobs: manifest.blobs.iter().map(|b| b.sha256.clone()).collect(),
         acked_seq,
         committed_at: now,
+        chain_head,
+        log,
     });
     tx.execute(
         "UPDATE batch SET stage = 'committed', receipt = ?1, committed_at = ?2 WHERE id = ?3",

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mingcha_core::change::{ChangeOp, EntityKind};
+use mingcha_core::custody::Hash;
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::id::{DeviceId, InspectorId};
 use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt};
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::key::{ServerKey, sha256_hex};
 
 mod audit;
+mod custody;
 mod docs;
 mod exchange;
 
@@ -38,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0002_office_docs.sql"),
     },
     Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../../migrations/sqlite/0003_audit.sql") },
+    Migration {
+        version: 4,
+        name: "0004_custody.sql",
+        sql: include_str!("../../../migrations/sqlite/0004_custody.sql"),
+    },
 ];
 
 #[derive(Debug, Clone)]
@@ -254,8 +261,9 @@ impl Repo for SqliteRepo {
                 return Err(Error::AlreadyEnrolled);
             }
             tx.execute(
-                "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![d.id.to_string(), inspector_id, d.name, d.public_key, ts(&now)],
+                "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at, chain_head)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![d.id.to_string(), inspector_id, d.name, d.public_key, ts(&now), Hash::GENESIS.to_hex()],
             )?;
             tx.execute(
                 "UPDATE enroll_token SET spent_at = ?1, spent_by = ?2 WHERE token_sha256 = ?3",
@@ -467,6 +475,28 @@ impl Repo for SqliteRepo {
 
     async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
         self.run(docs::committed_batches).await
+    }
+
+    async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings> {
+        self.run(custody::holdings).await
+    }
+
+    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT head FROM custody_head ORDER BY day")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| json(&r?)).collect()
+        })
+        .await
+    }
+
+    async fn custody_leaves(&self) -> Result<Vec<Hash>> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT leaf_hash FROM custody_log ORDER BY idx")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| crate::custody::stored_hash(&r?)).collect()
+        })
+        .await
     }
 
     async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {

@@ -482,7 +482,10 @@ fn fuzz(targets: &[&str], seconds: u64) -> Result<()> {
         s.parse::<u64>().with_context(|| format!("MINGCHA_FUZZ_SEED must be a number, not {s:?}"))
     })?;
     // Its own target directory: libFuzzer's instrumentation rebuilds every dependency.
-    let build = std::env::var_os("MINGCHA_FUZZ_TARGET_DIR").map_or_else(|| target_dir().join("fuzz"), PathBuf::from);
+    // Absolute: cargo-fuzz may resolve a relative one from fuzz/, and the binaries are run from here.
+    let build = std::path::absolute(
+        std::env::var_os("MINGCHA_FUZZ_TARGET_DIR").map_or_else(|| target_dir().join("fuzz"), PathBuf::from),
+    )?;
     let mut compile = cargo();
     compile.args(["fuzz", "build", "--sanitizer", "none", "--target-dir"]).arg(&build).env("RUSTC_BOOTSTRAP", "1");
     if let [one] = targets {

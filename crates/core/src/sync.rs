@@ -141,7 +141,11 @@ impl Manifest {
             if c.device_id != self.device_id {
                 return Err(ManifestError::ForeignChange { seq: c.seq });
             }
-            let expected = self.after_seq + 1 + i as u64;
+            // Checked: an `after_seq` near u64::MAX once overflowed here (a panic in a debug
+            // build, a seq that wrapped to 0 in a release build); found by the fuzz target.
+            let Some(expected) = self.after_seq.checked_add(1 + i as u64) else {
+                return Err(ManifestError::SeqOutOfRange { after_seq: self.after_seq });
+            };
             if c.seq != expected {
                 return Err(ManifestError::Gap { expected, found: c.seq });
             }
@@ -171,6 +175,8 @@ pub enum ManifestError {
     ForeignChange { seq: u64 },
     #[error("changes must continue without gaps: expected seq {expected}, found {found}")]
     Gap { expected: u64, found: u64 },
+    #[error("a batch after seq {after_seq} cannot number its changes: seqs end at 2^64 - 1")]
+    SeqOutOfRange { after_seq: u64 },
     #[error("evidence change {seq} names no valid sha256 and size")]
     NoDigest { seq: u64 },
     #[error("the blob list does not match the evidence the changes record")]
@@ -185,6 +191,7 @@ impl ManifestError {
             Self::TooLarge { .. } => "batch_too_large",
             Self::ForeignChange { .. } => "foreign_change",
             Self::Gap { .. } => "sequence_gap",
+            Self::SeqOutOfRange { .. } => "seq_out_of_range",
             Self::NoDigest { .. } => "missing_digest",
             Self::BlobsDisagree => "blobs_disagree",
             Self::ChainBroken => "chain_broken",
@@ -412,6 +419,37 @@ mod tests {
             payload,
             at: DateTime::UNIX_EPOCH,
         }
+    }
+
+    #[test]
+    fn canonical_bytes_survive_a_trip_through_json_to_the_last_digit() {
+        // The fuzz finding: without correctly rounded float parsing this longitude came back
+        // as …864, so the office's canonical bytes (and the signature over them) differed.
+        let text = r#"{"lat":30.274116666666668,"lon":120.15508333919862,"alt":-3.5}"#;
+        let gps: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
+        let sent = Manifest::new(
+            Uuid::nil(),
+            DeviceId::from_uuid(Uuid::nil()),
+            0,
+            vec![change(1, EntityKind::Evidence, serde_json::json!({ "meta": { "gps": gps } }))],
+        );
+        let received: Manifest = serde_json::from_slice(&sent.canonical_bytes()).expect("parses back");
+        assert_eq!(received, sent);
+        assert_eq!(received.canonical_bytes(), sent.canonical_bytes());
+    }
+
+    #[test]
+    fn seqs_past_the_largest_are_refused_not_wrapped() {
+        let mut m = Manifest::new(
+            Uuid::nil(),
+            DeviceId::from_uuid(Uuid::nil()),
+            u64::MAX,
+            vec![change(0, EntityKind::Finding, serde_json::json!({}))],
+        );
+        assert_eq!(m.check().map_err(|e| e.code()), Err("seq_out_of_range"));
+        m.after_seq = u64::MAX - 1;
+        m.changes[0].seq = u64::MAX;
+        assert_eq!(m.check(), Ok(()));
     }
 
     #[test]

@@ -204,6 +204,14 @@ fn decode_jpeg_scaled(bytes: &[u8]) -> Result<DynamicImage, Undecodable> {
     d.read_info().map_err(|e| corrupt(e.to_string()))?;
     let info = d.info().ok_or_else(|| corrupt("no header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
+    // Every 8×8 block of a scan costs at least one bit, so a header that claims more blocks
+    // than the file has bits describes pixels that are not there. The decoder would make them
+    // up, row by row: a 1.3 KB file claiming 65358×65279 pixels held an import for minutes
+    // (found by the `exif` fuzz target).
+    let blocks = u64::from(w).div_ceil(8) * u64::from(h).div_ceil(8);
+    if blocks > (bytes.len() as u64).saturating_mul(8) {
+        return Err(corrupt(format!("the header claims {w}×{h} pixels, more than {} bytes can hold", bytes.len())));
+    }
     let long = w.max(h).max(1);
     if long > SCREEN {
         let req = |side: u32| u16::try_from((side * SCREEN).div_ceil(long)).unwrap_or(u16::MAX);
@@ -231,4 +239,28 @@ fn decode_jpeg_scaled(bytes: &[u8]) -> Result<DynamicImage, Undecodable> {
             DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(bad)?)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{SampleExif, camera_photo};
+
+    /// `jpeg` with the size in its start-of-frame header replaced by `w`×`h`.
+    fn claiming(mut jpeg: Vec<u8>, w: u16, h: u16) -> Vec<u8> {
+        let sof = jpeg.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline JPEG has SOF0");
+        jpeg[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+        jpeg[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+        jpeg
+    }
+
+    #[test]
+    fn a_small_file_claiming_a_huge_frame_is_refused_not_decoded() {
+        let photo = camera_photo(64, 48, 1, &SampleExif::default());
+        assert_eq!(decode_upright(&photo, "image/jpeg", None).map(|i| (i.width(), i.height())), Ok((64, 48)));
+        let forged = claiming(photo, 65358, 65279);
+        let refused = decode_upright(&forged, "image/jpeg", None).expect_err("no pixels behind that header");
+        assert_eq!(refused.code(), "corrupt");
+        assert!(refused.to_string().contains("65358×65279"), "{refused}");
+    }
 }

@@ -82,7 +82,7 @@ pub fn document() -> Value {
                 "requestBody": body("SignedManifest"),
                 "responses": answers("BatchState", &[AUTH_400, ("401", "bad_manifest_signature, and the signed-request codes"),
                     ("403", "device_revoked, foreign_manifest"), ("409", "sequence_gap, fork, batch_conflict, chain_fork (detail.seq/expected/offered), chain_replay (detail.acked_seq/chain_head)"),
-                    ("413", "body_too_large"), ("422", "batch_too_large, foreign_change, sequence_gap, missing_digest, blobs_disagree, chain_broken")]) }), &[]) },
+                    ("413", "body_too_large"), ("422", "batch_too_large, foreign_change, sequence_gap, seq_out_of_range, missing_digest, blobs_disagree, chain_broken")]) }), &[]) },
             "/api/v1/batches/{batch_id}/commit": { "post": signed(json!({
                 "summary": "Commit an open batch in one transaction; the answer is the signed receipt",
                 "responses": answers("SignedReceipt", &[AUTH_400, AUTH_401, AUTH_403, ("404", "not_found"),

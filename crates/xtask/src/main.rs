@@ -7,6 +7,8 @@
 //! - `cargo xtask bench` — the benchmarks, in release mode.
 //! - `cargo xtask postgres` — start the local PostgreSQL the server's tests use and print
 //!   the `MINGCHA_TEST_PG` to export for running them by hand.
+//! - `cargo xtask fuzz [TARGET] [SECONDS]` — the fuzz targets in `fuzz/`, longer than CI runs them.
+//! - `cargo xtask schemathesis` — install schemathesis (for the API test) and print its path.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,6 +47,8 @@ const APT_PACKAGES: &[&str] = &[
     "libreoffice-writer-nogui",
     "libreoffice-calc-nogui",
     "poppler-utils",
+    // schemathesis, from PyPI, goes into a virtual environment under the target directory.
+    "python3-venv",
 ];
 
 /// What the benchmarks add: vipsthumbnail, the reference for photo import.
@@ -77,13 +81,31 @@ fn main() -> Result<()> {
             println!("MINGCHA_TEST_PG={}", start_postgres()?);
             Ok(())
         }
+        Some("fuzz") => {
+            setup(APT_PACKAGES)?;
+            let seconds = match args.get(2) {
+                Some(s) => s.parse().with_context(|| format!("SECONDS must be a whole number, not {s:?}"))?,
+                None => FUZZ_MANUAL_SECS,
+            };
+            let targets: Vec<&str> = match args.get(1) {
+                Some(t) if FUZZ_TARGETS.contains(&t.as_str()) => vec![t.as_str()],
+                Some(t) => bail!("no fuzz target {t:?}; the targets are {FUZZ_TARGETS:?}"),
+                None => FUZZ_TARGETS.to_vec(),
+            };
+            fuzz(&targets, seconds)
+        }
+        Some("schemathesis") => {
+            setup(APT_PACKAGES)?;
+            println!("MINGCHA_SCHEMATHESIS={}", install_schemathesis()?.display());
+            Ok(())
+        }
         Some("bench") => {
             setup(&[APT_PACKAGES, BENCH_PACKAGES].concat())?;
             bench(&args[1..])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|test|bench [--quick]|postgres>"
+                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|test|bench [--quick]|postgres|fuzz [TARGET] [SECONDS]|schemathesis>"
             );
             bail!("unknown task")
         }
@@ -160,11 +182,7 @@ fn build_ui() -> Result<()> {
 
 /// tauri-driver (the WebDriver front of the desktop's end-to-end tests), from crates.io.
 fn install_tauri_driver() -> Result<()> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .context("neither CARGO_HOME nor HOME is set")?;
-    if home.join("bin/tauri-driver").exists() {
+    if cargo_bin("tauri-driver")?.exists() {
         return Ok(());
     }
     status(cargo().args(["install", "tauri-driver", "--locked", "--version", "2.1.0"]))
@@ -420,6 +438,8 @@ fn test() -> Result<()> {
     // The desktop journey starts the app binary, built on its own (its feature set differs
     // from the test build's); build it now rather than while the fault tests run.
     status(cargo().args(["build", "--quiet", "--package", "mingcha-desktop", "--bin", "mingcha-desktop"]))?;
+    // The API test (tests/tests/api_schema.rs) runs schemathesis against a real server.
+    let schemathesis = install_schemathesis()?;
     let nextest = cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
     let mut run = cargo();
     if nextest {
@@ -427,7 +447,104 @@ fn test() -> Result<()> {
     } else {
         run.args(["test", "--workspace", "--no-fail-fast"]);
     }
-    status(run.env("MINGCHA_TEST_PG", pg))
+    status(run.env("MINGCHA_TEST_PG", pg).env("MINGCHA_SCHEMATHESIS", schemathesis))?;
+    // Bad input, briefly: each fuzz target from its seed corpus, with a fixed seed.
+    fuzz(FUZZ_TARGETS, FUZZ_CI_SECS)
+}
+
+/// The cargo-fuzz targets in `fuzz/fuzz_targets`.
+const FUZZ_TARGETS: &[&str] = &["exif", "manifest", "upload"];
+/// How long `cargo xtask test` fuzzes each target, and `cargo xtask fuzz` by default.
+const FUZZ_CI_SECS: u64 = 20;
+const FUZZ_MANUAL_SECS: u64 = 600;
+/// The libFuzzer seed unless `MINGCHA_FUZZ_SEED` is set: fixed, so a CI failure replays.
+const FUZZ_SEED: u64 = 7_2026;
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map_or_else(|_| PathBuf::from("target"), PathBuf::from)
+}
+
+fn cargo_bin(name: &str) -> Result<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    Ok(home.join("bin").join(name))
+}
+
+/// Run each of `targets` for `seconds` from its committed seed corpus (`fuzz/corpus/TARGET`),
+/// failing on the first crash, panic, timeout or out-of-memory. New inputs go to a scratch
+/// corpus under the target directory, crashes to `fuzz/artifacts/TARGET/`.
+///
+/// cargo-fuzz needs nightly compiler flags; `RUSTC_BOOTSTRAP=1` lets the stable toolchain
+/// accept them. No sanitizer (`-s none`): the fuzzed code is safe Rust (the crates forbid
+/// `unsafe`), where AddressSanitizer finds nothing more and halves the executions per second,
+/// and it stops at start-up on the two copies of SQLite's tables the binary links; panics,
+/// overflows (debug assertions are on) and hangs are what these targets look for.
+fn fuzz(targets: &[&str], seconds: u64) -> Result<()> {
+    if !cargo_bin("cargo-fuzz")?.exists() {
+        status(cargo().args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION]))?;
+    }
+    let seed = std::env::var("MINGCHA_FUZZ_SEED").map_or(Ok(FUZZ_SEED), |s| {
+        s.parse::<u64>().with_context(|| format!("MINGCHA_FUZZ_SEED must be a number, not {s:?}"))
+    })?;
+    // Its own target directory: libFuzzer's instrumentation rebuilds every dependency.
+    // Absolute: cargo-fuzz may resolve a relative one from fuzz/, and the binaries are run from here.
+    let build = std::path::absolute(
+        std::env::var_os("MINGCHA_FUZZ_TARGET_DIR").map_or_else(|| target_dir().join("fuzz"), PathBuf::from),
+    )?;
+    let mut compile = cargo();
+    compile.args(["fuzz", "build", "--sanitizer", "none", "--target-dir"]).arg(&build).env("RUSTC_BOOTSTRAP", "1");
+    if let [one] = targets {
+        compile.arg(one);
+    }
+    status(&mut compile)?;
+    let host = Command::new("rustc").arg("-vV").output().context("running rustc -vV")?;
+    let host = String::from_utf8_lossy(&host.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .context("rustc -vV names no host")?;
+    for target in targets {
+        let scratch = build.join("corpus").join(target);
+        let artifacts = Path::new("fuzz/artifacts").join(target);
+        std::fs::create_dir_all(&scratch)?;
+        std::fs::create_dir_all(&artifacts)?;
+        eprintln!("fuzzing {target} for {seconds} s with -seed={seed} (MINGCHA_FUZZ_SEED={seed} replays it)");
+        status(
+            Command::new(build.join(&host).join("release").join(target))
+                .arg(format!("-artifact_prefix={}/", artifacts.display()))
+                .arg(&scratch)
+                .arg(Path::new("fuzz/corpus").join(target))
+                .args([format!("-max_total_time={seconds}"), format!("-seed={seed}")])
+                .args(["-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1"]),
+        )
+        .with_context(|| {
+            format!("fuzz target {target} failed (seed {seed}); the input is in {}", artifacts.display())
+        })?;
+    }
+    Ok(())
+}
+
+/// schemathesis pinned, from PyPI, in a virtual environment under the target directory (made
+/// with Debian's python3-venv, so nothing touches the system's Python). Returns its `st`.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+fn install_schemathesis() -> Result<PathBuf> {
+    let venv = target_dir().join("tools/schemathesis");
+    let st = venv.join("bin/st");
+    let marker = venv.join(format!("installed-{SCHEMATHESIS_VERSION}"));
+    if st.exists() && marker.exists() {
+        return Ok(std::path::absolute(st)?);
+    }
+    status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    status(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}")),
+    )?;
+    std::fs::write(&marker, "")?;
+    Ok(std::path::absolute(st)?)
 }
 
 /// A command run as another user: directly as root, else through sudo.

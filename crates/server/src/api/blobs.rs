@@ -1,26 +1,43 @@
 //! `PUT /api/v1/blobs/{sha256}?offset=N` and `GET /api/v1/blobs/{sha256}/upload`: chunked,
 //! resumable, verified blob uploads (the bytes go to the [`crate::blobs::BlobStore`]).
 
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::Uri;
 use axum::response::Json;
 use chrono::Utc;
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::sync::UploadState;
 use serde::Deserialize;
 
-use super::{AppState, Body, PathParam, QueryParam};
+use super::{AppState, Body, PathParam};
 use crate::auth::SignedDevice;
 use crate::blobs::Progress;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]
-pub struct Offset {
+struct Offset {
     offset: u64,
+}
+
+/// What a chunk upload asks for, read from its request line alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRequest {
+    pub sha256: Sha256Hex,
+    pub offset: u64,
+}
+
+/// Parse `PUT /api/v1/blobs/{sha256}?offset=N`: the path's (decoded) digest segment and the
+/// request's URI. Pure, so the `upload` fuzz target runs it on arbitrary request lines; a
+/// missing or malformed part is `400 bad_digest` or `400 bad_request`.
+pub fn chunk_request(name: &str, uri: &Uri) -> Result<ChunkRequest> {
+    let sha256 = digest(name)?;
+    let Query(Offset { offset }) = Query::try_from_uri(uri).map_err(|r| Error::BadRequest(r.body_text()))?;
+    Ok(ChunkRequest { sha256, offset })
 }
 
 /// The digest in the path, strictly: exactly 64 lower-case hex characters, checked before it
 /// is used for anything, so `..` or a slash can never reach the file system.
-fn digest(name: &str) -> Result<Sha256Hex> {
+pub fn digest(name: &str) -> Result<Sha256Hex> {
     let strict = name.len() == 64 && name.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !strict {
         return Err(Error::BadDigest);
@@ -55,10 +72,10 @@ pub async fn put_chunk(
     State(state): State<AppState>,
     auth: SignedDevice,
     PathParam(name): PathParam<String>,
-    QueryParam(Offset { offset }): QueryParam<Offset>,
+    uri: Uri,
     Body(body): Body,
 ) -> Result<Json<UploadState>> {
-    let sha256 = digest(&name)?;
+    let ChunkRequest { sha256, offset } = chunk_request(&name, &uri)?;
     auth.check_body(&body)?;
     let (size, held) = expected(&state, &auth, &sha256).await?;
     if held {
@@ -86,4 +103,32 @@ pub async fn upload_state(
         progress = state.blobs.append(auth.device.id, &sha256, size, size, Vec::new()).await?;
     }
     finish(&state, sha256, size, progress).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn uri(s: &str) -> Uri {
+        s.parse().expect("a valid URI")
+    }
+
+    #[test]
+    fn a_chunk_request_names_its_digest_and_offset() {
+        let asked = chunk_request(HEX, &uri(&format!("/api/v1/blobs/{HEX}?offset=16777216"))).expect("valid");
+        assert_eq!(asked.sha256.as_str(), HEX);
+        assert_eq!(asked.offset, 16_777_216);
+    }
+
+    #[test]
+    fn a_bad_digest_or_offset_is_refused_before_anything_is_read() {
+        let code = |name: &str, u: &str| chunk_request(name, &uri(u)).map_err(|e| e.code());
+        assert_eq!(code("../../etc/passwd", "/x?offset=0"), Err("bad_digest"));
+        assert_eq!(code(&HEX.to_uppercase(), "/x?offset=0"), Err("bad_digest"));
+        assert_eq!(code(HEX, "/x"), Err("bad_request"));
+        assert_eq!(code(HEX, "/x?offset=-1"), Err("bad_request"));
+        assert_eq!(code(HEX, "/x?offset=18446744073709551616"), Err("bad_request"));
+    }
 }

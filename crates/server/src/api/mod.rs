@@ -2,7 +2,7 @@
 //! extractors that turn every malformed request into the office's JSON error, never axum's
 //! plain-text rejections.
 
-mod blobs;
+pub mod blobs;
 mod custody;
 mod enroll;
 mod pull;

@@ -135,11 +135,11 @@ impl Store {
             }
             Ok(out)
         };
-        let blobs_where = |clause: &str, arg: &str| -> Result<Vec<BlobInScope>> {
+        let blobs_where = |clause: &str, args: &[&str]| -> Result<Vec<BlobInScope>> {
             let sql =
                 format!("SELECT id, sha256, size FROM evidence WHERE deleted_at IS NULL AND {clause} ORDER BY id");
             let mut stmt = self.conn.prepare(&sql)?;
-            let rows = stmt.query_map([arg], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
             rows.map(|row| {
                 let (record, sha, size) = row?;
                 let sha256 =
@@ -150,7 +150,7 @@ impl Store {
         };
         Ok(match scope {
             VerifyScope::All => {
-                report.blobs = blobs_where("1 = ?1", "1")?;
+                report.blobs = blobs_where("1", &[])?;
                 let mut stmt = self.conn.prepare(
                     "SELECT d.id, d.copy, b.size FROM disclosure_copy d JOIN blob b ON b.sha256 = d.copy ORDER BY d.id",
                 )?;
@@ -167,14 +167,14 @@ impl Store {
             }
             VerifyScope::Evidence(key) => {
                 let id = resolve_id(&self.conn, "evidence", "evidence", key)?;
-                report.blobs = blobs_where("id = ?1", &id)?;
+                report.blobs = blobs_where("id = ?1", &[&id])?;
                 let seqs = seqs_of(EntityKind::Evidence, std::slice::from_ref(&id))?;
                 self.note_changes(&seqs, report)?;
                 seqs
             }
             VerifyScope::Finding(key) => {
                 let id = resolve_id(&self.conn, "finding", "finding", key)?;
-                report.blobs = blobs_where("finding_id = ?1", &id)?;
+                report.blobs = blobs_where("finding_id = ?1", &[&id])?;
                 let evidence: Vec<String> = report.blobs.iter().map(|b| b.record.clone()).collect();
                 let mut seqs = seqs_of(EntityKind::Finding, std::slice::from_ref(&id))?;
                 seqs.extend(seqs_of(EntityKind::Evidence, &evidence)?);

@@ -42,12 +42,32 @@ pub(crate) fn build_binary(package: &str, bin: &str) -> PathBuf {
     }
     let out = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run cargo build");
     assert!(out.status.success(), "building {bin} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
+    let built = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
         .next_back()
-        .unwrap_or_else(|| panic!("cargo reported no executable for {bin}"))
+        .unwrap_or_else(|| panic!("cargo reported no executable for {bin}"));
+    // Hold on to this build: another checkout building into the same target directory (the
+    // developers share one) would otherwise replace the file under a running test. A hard
+    // link keeps this file's inode whatever cargo puts at the path later.
+    let prefix = format!("{bin}.held-by-");
+    if let Some(dir) = built.parent().and_then(|d| std::fs::read_dir(d).ok()) {
+        // Links held by test processes that have ended.
+        for entry in dir.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ended = name.strip_prefix(&prefix).is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+            if ended {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let held = built.with_file_name(format!("{prefix}{}", std::process::id()));
+    let _ = std::fs::remove_file(&held);
+    match std::fs::hard_link(&built, &held) {
+        Ok(()) => held,
+        Err(_) => built,
+    }
 }
 
 /// One inspector's laptop: a data directory and a passphrase.

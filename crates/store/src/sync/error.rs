@@ -20,7 +20,7 @@ pub enum SyncError {
          the office's ({expected}); nothing was sent. If the office changed its certificate, enroll again with a new token"
     )]
     CertificateMismatch { url: String, expected: String, got: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Token(#[from] mingcha_core::enroll_token::TokenError),
     /// A 4xx: the office understood the request and said no. Retrying will not help.
     #[error("the office refused the request ({status} {code}): {message}{hint}", hint = hint(code))]

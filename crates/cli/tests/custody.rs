@@ -92,7 +92,18 @@ fn synced_laptop(office: &Office) -> Laptop {
     json(&data, &["unit", "add", "城关镇便民服务中心", "--spot", "社保窗口"]);
     let v = json(&data, &["visit", "new", "--unit", "城关镇", "--kind", "暗访", "--date", DAY, "--at", "09:00"]);
     let text = "社保窗口工作人员上班时间玩手机游戏";
-    let args = ["finding", "add", "--visit", v["id"].as_str().unwrap(), "--category", "脱岗离岗", "--text", text, "--at", "09:30"];
+    let args = [
+        "finding",
+        "add",
+        "--visit",
+        v["id"].as_str().unwrap(),
+        "--category",
+        "脱岗离岗",
+        "--text",
+        text,
+        "--at",
+        "09:30",
+    ];
     let finding = json(&data, &args)["id"].as_str().unwrap().to_owned();
     let camera = tmp.path().join("camera");
     json(&data, &["photo", "sample", camera.to_str().unwrap(), "--count", "2", "--date", DAY]);

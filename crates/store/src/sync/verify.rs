@@ -139,7 +139,9 @@ impl Store {
             let sql =
                 format!("SELECT id, sha256, size FROM evidence WHERE deleted_at IS NULL AND {clause} ORDER BY id");
             let mut stmt = self.conn.prepare(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })?;
             rows.map(|row| {
                 let (record, sha, size) = row?;
                 let sha256 =

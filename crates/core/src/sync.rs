@@ -431,6 +431,7 @@ mod tests {
             Uuid::nil(),
             DeviceId::from_uuid(Uuid::nil()),
             0,
+            Hash::GENESIS,
             vec![change(1, EntityKind::Evidence, serde_json::json!({ "meta": { "gps": gps } }))],
         );
         let received: Manifest = serde_json::from_slice(&sent.canonical_bytes()).expect("parses back");
@@ -444,11 +445,13 @@ mod tests {
             Uuid::nil(),
             DeviceId::from_uuid(Uuid::nil()),
             u64::MAX,
+            Hash::GENESIS,
             vec![change(0, EntityKind::Finding, serde_json::json!({}))],
         );
         assert_eq!(m.check().map_err(|e| e.code()), Err("seq_out_of_range"));
         m.after_seq = u64::MAX - 1;
         m.changes[0].seq = u64::MAX;
+        m.chain_head = custody::fold(m.chain_before, &m.changes);
         assert_eq!(m.check(), Ok(()));
     }
 

@@ -169,6 +169,11 @@ async fn a_full_exchange_verifies_end_to_end_and_each_receipt_proves_its_entry(a
     assert_holds(&verify(&app, &Scope::Batch(second.manifest.batch_id.to_string())).await);
     let nothing = verify(&app, &Scope::Photo("e".repeat(64))).await;
     assert!(!nothing.holds, "an unknown photo is not verified");
+    assert!(nothing.checks.is_empty(), "nor reported as the log's checks holding: {:?}", nothing.checks);
+    // A digest copied by its first characters, as listings print it, names the same photo.
+    let by_prefix = verify(&app, &Scope::Photo(sha256(&p1)[..12].to_owned())).await;
+    assert_holds(&by_prefix);
+    assert_eq!(by_prefix.checks.len(), photo.checks.len());
 
     // The command line says the same, and exits 0.
     let out = admin(&app, &["verify"]);

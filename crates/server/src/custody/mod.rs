@@ -138,7 +138,8 @@ pub async fn verify_scope(
     scope: &verify::Scope,
 ) -> Result<verify::Report> {
     let h = holdings(repo).await?;
-    verify::verify(&h, blobs, office_key, scope).await
+    let scope = verify::resolve(&h, scope)?;
+    verify::verify(&h, blobs, office_key, &scope).await
 }
 
 #[cfg(test)]

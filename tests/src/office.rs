@@ -24,8 +24,10 @@ pub struct Office {
     env: Vec<(String, String)>,
     child: Option<Child>,
     addr: SocketAddr,
-    /// The certificate's SHA-256 as the server printed it (AA:BB:…).
+    /// The certificate's SHA-256 as the server printed it (AA:BB:…); empty over plain HTTP.
     fingerprint: String,
+    /// Started with `--plain-http` (as behind a TLS-terminating proxy).
+    plain_http: bool,
 }
 
 impl Office {
@@ -36,6 +38,16 @@ impl Office {
 
     /// An office whose tables live in the PostgreSQL database at `database_url`.
     pub fn start_on(database_url: Option<String>) -> Self {
+        Self::launch(database_url, false)
+    }
+
+    /// An office serving plain HTTP (`--plain-http`), the way it runs behind a proxy that
+    /// terminates TLS: for a test of the API's answers, not of its transport.
+    pub fn start_plain_http() -> Self {
+        Self::launch(None, true)
+    }
+
+    fn launch(database_url: Option<String>, plain_http: bool) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("office");
         let mut office = Self {
@@ -47,6 +59,7 @@ impl Office {
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             fingerprint: String::new(),
+            plain_http,
         };
         office.spawn();
         office
@@ -98,6 +111,7 @@ impl Office {
         let mut child = self
             .command()
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(self.plain_http.then_some("--plain-http"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(log)
@@ -119,16 +133,19 @@ impl Office {
             let _ = child.kill();
             panic!("mingcha-server did not say where it listens within 60 s; see {}", self.log())
         });
+        let scheme = if self.plain_http { "http" } else { "https" };
         let addr = line
             .trim()
-            .strip_prefix("mingcha-server listening on https://")
+            .strip_prefix(&format!("mingcha-server listening on {scheme}://"))
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from mingcha-server: {line:?}; log: {}", self.log()));
-        self.fingerprint = cert
-            .trim()
-            .strip_prefix("TLS certificate SHA-256 ")
-            .unwrap_or_else(|| panic!("unexpected second line from mingcha-server: {cert:?}"))
-            .to_owned();
+        if !self.plain_http {
+            self.fingerprint = cert
+                .trim()
+                .strip_prefix("TLS certificate SHA-256 ")
+                .unwrap_or_else(|| panic!("unexpected second line from mingcha-server: {cert:?}"))
+                .to_owned();
+        }
         self.addr = addr;
         self.child = Some(child);
     }
@@ -142,9 +159,9 @@ impl Office {
         self.addr
     }
 
-    /// `https://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT` (`http://` for [`Office::start_plain_http`]).
     pub fn url(&self) -> String {
-        format!("https://{}", self.addr)
+        format!("{}://{}", if self.plain_http { "http" } else { "https" }, self.addr)
     }
 
     /// The self-signed certificate the office serves (PEM): what curl or a browser is told

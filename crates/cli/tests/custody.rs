@@ -160,41 +160,9 @@ fn one_flipped_bit_anywhere_is_caught_every_time_and_named() {
     )
     .unwrap();
 
-    // A change log row: the record as the laptop wrote it.
-    let rows: Vec<(u64, String)> = conn
-        .prepare("SELECT seq, payload FROM change_log ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for _ in 0..FLIPS {
-        let (seq, payload) = &rows[rng.below(rows.len())];
-        let (flipped, at) = flip_text(&mut rng, payload);
-        conn.execute("UPDATE change_log SET payload = ?1 WHERE seq = ?2", (&flipped, seq)).unwrap();
-        let (ok, said) = verify(&laptop.data, &[]);
-        assert!(!ok, "a bit flipped at byte {at} of change {seq} went unnoticed: {said}");
-        assert!(said.lines().any(|l| l.starts_with('✗') && l.contains(&format!("change {seq} "))), "{said}");
-        conn.execute("UPDATE change_log SET payload = ?1 WHERE seq = ?2", (payload, seq)).unwrap();
-    }
-
-    // A link of the custody chain.
-    let links: Vec<(u64, String)> = conn
-        .prepare("SELECT seq, hash FROM custody_chain ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for _ in 0..FLIPS {
-        let (seq, hash) = &links[rng.below(links.len())];
-        let (flipped, _) = flip_text(&mut rng, hash);
-        conn.execute("UPDATE custody_chain SET hash = ?1 WHERE seq = ?2", (&flipped, seq)).unwrap();
-        let (ok, said) = verify(&laptop.data, &[]);
-        assert!(!ok, "a flipped link at change {seq} went unnoticed: {said}");
-        assert!(said.lines().any(|l| l.starts_with('✗') && l.contains(&format!("change {seq}"))), "{said}");
-        conn.execute("UPDATE custody_chain SET hash = ?1 WHERE seq = ?2", (hash, seq)).unwrap();
-    }
+    // A change log row (the record as the laptop wrote it), and a link of the custody chain.
+    flip_rows(&laptop, &s, &mut rng, "change_log", "payload");
+    flip_rows(&laptop, &s, &mut rng, "custody_chain", "hash");
 
     // The office's receipt, as the laptop keeps it.
     let (batch, receipt): (String, String) =
@@ -226,6 +194,29 @@ fn one_flipped_bit_anywhere_is_caught_every_time_and_named() {
 
     let (ok, said) = verify(&laptop.data, &[]);
     assert!(ok, "everything restored holds again: {said}");
+}
+
+/// Flip one bit of `column` in a random row of `table` (keyed by change seq), [`FLIPS`] times,
+/// restoring each: every flip must fail `mingcha verify` with a ✗ line naming that change.
+fn flip_rows(laptop: &Laptop, s: &Store, rng: &mut Rng, table: &str, column: &str) {
+    let conn = s.connection();
+    let rows: Vec<(u64, String)> = conn
+        .prepare(&format!("SELECT seq, {column} FROM {table} ORDER BY seq"))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let update = format!("UPDATE {table} SET {column} = ?1 WHERE seq = ?2");
+    for _ in 0..FLIPS {
+        let (seq, text) = &rows[rng.below(rows.len())];
+        let (flipped, at) = flip_text(rng, text);
+        conn.execute(&update, (&flipped, seq)).unwrap();
+        let (ok, said) = verify(&laptop.data, &[]);
+        assert!(!ok, "a bit flipped at byte {at} of {table}.{column} for change {seq} went unnoticed: {said}");
+        assert!(said.lines().any(|l| l.starts_with('✗') && l.contains(&format!("change {seq} "))), "{said}");
+        conn.execute(&update, (text, seq)).unwrap();
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

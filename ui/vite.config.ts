@@ -12,8 +12,9 @@ export default defineConfig({
   plugins: [vue()],
   clearScreen: false,
   // `npm run dev`: the console at /console.html talks to an office on 127.0.0.1:8080
-  // (`cargo xtask office`) through this proxy, so its cookie stays same-origin.
-  server: { port: 5173, strictPort: true, proxy: { '/api': 'http://127.0.0.1:8080' } },
+  // (`cargo xtask office`, HTTPS with its self-signed certificate, hence `secure: false`) through
+  // this proxy, so its cookie stays same-origin.
+  server: { port: 5173, strictPort: true, proxy: { '/api': { target: 'https://127.0.0.1:8080', secure: false } } },
   build: {
     target: 'safari15',
     chunkSizeWarningLimit: 2000,

@@ -4,38 +4,10 @@
 //! before the database, on arbitrary bytes: no panic, and the canonical bytes are stable (a
 //! manifest written, read back and written again is the same bytes, or a device's honest
 //! signature would not verify at the office).
+//!
+//! The check itself is `mingcha_fuzz_checks::manifest`, which the test build also replays over the
+//! committed corpus.
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use mingcha_core::sync::{Manifest, SignedManifest};
-use mingcha_server::api::parse_json;
-use mingcha_server::key::{parse_public_key, sha256_hex, verifies};
-
-/// The public key of the device that signed the seed corpus (secret key: 32 bytes of 7).
-const DEVICE_KEY: &str = "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(signed) = parse_json::<SignedManifest>(data) else {
-        // A bare manifest (what the device signs) goes through the same checks.
-        if let Ok(manifest) = serde_json::from_slice::<Manifest>(data) {
-            exercise(&manifest);
-        }
-        return;
-    };
-    let key = parse_public_key(DEVICE_KEY).expect("the fixed key is valid");
-    let _ = verifies(&key, &signed.manifest.signing_message(), &signed.signature);
-    exercise(&signed.manifest);
-});
-
-fn exercise(manifest: &Manifest) {
-    let _ = manifest.check();
-    let _ = manifest.last_seq();
-    let canonical = manifest.canonical_bytes();
-    assert!(!canonical.is_empty(), "a parsed manifest must serialise");
-    assert!(std::str::from_utf8(&canonical).is_ok(), "canonical JSON is UTF-8");
-    let _ = sha256_hex(&canonical);
-    let again: Manifest = serde_json::from_slice(&canonical).expect("canonical bytes parse back");
-    assert_eq!(&again, manifest, "the manifest changed through its canonical bytes");
-    assert_eq!(again.canonical_bytes(), canonical, "canonical bytes are not stable");
-}
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mingcha_fuzz_checks::manifest::check(data));

@@ -3,8 +3,8 @@
 //!
 //! - `cargo xtask run`   — install system packages, build the UI and the desktop app, start it.
 //! - `cargo xtask demo`  — the CLI's tour: a demo store, shown command by command, synced.
-//! - `cargo xtask test`  — install system packages, lint, and run every test.
-//! - `cargo xtask bench` — the benchmarks, in release mode.
+//! - `cargo xtask test`  — install system packages, lint, and run every test, timing each phase.
+//! - `cargo xtask bench` — the benchmarks, in release mode, then the fuzz targets.
 //! - `cargo xtask postgres` — start the local PostgreSQL the server's tests use and print
 //!   the `MINGCHA_TEST_PG` to export for running them by hand.
 //! - `cargo xtask fuzz [TARGET] [SECONDS]` — the fuzz targets in `fuzz/`, longer than CI runs them.
@@ -72,10 +72,7 @@ fn main() -> Result<()> {
             setup(APT_PACKAGES)?;
             run(args.get(1).map(PathBuf::from))
         }
-        Some("test") => {
-            setup(APT_PACKAGES)?;
-            test()
-        }
+        Some("test") => test(),
         Some("postgres") => {
             setup(APT_PACKAGES)?;
             println!("MINGCHA_TEST_PG={}", start_postgres()?);
@@ -422,40 +419,128 @@ fn json_id(s: &str) -> Result<String> {
 }
 
 /// Lint as CI does (warnings are errors), build the UI and run its unit tests (Vitest), then
-/// every Rust test of the workspace (the desktop's window journey included), with a running
-/// PostgreSQL for the office server's tests.
+/// every Rust test of the workspace (the desktop's window journey and the replay of every fuzz
+/// input included), with a running PostgreSQL for the office server's tests. Prints how long
+/// each phase took at the end, also when one fails.
 fn test() -> Result<()> {
-    status(cargo().args(["fmt", "--all", "--check"]))?;
-    // The UI first: the desktop crate embeds ui/dist, so clippy and the tests need it built.
-    build_ui()?;
-    status(Command::new("npm").args(["test"]).current_dir("ui"))?;
-    install_tauri_driver()?;
-    status(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    let pg = match std::env::var("MINGCHA_TEST_PG") {
-        Ok(url) if !url.is_empty() => url,
-        _ => start_postgres()?,
-    };
+    let mut phases = Phases::new();
+    let result = test_phases(&mut phases);
+    phases.print(result.is_ok());
+    result
+}
+
+fn test_phases(phases: &mut Phases) -> Result<()> {
+    phases.run("apt packages", || setup(APT_PACKAGES))?;
+    phases.run("rustfmt", || status(cargo().args(["fmt", "--all", "--check"])))?;
+    // The UI first: the desktop crate embeds ui/dist, so its build and tests need it.
+    phases.run("UI install and build", build_ui)?;
+    phases.run("UI unit tests", || status(Command::new("npm").args(["test"]).current_dir("ui")))?;
+    phases.run("tauri-driver", install_tauri_driver)?;
+    let pg = phases.run("PostgreSQL", || match std::env::var("MINGCHA_TEST_PG") {
+        Ok(url) if !url.is_empty() => Ok(url),
+        _ => start_postgres(),
+    })?;
+    // The API test (tests/tests/api_schema.rs) runs schemathesis against a real server.
+    let schemathesis = phases.run("schemathesis", install_schemathesis)?;
+    // Clippy lints while the test build compiles: the workspace's own crates go through
+    // clippy-driver, which is rustc with clippy's lints added, so one compilation both lints
+    // and builds. `cargo clippy` would instead check-build every dependency a second time
+    // (metadata only, which the test build cannot reuse): ten minutes on a cold machine.
+    // Dependencies are untouched by the wrapper, so they stay shared with ordinary builds.
+    let lint = clippy_wrapper()?;
     // The desktop journey starts the app binary, built on its own (its feature set differs
     // from the test build's); build it now rather than while the fault tests run.
-    status(cargo().args(["build", "--quiet", "--package", "mingcha-desktop", "--bin", "mingcha-desktop"]))?;
-    // The API test (tests/tests/api_schema.rs) runs schemathesis against a real server.
-    let schemathesis = install_schemathesis()?;
+    phases.run("desktop binary (linted)", || {
+        status(lint(cargo()).args(["build", "--quiet", "--package", "mingcha-desktop", "--bin", "mingcha-desktop"]))
+    })?;
     let nextest = cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
-    let mut run = cargo();
     if nextest {
-        run.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        phases
+            .run("test build (linted)", || status(lint(cargo()).args(["nextest", "run", "--workspace", "--no-run"])))?;
+        phases.run("tests", || {
+            status(
+                lint(cargo())
+                    .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+                    .env("MINGCHA_TEST_PG", &pg)
+                    .env("MINGCHA_SCHEMATHESIS", &schemathesis),
+            )
+        })
     } else {
-        run.args(["test", "--workspace", "--no-fail-fast"]);
+        phases.run("tests (linted)", || {
+            status(
+                lint(cargo())
+                    .args(["test", "--workspace", "--no-fail-fast"])
+                    .env("MINGCHA_TEST_PG", &pg)
+                    .env("MINGCHA_SCHEMATHESIS", &schemathesis),
+            )
+        })
     }
-    status(run.env("MINGCHA_TEST_PG", pg).env("MINGCHA_SCHEMATHESIS", schemathesis))?;
-    // Bad input, briefly: each fuzz target from its seed corpus, with a fixed seed.
-    fuzz(FUZZ_TARGETS, FUZZ_CI_SECS)
+}
+
+/// A function that makes a cargo command compile the workspace's crates through clippy-driver
+/// with warnings as errors (`cargo clippy -- -D warnings`, inside an ordinary build). The same
+/// environment reaches the builds the journeys start themselves (`build_binary`), so they find
+/// the artifacts up to date instead of compiling the crates again without it.
+fn clippy_wrapper() -> Result<impl Fn(Command) -> Command> {
+    let driver = Command::new("rustup").args(["which", "clippy-driver"]).output();
+    let driver = match driver {
+        Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+        _ => PathBuf::from("clippy-driver"),
+    };
+    let works = Command::new(&driver).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !works {
+        bail!("clippy-driver not found ({}): `rustup component add clippy`", driver.display());
+    }
+    Ok(move |mut cmd: Command| {
+        // clippy-driver reads its own arguments from CLIPPY_ARGS, separated as cargo-clippy does.
+        cmd.env("RUSTC_WORKSPACE_WRAPPER", &driver)
+            .env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
+        cmd
+    })
+}
+
+/// How long each phase of a run took, printed as a table at its end: every CI log shows where
+/// the time went, so a phase that grows is seen in the submission that made it grow.
+struct Phases {
+    start: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration, bool)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases { start: std::time::Instant::now(), done: Vec::new() }
+    }
+
+    fn run<T>(&mut self, name: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        eprintln!("== {name}");
+        let began = std::time::Instant::now();
+        let out = f();
+        self.done.push((name, began.elapsed(), out.is_ok()));
+        out
+    }
+
+    fn print(&self, passed: bool) {
+        let secs = |d: std::time::Duration| d.as_secs_f64();
+        eprintln!("\nPhase                          seconds");
+        for (name, took, ok) in &self.done {
+            eprintln!("{name:<30} {:>7.0}{}", secs(*took), if *ok { "" } else { "  (failed)" });
+        }
+        let total = self.start.elapsed();
+        eprintln!(
+            "{:<30} {:>7.0}  ({}m {:02}s, {})",
+            "total",
+            secs(total),
+            total.as_secs() / 60,
+            total.as_secs() % 60,
+            if passed { "passed" } else { "failed" }
+        );
+    }
 }
 
 /// The cargo-fuzz targets in `fuzz/fuzz_targets`.
 const FUZZ_TARGETS: &[&str] = &["exif", "manifest", "upload"];
-/// How long `cargo xtask test` fuzzes each target, and `cargo xtask fuzz` by default.
-const FUZZ_CI_SECS: u64 = 20;
+/// How long the quick benchmark run fuzzes each target; `cargo xtask fuzz` by default longer.
+const FUZZ_QUICK_SECS: u64 = 20;
 const FUZZ_MANUAL_SECS: u64 = 600;
 /// The libFuzzer seed unless `MINGCHA_FUZZ_SEED` is set: fixed, so a CI failure replays.
 const FUZZ_SEED: u64 = 7_2026;
@@ -609,8 +694,10 @@ fn start_postgres() -> Result<String> {
     Ok(format!("postgres://mingcha:mingcha@127.0.0.1:{port}/postgres"))
 }
 
-/// Both benchmarks in release mode: the store (list and search against raw SQL) and photo
-/// import (against vipsthumbnail). `--quick` runs smaller sizes.
+/// The benchmarks in release mode: the desktop's first screen, the store (list and search
+/// against raw SQL), photo import (against vipsthumbnail), sync (against curl), and then
+/// coverage-guided fuzzing of every target (20 s each with `--quick`, else 600 s), which the
+/// test run leaves to the replay of the committed corpus. `--quick` runs smaller sizes.
 fn bench(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     status(cargo().args(["build", "--release", "--quiet", "--package", "mingcha-cli"]))?;
@@ -639,12 +726,14 @@ fn bench(args: &[String]) -> Result<()> {
         run(&["store", "--findings", "10000", "--evidence", "50000", "--runs", "50"])?;
         run(&["import", "--photos", "40", "--distinct", "10"])?;
         sync(&["day", "--photos", "40"])?;
-        sync(&["fleet", "--devices", "20", "--database-url", &pg])
+        sync(&["fleet", "--devices", "20", "--database-url", &pg])?;
+        fuzz(FUZZ_TARGETS, FUZZ_QUICK_SECS)
     } else {
         desktop(&[])?;
         run(&["store"])?;
         run(&["import", "--photos", "200", "--distinct", "20"])?;
         sync(&["day"])?;
-        sync(&["fleet", "--database-url", &pg])
+        sync(&["fleet", "--database-url", &pg])?;
+        fuzz(FUZZ_TARGETS, FUZZ_MANUAL_SECS)
     }
 }

@@ -25,13 +25,13 @@ pub fn desktop_binary() -> &'static Path {
             "the UI is not built ({}): run `cargo xtask test`, or `npm install && npm run build` in ui/",
             index.display()
         );
-        crate::build_binary("mingcha-desktop", "mingcha-desktop")
+        crate::build_binary("mingcha-desktop")
     })
 }
 
 /// The startup benchmark's reference window, from the same package.
 pub fn bare_window_binary() -> PathBuf {
-    crate::build_binary("mingcha-desktop", "bare-window")
+    crate::build_binary("bare-window")
 }
 
 /// A free loopback port (the OS picks it; it is released for the driver to take).

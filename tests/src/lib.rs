@@ -25,18 +25,21 @@ pub fn seed_sentences() -> Vec<&'static str> {
 /// The `mingcha` binary, built once per test process with the cargo that runs the tests.
 pub fn mingcha_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_binary("mingcha-cli", "mingcha"))
+    BIN.get_or_init(|| build_binary("mingcha"))
 }
 
 /// The `mingcha-server` binary, built the same way.
 pub fn server_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_binary("mingcha-server", "mingcha-server"))
+    BIN.get_or_init(|| build_binary("mingcha-server"))
 }
 
-pub(crate) fn build_binary(package: &str, bin: &str) -> PathBuf {
+pub(crate) fn build_binary(bin: &str) -> PathBuf {
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--quiet", "--package", package, "--bin", bin, "--message-format=json"]);
+    // `--workspace`: the features of the dependencies resolved over the whole workspace, as in
+    // the test build and in `cargo xtask test`'s build of the binaries, so this finds them built
+    // instead of compiling the GTK and WebKit stack again with another feature set.
+    cmd.args(["build", "--quiet", "--workspace", "--bin", bin, "--message-format=json"]);
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }

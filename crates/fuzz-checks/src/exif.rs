@@ -26,9 +26,9 @@ pub fn check(data: &[u8]) {
     }
 
     let _ = preview::jpeg_is_complete(data);
-    if data.len() <= DECODE_MAX {
-        if let Some(media_type @ ("image/jpeg" | "image/png" | "image/webp")) = found {
-            let _ = preview::decode_upright(data, media_type, meta.orientation);
-        }
+    if data.len() <= DECODE_MAX
+        && let Some(media_type @ ("image/jpeg" | "image/png" | "image/webp")) = found
+    {
+        let _ = preview::decode_upright(data, media_type, meta.orientation);
     }
 }

@@ -16,6 +16,9 @@ pub mod exif;
 pub mod manifest;
 pub mod upload;
 
+/// A check over one input: returns, or panics with what broke.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets, by the name of their folder under `fuzz/corpus/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] =
+pub const TARGETS: &[(&str, Check)] =
     &[("exif", exif::check), ("manifest", manifest::check), ("upload", upload::check)];

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mingcha_fuzz_checks::TARGETS;
+use mingcha_fuzz_checks::{Check, TARGETS};
 
 const PER_INPUT: Duration = Duration::from_secs(10);
 
@@ -27,7 +27,7 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Run `check` on `data` in a thread; the panic message, or a hang, as the failure.
-fn replay(check: fn(&[u8]), data: Vec<u8>) -> Result<(), String> {
+fn replay(check: Check, data: Vec<u8>) -> Result<(), String> {
     let (done, finished) = mpsc::channel();
     std::thread::Builder::new()
         .name("replay".into())

@@ -448,11 +448,10 @@ fn test_phases(phases: &mut Phases) -> Result<()> {
     // (metadata only, which the test build cannot reuse): ten minutes on a cold machine.
     // Dependencies are untouched by the wrapper, so they stay shared with ordinary builds.
     let lint = clippy_wrapper()?;
-    // The desktop journey starts the app binary, built on its own (its feature set differs
-    // from the test build's); build it now rather than while the fault tests run.
-    phases.run("desktop binary (linted)", || {
-        status(lint(cargo()).args(["build", "--quiet", "--package", "mingcha-desktop", "--bin", "mingcha-desktop"]))
-    })?;
+    // Every binary first (the journeys start the desktop app, the CLI and the server), built
+    // over the whole workspace so the dependencies get the same features as in the test build
+    // that follows: built per package, the GTK and WebKit stack compiled twice (5 min cold).
+    phases.run("binaries (linted)", || status(lint(cargo()).args(["build", "--quiet", "--workspace", "--bins"])))?;
     let nextest = cargo().args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
     if nextest {
         phases

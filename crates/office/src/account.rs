@@ -41,10 +41,22 @@ impl Role {
         self == Self::Admin
     }
 
-    /// Everything but a unit's own problems.
+    /// Everything but a unit's own problems, by role alone: what an account reads also
+    /// depends on its unit ([`Account::reader`]).
     pub fn sees_everything(self) -> bool {
         self != Self::Unit
     }
+}
+
+/// Whose eyes an account reads the office with. An account bound to a unit, other than a
+/// reviewer's or an admin's, belongs to someone of that unit: it reads what the unit may read,
+/// and nothing that names who inspected it (暗访 depends on that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader<'a> {
+    /// Office staff: every finding, batch, inspector and comment.
+    Office,
+    /// One unit (its id): the problems handed to it, as the unit is told of them.
+    Unit(&'a str),
 }
 
 /// One office account. The password is kept only as an Argon2id hash (PHC string).
@@ -58,6 +70,27 @@ pub struct Account {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+}
+
+impl Account {
+    /// Whose eyes this account reads with: a unit contact, and a viewer bound to a unit, read
+    /// as their unit; everyone else as the office.
+    pub fn reader(&self) -> Reader<'_> {
+        match (self.role, self.unit.as_deref()) {
+            (Role::Unit, unit) => Reader::Unit(unit.unwrap_or_default()),
+            (Role::Viewer, Some(unit)) => Reader::Unit(unit),
+            _ => Reader::Office,
+        }
+    }
+
+    /// The unit this account reports rectification (整改反馈) for: a unit contact's own. A
+    /// viewer writes nothing, whatever unit it is bound to.
+    pub fn reports_for(&self) -> Option<&str> {
+        match self.role {
+            Role::Unit => self.unit.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A username: 2–32 characters, letters, digits, `.`, `_`, `-` (no spaces, no `/`, so it can
@@ -150,6 +183,29 @@ mod tests {
         assert!(check_username("a/b").is_err());
         assert_eq!(check_username(" liming ").unwrap(), "liming");
         assert_eq!(check_username("审核员王").unwrap(), "审核员王");
+    }
+
+    fn account(role: Role, unit: Option<&str>) -> Account {
+        Account {
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            unit: unit.map(Into::into),
+            password_hash: String::new(),
+            disabled: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_account_bound_to_a_unit_reads_as_that_unit_unless_it_is_staff() {
+        assert_eq!(account(Role::Unit, Some("u1")).reader(), Reader::Unit("u1"));
+        assert_eq!(account(Role::Unit, None).reader(), Reader::Unit(""), "a unit contact without a unit sees nothing");
+        assert_eq!(account(Role::Viewer, Some("u1")).reader(), Reader::Unit("u1"));
+        assert_eq!(account(Role::Viewer, None).reader(), Reader::Office);
+        assert_eq!(account(Role::Reviewer, Some("u1")).reader(), Reader::Office);
+        assert_eq!(account(Role::Unit, Some("u1")).reports_for(), Some("u1"));
+        assert_eq!(account(Role::Viewer, Some("u1")).reports_for(), None, "a viewer writes nothing");
     }
 
     #[test]

@@ -85,6 +85,10 @@ fn ledger_stage(s: Stage) -> LedgerStage {
     }
 }
 
+/// The history action of a unit's report (整改反馈). Every other action of a problem's history
+/// is the office's: a unit is shown them as the office's, never by the name of who took them.
+pub const REPORT_ACTION: &str = "整改反馈";
+
 /// What 交办 needs, as typed.
 #[derive(Debug, Clone)]
 pub struct AssignInput<'a> {
@@ -166,7 +170,7 @@ impl Problem {
     pub fn report(&mut self, text: &str, files: Vec<FileRef>, by: &str, at: DateTime<Utc>) -> Result<(), OfficeError> {
         let text = required("the report", text, 2000)?;
         self.step(Step::Report)?;
-        self.log(by, at, "整改反馈", text.clone());
+        self.log(by, at, REPORT_ACTION, text.clone());
         self.feedback.push(Feedback { at, by: by.to_owned(), text, files });
         Ok(())
     }

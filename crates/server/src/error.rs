@@ -126,6 +126,10 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Internal(String),
+
+    // Office security (issue 14).
+    #[error("a one-time link uploads at most {files} files and {} MiB in all; ask the office for another link", .bytes >> 20)]
+    LinkQuota { files: u32, bytes: u64 },
 }
 
 impl Error {
@@ -176,6 +180,7 @@ impl Error {
             Self::WrongStage(_) => "wrong_stage",
             Self::RateLimited { .. } => "rate_limited",
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
+            Self::LinkQuota { .. } => "link_quota_exceeded",
         }
     }
 
@@ -220,6 +225,7 @@ impl Error {
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            Self::LinkQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -240,6 +246,7 @@ impl Error {
             }
             Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
             Self::RateLimited { retry_after } => Some(json!({ "retry_after_secs": retry_after })),
+            Self::LinkQuota { files, bytes } => Some(json!({ "max_files": files, "max_bytes": bytes })),
             _ => None,
         }
     }

@@ -4,8 +4,8 @@
 import type {
   Account, AccountPatch, Assignment, AuditPage, AuditQuery, Batch, CategoryLeaf, Dashboard, DashboardQuery, EnrollToken,
   FeedbackLink, FeedbackSummary, FindingQuery, FindingView, Inspector, Ledger, LedgerFilters, Lights, Me,
-  NewAccount, NewNotice, Notice, NoticeSettings, ProblemDetail, TemplateInfo, Device, Unit, UploadedFile,
-  Verification, PhotoCheck,
+  NewAccount, NewNotice, Notice, NoticeSettings, ProblemDetail, TemplateInfo, Device, Unit, UnitProblemView,
+  UploadedFile, Verification, PhotoCheck,
 } from './types'
 
 export class ConsoleError extends Error {
@@ -172,10 +172,15 @@ export const api = {
   problems: (f: LedgerFilters = {}) => request<Ledger>('GET', `${C}/problems${ledgerQuery(f)}`),
   ledgerXlsxUrl: (f: LedgerFilters = {}) => `${C}/ledger.xlsx${ledgerQuery(f)}`,
   problem: (id: string) => request<ProblemDetail>('GET', `${C}/problems/${enc(id)}`),
+  /** The same route, as a unit reads it. */
+  unitProblem: (id: string) => request<UnitProblemView>('GET', `${C}/problems/${enc(id)}`),
   assign: (id: string, a: Assignment) => request<ProblemDetail>('POST', `${C}/problems/${enc(id)}/assign`, a),
   upload: (file: File) => upload(`${C}/uploads`, file),
   feedback: (id: string, text: string, files: string[]) =>
     request<ProblemDetail>('POST', `${C}/problems/${enc(id)}/feedback`, { text, files }),
+  /** 整改反馈 by the unit's contact: answered with the unit's view. */
+  unitFeedback: (id: string, text: string, files: string[]) =>
+    request<UnitProblemView>('POST', `${C}/problems/${enc(id)}/feedback`, { text, files }),
   verify: (id: string, v: Verification) => request<ProblemDetail>('POST', `${C}/problems/${enc(id)}/verify`, v),
   close: (id: string, comment?: string) =>
     request<ProblemDetail>('POST', `${C}/problems/${enc(id)}/close`, comment ? { comment } : {}),

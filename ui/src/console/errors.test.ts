@@ -5,7 +5,7 @@ import { describe as describeError, describeWithDetail, ERROR_SENTENCES, sentenc
 // Every code docs/console-api.md names.
 const CONTRACT_CODES = [
   'not_signed_in', 'bad_login', 'forbidden', 'csrf', 'invalid', 'not_found', 'unknown_unit', 'unknown_finding',
-  'deadline_past', 'empty_notice', 'bad_upload', 'conflict', 'wrong_stage', 'rate_limited',
+  'deadline_past', 'empty_notice', 'bad_upload', 'conflict', 'wrong_stage', 'rate_limited', 'link_quota_exceeded',
 ]
 
 describe('error sentences', () => {

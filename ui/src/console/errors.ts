@@ -17,6 +17,7 @@ export const ERROR_SENTENCES: Record<string, string> = {
   conflict: '该内容已被他人修改，请刷新后再操作。',
   wrong_stage: '当前阶段不能进行此操作，请刷新后查看最新进度。',
   rate_limited: '失败次数过多，已暂时锁定，请稍后再试。',
+  link_quota_exceeded: '通过此链接上传的文件已达上限，请联系效能办。',
   network: '无法连接服务器，请检查网络后重试。',
   bad_response: '服务器返回的内容无法识别，请稍后重试。',
 }

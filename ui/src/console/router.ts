@@ -1,5 +1,5 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
-import { checked, homeFor, loadMe, me } from './session'
+import { checked, homeFor, loadMe, me, readsAsUnit } from './session'
 import type { Role } from './types'
 import Login from './views/Login.vue'
 
@@ -7,7 +7,8 @@ declare module 'vue-router' {
   interface RouteMeta {
     /** Shown without signing in and without the menu (the login, the unit's one-time link). */
     public?: boolean
-    /** The roles that may open the page; all signed-in roles when absent. */
+    /** The roles that may open the page; all signed-in roles when absent. Who reads as a unit
+     *  (a viewer bound to one too) opens only the pages a unit contact may. */
     roles?: Role[]
   }
 }
@@ -20,7 +21,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/feedback/:token', component: () => import('./views/Feedback.vue'), props: true, meta: { public: true } },
   { path: '/review', component: () => import('./views/Review.vue'), meta: { roles: office } },
   { path: '/ledger', component: () => import('./views/Ledger.vue') },
-  { path: '/problems/:id', component: () => import('./views/Problem.vue'), props: true },
+  { path: '/problems/:id', component: () => import('./views/ProblemPage.vue'), props: true },
   { path: '/lights', component: () => import('./views/Lights.vue'), meta: { roles: office } },
   { path: '/notices', component: () => import('./views/Notices.vue'), meta: { roles: office } },
   { path: '/dashboard', component: () => import('./views/Dashboard.vue'), meta: { roles: office } },
@@ -43,6 +44,9 @@ router.beforeEach(async (to) => {
     }
   }
   if (!me.value) return { path: '/login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
-  if (to.meta.roles && !to.meta.roles.includes(me.value.role)) return homeFor(me.value.role)
+  const roles = to.meta.roles
+  if (roles && (!roles.includes(me.value.role) || (readsAsUnit.value && !roles.includes('unit')))) {
+    return homeFor(me.value.role)
+  }
   return true
 })

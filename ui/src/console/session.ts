@@ -29,8 +29,12 @@ export const role = computed<Role | null>(() => me.value?.role ?? null)
 /** Review, notices, rectification: admin and reviewer. */
 export const canWrite = computed(() => role.value === 'admin' || role.value === 'reviewer')
 export const isAdmin = computed(() => role.value === 'admin')
-export const isUnit = computed(() => role.value === 'unit')
-/** 整改反馈: the office on the unit's behalf, or the unit itself. */
+/**
+ * Reads as a unit: a unit contact, or a viewer bound to a unit. The server answers them their
+ * unit's problems only, each as a UnitProblemView, and refuses the office's pages.
+ */
+export const readsAsUnit = computed(() => role.value === 'unit' || (role.value === 'viewer' && !!me.value?.unit))
+/** 整改反馈: the office on the unit's behalf, or the unit's contact (never a viewer). */
 export const canReport = computed(() => canWrite.value || role.value === 'unit')
 
 /** Where a role starts. */

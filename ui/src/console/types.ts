@@ -263,13 +263,46 @@ export interface Lights {
   units: { unit: string; red: number; yellow: number }[]
 }
 
-/** What the unit's one-time link shows. */
-export interface FeedbackSummary {
+/**
+ * A problem's facts as its unit is told them (and all a one-time link shows): no inspector,
+ * laptop, batch, persons, photos, internal comment or staff name.
+ */
+export interface ProblemFacts {
+  /** 单位: where it was found. */
   unit: string
+  spot: string | null
+  found_at: string
+  method: Method
+  category_label: string
   description: string
+  /** 责任单位/责任人 */
+  responsible: string
   deadline: string | null
-  measures: string | null
+  measures: string
   stage: Stage
+  stage_label: string
+  light: Light | null
+  closed: string | null
+}
+
+/** What the unit's one-time link shows. */
+export type FeedbackSummary = ProblemFacts
+
+/** One step of a problem as a unit reads it: signed by a role, never a person. */
+export interface UnitHistoryEntry {
+  at: string
+  by: '督查室' | '责任单位'
+  action: string
+  text: string
+}
+
+/** GET /api/console/problems/{id} for a unit contact (or a viewer bound to a unit). */
+export interface UnitProblemView extends ProblemFacts {
+  id: string
+  seq: number
+  reports: { at: string; text: string; files: UploadedFile[] }[]
+  replies: { at: string; pass: boolean; comment: string }[]
+  history: UnitHistoryEntry[]
 }
 
 // ---- notices ----

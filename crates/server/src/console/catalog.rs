@@ -3,10 +3,14 @@
 
 use axum::extract::State;
 use axum::response::Json;
+use std::collections::HashSet;
+
 use chrono::{Duration, NaiveDate, Utc};
 use mingcha_core::assets;
 use mingcha_core::sync::OfficeEventBody;
+use mingcha_office::account::Reader;
 use mingcha_office::dashboard::{Dashboard, Fact};
+use mingcha_office::filter::LedgerFilter;
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
@@ -76,9 +80,12 @@ pub async fn revoke_device(
     Ok(Json(admin::revoke_device(&*state.repo, &id, Utc::now()).await?))
 }
 
-pub async fn units(State(state): State<AppState>, _signed: Signed) -> Result<Json<Vec<UnitRow>>> {
+/// Every unit the office knows: office staff only (a unit would learn whom the office visits).
+pub async fn units(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<UnitRow>>> {
+    signed.office_staff()?;
     Ok(Json(units_of(&*state.repo).await?))
 }
+
 #[derive(Debug, Serialize)]
 pub struct CategoryRow {
     code: String,
@@ -87,10 +94,21 @@ pub struct CategoryRow {
     group_code: String,
 }
 
-pub async fn categories(State(state): State<AppState>, _signed: Signed) -> Result<Json<Vec<CategoryRow>>> {
+/// The taxonomy's leaves with their labels. A unit is told only the labels of its own
+/// problems' categories, not what else the office looks for.
+pub async fn categories(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<CategoryRow>>> {
     let t = admin::current_taxonomy(&*state.repo).await?;
+    let own: Option<HashSet<String>> = match signed.account.reader() {
+        Reader::Office => None,
+        Reader::Unit(_) => {
+            let world = World::load(&*state.repo).await?;
+            let rows = super::ledger::visible_rows(&world, &signed, &LedgerFilter::default(), Utc::now());
+            Some(rows.into_iter().map(|r| r.category).collect())
+        }
+    };
     Ok(Json(
         t.leaves()
+            .filter(|p| own.as_ref().is_none_or(|own| own.contains(&p.leaf.code)))
             .map(|p| CategoryRow {
                 code: p.leaf.code.clone(),
                 label: p.label(),
@@ -102,7 +120,9 @@ pub async fn categories(State(state): State<AppState>, _signed: Signed) -> Resul
 }
 
 /// The taxonomy in force as its file (`assets/taxonomy.json` format), to edit and publish again.
-pub async fn taxonomy(State(state): State<AppState>, _signed: Signed) -> Result<Json<serde_json::Value>> {
+/// Office staff only, like the templates.
+pub async fn taxonomy(State(state): State<AppState>, signed: Signed) -> Result<Json<serde_json::Value>> {
+    signed.office_staff()?;
     if let Some(OfficeEventBody::TaxonomyPublished { taxonomy }) =
         state.repo.latest_broadcast("taxonomy_published").await?
     {
@@ -164,15 +184,18 @@ fn row(v: &serde_json::Value, source: &'static str, published_at: Option<chrono:
     }
 }
 
-pub async fn templates(State(state): State<AppState>, _signed: Signed) -> Result<Json<Vec<TemplateRow>>> {
+/// The checklists in force: office staff only (a unit would learn what 暗访 looks for).
+pub async fn templates(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<TemplateRow>>> {
+    signed.office_staff()?;
     Ok(Json(templates_in_force(&*state.repo).await?.into_iter().map(|(r, _)| r).collect()))
 }
 
 pub async fn template(
     State(state): State<AppState>,
-    _signed: Signed,
+    signed: Signed,
     PathParam(code): PathParam<String>,
 ) -> Result<Json<serde_json::Value>> {
+    signed.office_staff()?;
     templates_in_force(&*state.repo)
         .await?
         .into_iter()

@@ -1,5 +1,6 @@
-//! The ledger (台账) and rectification: 交办 → 整改 → 复核 → 销号, 亮灯, the .xlsx export,
-//! and the one-time link a unit reports through.
+//! The ledger (台账) and rectification: 交办 → 整改 → 复核 → 销号, 亮灯, and the .xlsx export.
+//! A unit reads its own problems only, each as a [`UnitProblemView`]; the one-time link it may
+//! report through is [`super::link`]'s.
 
 use std::collections::BTreeMap;
 
@@ -7,35 +8,40 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Json, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use mingcha_core::rectification::Light;
+use mingcha_office::account::Reader;
 use mingcha_office::filter::{LedgerFilter, RowKeys};
 use mingcha_office::ledger::LedgerRow;
 use mingcha_office::problem::{AssignInput, Feedback, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
+use super::unit_view::UnitProblemView;
+use super::uploads::Uploader;
 use super::world::{FindingView, World, resolve_unit};
-use super::{Versioned, kind, load, put_doc, today};
+use super::{Versioned, kind, load, today};
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
-use crate::key::sha256_hex;
-use crate::repo::Repo;
 
-/// The ledger rows `signed` may see that pass `filter`, numbered from 1, each with its problem.
+/// The ledger rows `reader` may see that pass `filter`, numbered from 1, each with its problem:
+/// a unit sees only the problems handed to it.
 fn visible<'w>(
     world: &'w World,
-    signed: &Signed,
+    reader: Reader<'_>,
     filter: &LedgerFilter,
     now: DateTime<Utc>,
 ) -> Vec<(LedgerRow, &'w Problem)> {
-    let own_unit = (!signed.role().sees_everything()).then(|| signed.account.unit.clone().unwrap_or_default());
+    let own_unit = match reader {
+        Reader::Office => None,
+        Reader::Unit(unit) => Some(unit),
+    };
     let mut rows: Vec<(LedgerRow, &Problem)> = world
         .ledger(today(now))
         .into_iter()
         .filter(|(row, p, h)| {
             let responsible = p.value.assignment.as_ref().map(|a| a.unit_id.as_str());
-            let mine = own_unit.as_deref().is_none_or(|u| responsible == Some(u));
+            let mine = own_unit.is_none_or(|u| responsible == Some(u));
             let keys = RowKeys { unit_id: &h.finding.unit_id.to_string(), responsible_unit_id: responsible };
             mine && filter.matches(row, keys)
         })
@@ -47,8 +53,13 @@ fn visible<'w>(
     rows
 }
 
-fn visible_rows(world: &World, signed: &Signed, filter: &LedgerFilter, now: DateTime<Utc>) -> Vec<LedgerRow> {
-    visible(world, signed, filter, now).into_iter().map(|(row, _)| row).collect()
+pub(super) fn visible_rows(
+    world: &World,
+    signed: &Signed,
+    filter: &LedgerFilter,
+    now: DateTime<Utc>,
+) -> Vec<LedgerRow> {
+    visible(world, signed.account.reader(), filter, now).into_iter().map(|(row, _)| row).collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -104,6 +115,8 @@ pub async fn export(
     )
 }
 
+/// A problem as the office reads it: the ledger row, the finding with everything the office
+/// knows of it, and who did what.
 #[derive(Debug, Serialize)]
 pub struct ProblemDetail {
     row: LedgerRow,
@@ -120,32 +133,37 @@ struct FeedbackView {
     urls: Vec<String>,
 }
 
-/// One problem, for `signed`: a unit contact sees only its own.
-fn detail(world: &World, signed: &Signed, id: &str, now: DateTime<Utc>) -> Result<ProblemDetail> {
+/// A problem as the one asking may read it: two types, not one with fields cleared.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ProblemAnswer {
+    Office(Box<ProblemDetail>),
+    Unit(Box<UnitProblemView>),
+}
+
+/// One problem, for `signed`: the office's view, or a unit's view of one of its own.
+fn detail(world: &World, signed: &Signed, id: &str, now: DateTime<Utc>) -> Result<ProblemAnswer> {
+    let day = today(now);
     let p = world.problem(id)?.value;
-    if !signed.role().sees_everything() {
-        let responsible = p.assignment.as_ref().map(|a| a.unit_id.as_str());
-        if responsible.is_none() || responsible != signed.account.unit.as_deref() {
-            return Err(Error::NotFound(format!("no problem {id} in the ledger")));
-        }
+    if let Reader::Unit(unit) = signed.account.reader() {
+        let rows = visible(world, Reader::Unit(unit), &LedgerFilter::default(), now);
+        let seq = rows
+            .iter()
+            .position(|(_, mine)| mine.id == p.id)
+            .ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
+        let seq = u32::try_from(seq + 1).unwrap_or(u32::MAX);
+        return Ok(ProblemAnswer::Unit(Box::new(UnitProblemView::of(world, &p, seq, day)?)));
     }
     let h = world.held(&p.finding_id)?;
-    let mut row = world.ledger_row(&p, h, today(now));
+    let mut row = world.ledger_row(&p, h, day);
     row.seq = world
-        .ledger(today(now))
+        .ledger(day)
         .iter()
         .position(|(r, _, _)| r.id == p.id)
         .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX));
-    let mut finding = world.view(h);
-    if !signed.role().sees_everything() {
-        // A unit sees what it must fix, not who was named or the covert visit's photos.
-        finding.persons = None;
-        finding.evidence.clear();
-        finding.versions.clear();
-    }
-    Ok(ProblemDetail {
+    Ok(ProblemAnswer::Office(Box::new(ProblemDetail {
         row,
-        finding,
+        finding: world.view(h),
         revisit_finding: p.revisit_finding().map(str::to_owned),
         history: p.history.clone(),
         feedback: p
@@ -156,14 +174,14 @@ fn detail(world: &World, signed: &Signed, id: &str, now: DateTime<Utc>) -> Resul
                 feedback: f.clone(),
             })
             .collect(),
-    })
+    })))
 }
 
 pub async fn problem(
     State(state): State<AppState>,
     signed: Signed,
     PathParam(id): PathParam<String>,
-) -> Result<Json<ProblemDetail>> {
+) -> Result<Json<ProblemAnswer>> {
     let world = World::load(&*state.repo).await?;
     Ok(Json(detail(&world, &signed, &id, Utc::now())?))
 }
@@ -174,7 +192,7 @@ async fn change(
     signed: &Signed,
     id: &str,
     step: impl FnOnce(&mut Problem, DateTime<Utc>) -> Result<()>,
-) -> Result<Json<ProblemDetail>> {
+) -> Result<Json<ProblemAnswer>> {
     let now = Utc::now();
     let mut p: Versioned<Problem> = load(&*state.repo, kind::PROBLEM, id)
         .await?
@@ -200,7 +218,7 @@ pub async fn assign(
     signed: Signed,
     PathParam(id): PathParam<String>,
     Body(body): Body,
-) -> Result<Json<ProblemDetail>> {
+) -> Result<Json<ProblemAnswer>> {
     signed.reviewer()?;
     let input: Assign = parse_json(&body)?;
     let deadline: NaiveDate =
@@ -232,15 +250,16 @@ pub async fn feedback(
     signed: Signed,
     PathParam(id): PathParam<String>,
     Body(body): Body,
-) -> Result<Json<ProblemDetail>> {
-    let input: Report = parse_json(&body)?;
-    // A unit contact reports only on the problems handed to its unit.
-    let own_unit = match (signed.role().may_review(), &signed.account.unit) {
+) -> Result<Json<ProblemAnswer>> {
+    // A unit contact reports only on the problems handed to its unit; a viewer never writes.
+    let own_unit = match (signed.role().may_review(), signed.account.reports_for()) {
         (true, _) => None,
-        (false, Some(unit)) => Some(unit.clone()),
+        (false, Some(unit)) => Some(unit.to_owned()),
         (false, None) => return Err(Error::Forbidden("report a rectification")),
     };
-    let files = super::uploads::uploaded(&state, &input.files).await?;
+    let input: Report = parse_json(&body)?;
+    let owner = Uploader::Account(signed.account.username.clone());
+    let files = super::uploads::uploaded(&state, &input.files, &owner).await?;
     let by = signed.name().to_owned();
     change(&state, &signed, &id, |p, now| {
         if let Some(unit) = &own_unit
@@ -267,7 +286,7 @@ pub async fn verify(
     signed: Signed,
     PathParam(id): PathParam<String>,
     Body(body): Body,
-) -> Result<Json<ProblemDetail>> {
+) -> Result<Json<ProblemAnswer>> {
     signed.reviewer()?;
     let input: Verify = parse_json(&body)?;
     let revisit = input.revisit_finding.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
@@ -297,7 +316,7 @@ pub async fn close(
     signed: Signed,
     PathParam(id): PathParam<String>,
     Body(body): Body,
-) -> Result<Json<ProblemDetail>> {
+) -> Result<Json<ProblemAnswer>> {
     signed.reviewer()?;
     let input: Close = if body.is_empty() { Close::default() } else { parse_json(&body)? };
     let by = signed.name().to_owned();
@@ -323,7 +342,7 @@ pub async fn lights(State(state): State<AppState>, signed: Signed) -> Result<Jso
     let (mut yellow, mut red) = (Vec::new(), Vec::new());
     // By the unit that must act (the responsible one): (red, yellow).
     let mut by_unit: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for (row, p) in visible(&world, &signed, &LedgerFilter::default(), Utc::now()) {
+    for (row, p) in visible(&world, signed.account.reader(), &LedgerFilter::default(), Utc::now()) {
         let unit = p.assignment.as_ref().map_or_else(|| row.unit.clone(), |a| a.unit.clone());
         match row.light {
             Some(Light::Red) => {
@@ -342,92 +361,4 @@ pub async fn lights(State(state): State<AppState>, signed: Signed) -> Result<Jso
     // Most red first, then most yellow; the map already ordered them by name.
     units.sort_by_key(|u| std::cmp::Reverse((u.red, u.yellow)));
     Ok(Json(Lights { yellow, red, units }))
-}
-
-/// A one-time link for a unit to report its rectification without an account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FeedbackLink {
-    pub problem_id: String,
-    pub expires_at: DateTime<Utc>,
-    pub spent_at: Option<DateTime<Utc>>,
-}
-
-/// How long a unit's link stays valid.
-const LINK_DAYS: i64 = 14;
-
-pub async fn link(
-    State(state): State<AppState>,
-    signed: Signed,
-    PathParam(id): PathParam<String>,
-) -> Result<Json<serde_json::Value>> {
-    signed.reviewer()?;
-    let p: Versioned<Problem> =
-        load(&*state.repo, kind::PROBLEM, &id).await?.ok_or_else(|| Error::NotFound(format!("no problem {id}")))?;
-    if p.value.assignment.is_none() {
-        return Err(Error::WrongStage("assign (交办) the problem to a unit before sending it a link".into()));
-    }
-    let now = Utc::now();
-    let token = mingcha_office::account::random_token()?;
-    let link = FeedbackLink { problem_id: id, expires_at: now + Duration::days(LINK_DAYS), spent_at: None };
-    let write = put_doc(kind::FEEDBACK_LINK, &sha256_hex(token.as_bytes()), 0, &link)?;
-    state.repo.write_docs(vec![write], vec![], &signed.account.username, now).await?;
-    Ok(Json(
-        serde_json::json!({ "token": token, "url": format!("/#/feedback/{token}"), "expires_at": link.expires_at }),
-    ))
-}
-
-/// A link that exists, is not spent and has not expired.
-pub async fn live_link(repo: &dyn Repo, token: &str) -> Result<Versioned<FeedbackLink>> {
-    let link: Versioned<FeedbackLink> = load(repo, kind::FEEDBACK_LINK, &sha256_hex(token.trim().as_bytes()))
-        .await?
-        .ok_or_else(|| Error::NotFound("this link is not valid".into()))?;
-    if link.value.spent_at.is_some() {
-        return Err(Error::WrongStage("this link was already used to report".into()));
-    }
-    if link.value.expires_at <= Utc::now() {
-        return Err(Error::WrongStage("this link has expired; ask the office for a new one".into()));
-    }
-    Ok(link)
-}
-
-pub async fn link_summary(
-    State(state): State<AppState>,
-    PathParam(token): PathParam<String>,
-) -> Result<Json<serde_json::Value>> {
-    let link = live_link(&*state.repo, &token).await?;
-    let world = World::load(&*state.repo).await?;
-    let p = world.problem(&link.value.problem_id)?.value;
-    let row = world.ledger_row(&p, world.held(&p.finding_id)?, today(Utc::now()));
-    Ok(Json(serde_json::json!({
-        "unit": p.assignment.as_ref().map(|a| a.unit.clone()).unwrap_or(row.unit),
-        "description": row.description,
-        "category": row.category_label,
-        "found_at": row.found_at,
-        "deadline": row.deadline,
-        "measures": row.measures,
-        "stage": row.stage,
-        "stage_label": row.stage_label,
-    })))
-}
-
-pub async fn link_feedback(
-    State(state): State<AppState>,
-    PathParam(token): PathParam<String>,
-    Body(body): Body,
-) -> Result<Json<serde_json::Value>> {
-    let input: Report = parse_json(&body)?;
-    let mut link = live_link(&*state.repo, &token).await?;
-    let files = super::uploads::uploaded(&state, &input.files).await?;
-    let now = Utc::now();
-    let id = link.value.problem_id.clone();
-    let mut p: Versioned<Problem> =
-        load(&*state.repo, kind::PROBLEM, &id).await?.ok_or_else(|| Error::NotFound(format!("no problem {id}")))?;
-    let unit = p.value.assignment.as_ref().map(|a| a.unit.clone()).unwrap_or_default();
-    p.value.report(&input.text, files, &unit, now)?;
-    link.value.spent_at = Some(now);
-    // The report and the spent link in one write: a link reports once.
-    let writes =
-        vec![p.write(kind::PROBLEM, &id)?, link.write(kind::FEEDBACK_LINK, &sha256_hex(token.trim().as_bytes()))?];
-    state.repo.write_docs(writes, vec![], &format!("link:{unit}"), now).await?;
-    Ok(Json(serde_json::json!({})))
 }

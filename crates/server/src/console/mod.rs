@@ -8,9 +8,11 @@
 mod assets;
 mod catalog;
 mod ledger;
+mod link;
 mod notices;
 pub(crate) mod review;
 pub mod session;
+mod unit_view;
 mod uploads;
 pub(crate) mod world;
 
@@ -86,7 +88,7 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/api/console/problems/{id}/feedback", post(ledger::feedback)),
         (Method::POST, "/api/console/problems/{id}/verify", post(ledger::verify)),
         (Method::POST, "/api/console/problems/{id}/close", post(ledger::close)),
-        (Method::POST, "/api/console/problems/{id}/link", post(ledger::link)),
+        (Method::POST, "/api/console/problems/{id}/link", post(link::link)),
         (Method::GET, "/api/console/lights", get(ledger::lights)),
         (Method::GET, "/api/console/dashboard", get(catalog::dashboard)),
         (Method::GET, "/api/console/settings", get(notices::settings)),
@@ -94,9 +96,9 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/console/notices", get(notices::list)),
         (Method::POST, "/api/console/notices", post(notices::create)),
         (Method::GET, "/api/console/notices/{id}/docx", get(notices::docx)),
-        (Method::GET, "/api/feedback/{token}", get(ledger::link_summary)),
-        (Method::POST, "/api/feedback/{token}", post(ledger::link_feedback)),
-        (Method::POST, "/api/feedback/{token}/uploads", post(uploads::link_upload)),
+        (Method::GET, "/api/feedback/{token}", get(link::link_summary)),
+        (Method::POST, "/api/feedback/{token}", post(link::link_feedback)),
+        (Method::POST, "/api/feedback/{token}/uploads", post(link::link_upload)),
     ]
 }
 

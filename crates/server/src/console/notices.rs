@@ -46,7 +46,9 @@ async fn current_settings(state: &AppState) -> Result<Versioned<NoticeSettings>>
         .unwrap_or(Versioned { version: 0, value: NoticeSettings::default() }))
 }
 
-pub async fn settings(State(state): State<AppState>, _signed: Signed) -> Result<Json<NoticeSettings>> {
+/// The notices' settings: office staff only.
+pub async fn settings(State(state): State<AppState>, signed: Signed) -> Result<Json<NoticeSettings>> {
+    signed.office_staff()?;
     Ok(Json(current_settings(&state).await?.value))
 }
 

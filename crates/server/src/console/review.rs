@@ -203,6 +203,7 @@ pub async fn return_finding(
     PathParam(id): PathParam<String>,
     Body(body): Body,
 ) -> Result<Json<FindingView>> {
+    signed.reviewer()?;
     let input: Comment = parse_json(&body)?;
     decide(&state, &signed, &id, return_step(&input.comment)).await
 }
@@ -218,6 +219,7 @@ pub async fn reword(
     PathParam(id): PathParam<String>,
     Body(body): Body,
 ) -> Result<Json<FindingView>> {
+    signed.reviewer()?;
     let input: Rewording = parse_json(&body)?;
     decide(&state, &signed, &id, |review, h, by, now| {
         review.reword(&current(h), &input.text, by, now)?;

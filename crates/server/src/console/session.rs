@@ -44,9 +44,13 @@ impl Signed {
         if self.role().may_administer() { Ok(self) } else { Err(Error::Forbidden("administer the office")) }
     }
 
-    /// Anyone but a unit contact (who sees only its own unit's problems).
+    /// Anyone who reads as the office: not a unit contact, nor a viewer bound to a unit (who
+    /// see only their unit's problems).
     pub fn office_staff(&self) -> Result<&Self> {
-        if self.role().sees_everything() { Ok(self) } else { Err(Error::Forbidden("see other units' findings")) }
+        match self.account.reader() {
+            account::Reader::Office => Ok(self),
+            account::Reader::Unit(_) => Err(Error::Forbidden("see what the office keeps beyond your unit's problems")),
+        }
     }
 }
 

@@ -1,5 +1,9 @@
 //! Files the office and the units upload (整改 evidence), checked to be what their names say,
 //! and the blobs the console reads back (evidence photos, uploads).
+//!
+//! An upload belongs to whoever uploaded it (an account, or a one-time link): only they may
+//! attach it to a report. A unit reads back only its own uploads and the files of reports on
+//! its own problems, never an inspector's evidence.
 
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -7,12 +11,36 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Json, Response};
 use chrono::Utc;
 use mingcha_core::evidence::Sha256Hex;
-use mingcha_office::problem::FileRef;
+use mingcha_office::account::Reader;
+use mingcha_office::problem::{FileRef, Problem};
+use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
-use super::{kind, load, put_doc};
+use super::{Versioned, kind, load, load_all, put_doc};
 use crate::api::{AppState, Body, PathParam};
 use crate::error::{Error, Result};
+use crate::repo::DocWrite;
+
+/// Who uploaded a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by", content = "id")]
+pub enum Uploader {
+    /// A signed-in account, by username.
+    Account(String),
+    /// A one-time link, by its key (the SHA-256 of its token).
+    Link(String),
+}
+
+/// An uploaded file as the office keeps it: the file, and everyone who uploaded these bytes
+/// (the same bytes uploaded twice are one file; whoever sent them holds them anyway).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Upload {
+    #[serde(flatten)]
+    file: FileRef,
+    /// Files uploaded before owners were kept have none: nobody can attach them again.
+    #[serde(default)]
+    owners: Vec<Uploader>,
+}
 
 /// The kinds of file accepted, by extension: the media type and how its bytes begin.
 const ACCEPTED: &[(&str, &str)] = &[
@@ -95,20 +123,32 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Check and store an upload; the same bytes uploaded twice are one file.
-async fn store_upload(state: &AppState, headers: &HeaderMap, bytes: Vec<u8>, by: &str) -> Result<FileRef> {
+/// Check and store an upload of `owner`, with `also` (what the upload changes besides) in the
+/// same write; the same bytes uploaded twice are one file, with both uploaders as owners.
+pub(super) async fn store_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    bytes: Vec<u8>,
+    owner: Uploader,
+    mut also: Vec<DocWrite>,
+    by: &str,
+) -> Result<FileRef> {
     let name = file_name(headers)?;
     let declared = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let media_type = check_file(&name, declared, &bytes)?;
     let size = bytes.len() as u64;
     let sha256 = state.blobs.put(bytes).await?;
     let file = FileRef { sha256: sha256.as_str().to_owned(), name, media_type: media_type.to_owned(), size };
-    if state.repo.doc(kind::UPLOAD, &file.sha256).await?.is_none() {
-        let write = put_doc(kind::UPLOAD, &file.sha256, 0, &file)?;
-        match state.repo.write_docs(vec![write], vec![], by, Utc::now()).await {
-            Ok(_) | Err(Error::Conflict(_)) => {}
-            Err(e) => return Err(e),
+    match load::<Upload>(&*state.repo, kind::UPLOAD, &file.sha256).await? {
+        None => also.push(put_doc(kind::UPLOAD, &file.sha256, 0, &Upload { file: file.clone(), owners: vec![owner] })?),
+        Some(mut known) if !known.value.owners.contains(&owner) => {
+            known.value.owners.push(owner);
+            also.push(known.write(kind::UPLOAD, &file.sha256)?);
         }
+        Some(_) => {}
+    }
+    if !also.is_empty() {
+        state.repo.write_docs(also, vec![], by, Utc::now()).await?;
     }
     Ok(file)
 }
@@ -119,45 +159,57 @@ pub async fn upload(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<FileRef>> {
-    if !signed.role().may_review() && signed.account.unit.is_none() {
+    // The office, or a unit contact for its report: a viewer writes nothing.
+    if !signed.role().may_review() && signed.account.reports_for().is_none() {
         return Err(Error::Forbidden("upload files"));
     }
-    Ok(Json(store_upload(&state, &headers, body.to_vec(), &signed.account.username).await?))
+    let owner = Uploader::Account(signed.account.username.clone());
+    Ok(Json(store_upload(&state, &headers, body.to_vec(), owner, vec![], &signed.account.username).await?))
 }
 
-pub async fn link_upload(
-    State(state): State<AppState>,
-    PathParam(token): PathParam<String>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<FileRef>> {
-    let link = super::ledger::live_link(&*state.repo, &token).await?;
-    Ok(Json(store_upload(&state, &headers, body.to_vec(), &format!("link:{}", link.value.problem_id)).await?))
-}
-
-/// The files the office holds that were uploaded (not evidence), by digest.
-pub async fn uploaded(state: &AppState, sha256: &[String]) -> Result<Vec<FileRef>> {
+/// The files of `sha256` that `owner` uploaded, to attach to a report. A file someone else
+/// uploaded is refused as if it did not exist.
+pub async fn uploaded(state: &AppState, sha256: &[String], owner: &Uploader) -> Result<Vec<FileRef>> {
     let mut files = Vec::new();
     for s in sha256 {
-        let f = load::<FileRef>(&*state.repo, kind::UPLOAD, s.trim())
+        let f = load::<Upload>(&*state.repo, kind::UPLOAD, s.trim())
             .await?
+            .filter(|u| u.value.owners.contains(owner))
             .ok_or_else(|| Error::BadUpload(format!("no uploaded file {s}: upload it first")))?;
-        files.push(f.value);
+        files.push(f.value.file);
     }
     Ok(files)
 }
 
-/// A blob's bytes: evidence photos for office staff; a unit contact reads only uploads.
+/// Whether a unit's account may read the blob `sha256`: a file it uploaded itself, or one
+/// attached to a report on a problem handed to its unit. Never evidence.
+async fn unit_may_read(state: &AppState, username: &str, unit: &str, sha256: &str) -> Result<bool> {
+    let upload: Option<Versioned<Upload>> = load(&*state.repo, kind::UPLOAD, sha256).await?;
+    let Some(upload) = upload else { return Ok(false) };
+    if upload.value.owners.contains(&Uploader::Account(username.to_owned())) {
+        return Ok(true);
+    }
+    let problems: Vec<(String, Versioned<Problem>)> = load_all(&*state.repo, kind::PROBLEM).await?;
+    Ok(problems.iter().any(|(_, p)| {
+        p.value.assignment.as_ref().is_some_and(|a| a.unit_id == unit)
+            && p.value.feedback.iter().flat_map(|f| &f.files).any(|f| f.sha256 == sha256)
+    }))
+}
+
+/// A blob's bytes: anything the office holds for office staff; for a unit, see
+/// [`unit_may_read`].
 pub async fn blob(
     State(state): State<AppState>,
     signed: Signed,
     PathParam(sha256): PathParam<String>,
 ) -> Result<Response> {
     let digest = Sha256Hex::parse(&sha256).map_err(|_| Error::BadDigest)?;
-    let upload = load::<FileRef>(&*state.repo, kind::UPLOAD, digest.as_str()).await?;
-    if !signed.role().sees_everything() && upload.is_none() {
-        return Err(Error::Forbidden("see evidence photos"));
+    if let Reader::Unit(unit) = signed.account.reader()
+        && !unit_may_read(&state, &signed.account.username, unit, digest.as_str()).await?
+    {
+        return Err(Error::Forbidden("read this file: only your own uploads and your unit's reports"));
     }
+    let upload = load::<FileRef>(&*state.repo, kind::UPLOAD, digest.as_str()).await?;
     let bytes = state.blobs.read(&digest).await?.ok_or_else(|| Error::NotFound(format!("no blob {sha256}")))?;
     let media_type = match &upload {
         Some(u) => u.value.media_type.clone(),

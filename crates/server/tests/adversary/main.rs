@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The office, walked by everyone who should learn or change nothing there: a unit contact
 //! (单位联系人), the holder of a one-time link, a viewer, a second enrolled laptop and an
 //! anonymous client. Each module goes through every route its caller can reach and asserts two
@@ -6,10 +7,15 @@
 //! everything that came back. 暗访 depends on the second: the unit inspected must never learn
 //! who inspected it.
 
+// The shared `on_both_backends!` names its tests from the crate's root; the modules here use
+// `covert_office::on_both_backends_here!` instead.
+#[allow(unused_macros)]
 #[path = "../support/mod.rs"]
 mod support;
 
 mod anonymous;
+/// The office the unit contact, the link holder and the viewer walk.
+mod covert_office;
 mod link_holder;
 mod second_laptop;
 mod unit_contact;

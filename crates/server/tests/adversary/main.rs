@@ -6,6 +6,11 @@
 //! everything that came back. 暗访 depends on the second: the unit inspected must never learn
 //! who inspected it.
 
+#![allow(clippy::unwrap_used)]
+
+// The modules run their functions on both backends with a macro of their own: the support's
+// `on_both_backends!` names test functions from the crate's root.
+#[allow(unused_macros)]
 #[path = "../support/mod.rs"]
 mod support;
 

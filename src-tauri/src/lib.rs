@@ -43,6 +43,9 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
+            // The developer tools, in a debug build only: a release's window cannot open them.
+            #[cfg(debug_assertions)]
+            app.add_capability(include_str!("../capabilities-debug/devtools.json"))?;
             let root = match data_dir_from_args() {
                 Some(dir) => dir,
                 None => app.path().app_data_dir()?.join("store"),

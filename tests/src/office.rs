@@ -42,12 +42,18 @@ impl Office {
     }
 
     /// An office serving plain HTTP (`--plain-http`), the way it runs behind a proxy that
-    /// terminates TLS: for a test of the API's answers, not of its transport.
+    /// terminates TLS: for a test of the API's answers, not of its transport. Such a test
+    /// sends thousands of malformed requests on purpose, so the limit on refused requests per
+    /// address is off (`MINGCHA_REFUSALS_PER_ADDRESS=0`): every answer is the route's own.
     pub fn start_plain_http() -> Self {
-        Self::launch(None, true)
+        Self::launch_with(None, true, &[("MINGCHA_REFUSALS_PER_ADDRESS", "0")])
     }
 
     fn launch(database_url: Option<String>, plain_http: bool) -> Self {
+        Self::launch_with(database_url, plain_http, &[])
+    }
+
+    fn launch_with(database_url: Option<String>, plain_http: bool, env: &[(&str, &str)]) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("office");
         let mut office = Self {
@@ -55,7 +61,7 @@ impl Office {
             data,
             database_url,
             postgres: None,
-            env: Vec::new(),
+            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             fingerprint: String::new(),

@@ -29,6 +29,32 @@ pub const LEDGER_COLUMNS: [&str; 12] = [
 const WIDTHS: [f64; 12] = [5.0, 16.0, 36.0, 16.0, 8.0, 12.0, 16.0, 24.0, 11.0, 24.0, 20.0, 11.0];
 /// Height of one line of 11 pt 宋体, in points.
 const LINE_HEIGHT: f64 = 14.5;
+/// The tallest row Excel takes, in points.
+const ROW_HEIGHT_MAX: f64 = 409.0;
+
+/// The most characters (UTF-16 units, as Excel counts them) a cell holds.
+pub const CELL_MAX: usize = 32_767;
+/// What ends a cell cut to fit.
+pub const CUT_MARK: &str = "…（已截断）";
+
+/// `text` as a cell can hold it: whole if it fits, else cut so that it ends with [`CUT_MARK`]
+/// and stays within [`CELL_MAX`]. A longer text must never make the whole export fail.
+pub fn cell_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.encode_utf16().count() <= CELL_MAX {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let room = CELL_MAX - CUT_MARK.encode_utf16().count();
+    let mut used = 0;
+    let mut out: String = text
+        .chars()
+        .take_while(|c| {
+            used += c.len_utf16();
+            used <= room
+        })
+        .collect();
+    out.push_str(CUT_MARK);
+    std::borrow::Cow::Owned(out)
+}
 
 /// 宋体 is on every Chinese Windows and ships with WPS; the theme font (Calibri) would leave
 /// Excel to pick a Chinese face on its own.
@@ -48,7 +74,7 @@ pub fn ledger_xlsx(title: &str, rows: &[LedgerRow]) -> Result<Vec<u8>, DocError>
     page_setup(sheet)?;
 
     sheet.set_row_height(TITLE_ROW, 32)?;
-    sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, LAST_COL, title, &formats.title)?;
+    sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, LAST_COL, &cell_text(title), &formats.title)?;
     sheet.set_row_height(HEADER_ROW, 24)?;
     for (col, (name, width)) in (0u16..).zip(LEDGER_COLUMNS.iter().zip(WIDTHS)) {
         sheet.set_column_width(col, width)?;
@@ -77,7 +103,7 @@ fn page_setup(sheet: &mut Worksheet) -> Result<(), DocError> {
 
 fn write_row(sheet: &mut Worksheet, row: u32, entry: &LedgerRow, f: &Formats) -> Result<(), DocError> {
     let text = |sheet: &mut Worksheet, col: u16, value: &str, format: &Format| -> Result<(), DocError> {
-        sheet.write_string_with_format(row, col, value, format)?;
+        sheet.write_string_with_format(row, col, cell_text(value), format)?;
         Ok(())
     };
     sheet.set_row_height(row, row_height(entry))?;
@@ -125,7 +151,7 @@ fn row_height(entry: &LedgerRow) -> f64 {
             (units / room).ceil().max(1.0)
         })
         .fold(1.0, f64::max);
-    lines * LINE_HEIGHT + 6.0
+    (lines * LINE_HEIGHT + 6.0).min(ROW_HEIGHT_MAX)
 }
 
 /// A date cell, or an empty bordered one when there is no date.

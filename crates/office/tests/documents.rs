@@ -475,6 +475,26 @@ fn an_empty_ledger_still_has_its_header() {
     assert_eq!(cell(&range, 1, 11).to_string(), "销号");
 }
 
+#[test]
+fn a_cell_longer_than_excel_takes_is_cut_and_marked_and_the_rest_is_intact() {
+    use mingcha_office::xlsx::{CELL_MAX, CUT_MARK};
+    // A real text, pasted over and over: a unit's whole report landing in 整改措施.
+    let paragraph =
+        "窗口工作人员上班时间玩手机游戏，群众排队等候二十分钟无人受理；整改要求：严肃工作纪律，落实首问负责制。";
+    let mut rows = ledger();
+    rows[0].measures = paragraph.repeat(40_000 / paragraph.chars().count() + 1);
+    assert!(rows[0].measures.chars().count() > CELL_MAX);
+    let bytes = ledger_xlsx("2026年11月作风效能问题整改台账", &rows).expect("a long cell does not fail the export");
+    let range = read_ledger(&bytes);
+    let measures = cell(&range, 2, 7).to_string();
+    let tail: String = measures.chars().skip(measures.chars().count().saturating_sub(20)).collect();
+    assert!(measures.ends_with(CUT_MARK), "the cut is marked: …{tail}");
+    assert!(measures.encode_utf16().count() <= CELL_MAX, "{}", measures.encode_utf16().count());
+    assert!(measures.starts_with(paragraph) && measures.chars().count() > 30_000, "it keeps what fits");
+    assert_eq!(cell(&range, 2, 2).to_string(), ABSENT, "the other cells are untouched");
+    assert_eq!(cell(&range, 3, 2).to_string(), OVERDUE);
+}
+
 // ---------------------------------------------------------------------------------------------
 // LibreOffice opens both
 

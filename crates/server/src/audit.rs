@@ -5,19 +5,32 @@
 //! whatever its outcome), and from the staff's commands in `main.rs`. The table refuses UPDATE
 //! and DELETE (migration 0003). The admin reads it with [`list`] (`GET /api/console/audit`,
 //! the console's 审计日志 page) and `mingcha-server audit`.
+//!
+//! Nothing from outside can fill it. Every row is cut to its bounds ([`crate::bounds::cut`],
+//! marked `…（已截断）`; a detail over its bound becomes `{"truncated": true, "excerpt": …}`).
+//! Refusals go through [`Repeats`] ([`refused`]): since the log cannot be edited, a run of
+//! identical refusals (same actor, action, target, address and detail) is aggregated in memory
+//! instead. The first [`REPEATS_WRITTEN`] of a run are written one by one, at once; the rest
+//! within [`REPEAT_WINDOW_MINUTES`] are only counted, and one row with `detail.repeated` (how
+//! many more), `detail.first_at` and `detail.last_at` is appended when the window closes: at
+//! the next refusal after it, at the minute tick of `serve`, or when `serve` stops. A crash
+//! loses at most the count of an open run, never its first rows.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Json, Response};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::{AppState, QueryParam};
+use crate::bounds::{AUDIT_DETAIL_MAX, AUDIT_TEXT_MAX, cut};
 use crate::console::session::{Signed, signed_in_username};
 use crate::error::{Error, Result};
 use crate::key::sha256_hex;
@@ -61,17 +74,161 @@ pub async fn record(
     client: Option<String>,
     detail: serde_json::Value,
 ) {
-    let entry = AuditEntry {
-        at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        target: target.map(str::to_owned),
-        client,
-        detail,
+    append(repo, entry(at, actor, action, target, client, detail)).await;
+}
+
+/// Append a refusal through the office's [`Repeats`]: written at once if it is among the first
+/// of its run, else counted into the run's row.
+pub async fn refused(
+    state: &AppState,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    client: Option<String>,
+    detail: serde_json::Value,
+) {
+    for row in state.repeats.note(entry(at, actor, action, target, client, detail)) {
+        append(&*state.repo, row).await;
+    }
+}
+
+/// Append the rows of the runs of refusals whose window has closed by `now` (every run, with
+/// `now` = `None`, when the office stops).
+pub async fn flush_repeats(repo: &dyn Repo, repeats: &Repeats, now: Option<DateTime<Utc>>) {
+    for row in repeats.close(now) {
+        append(repo, row).await;
+    }
+}
+
+/// A row, every text cut to its bound.
+fn entry(
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    client: Option<String>,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    let text = |s: &str| cut(s, AUDIT_TEXT_MAX);
+    let detail = match serde_json::to_string(&detail) {
+        Ok(json) if json.len() > AUDIT_DETAIL_MAX => {
+            json!({ "truncated": true, "excerpt": cut(&json, AUDIT_DETAIL_MAX / 4) })
+        }
+        _ => detail,
     };
+    AuditEntry {
+        at,
+        actor: text(actor),
+        action: text(action),
+        target: target.map(text),
+        client: client.as_deref().map(text),
+        detail,
+    }
+}
+
+async fn append(repo: &dyn Repo, entry: AuditEntry) {
     if let Err(e) = repo.append_audit(&entry).await {
         eprintln!("mingcha-server: could not write the audit row {entry:?}: {e}");
     }
+}
+
+/// How long a run of identical refusals is counted before its row is written.
+pub const REPEAT_WINDOW_MINUTES: i64 = 10;
+/// How many refusals of a run are written one by one before the rest are only counted.
+pub const REPEATS_WRITTEN: u32 = 5;
+/// Runs open at once; past this the oldest is closed early (its row written), so memory stays
+/// bounded whatever varies between refusals.
+const RUNS_MAX: usize = 1000;
+
+/// Runs of identical refusals, in memory (see the module's documentation).
+#[derive(Debug, Default)]
+pub struct Repeats {
+    runs: Mutex<HashMap<String, Run>>,
+}
+
+#[derive(Debug)]
+struct Run {
+    /// The first refusal of the run, as written.
+    entry: AuditEntry,
+    written: u32,
+    /// Refusals counted and not written, and when the first and last of them came.
+    counted: u64,
+    counted_from: Option<DateTime<Utc>>,
+    last: DateTime<Utc>,
+}
+
+impl Run {
+    fn closes_at(&self) -> DateTime<Utc> {
+        self.entry.at + Duration::minutes(REPEAT_WINDOW_MINUTES)
+    }
+
+    /// The run's row, if it counted anything.
+    fn row(self) -> Option<AuditEntry> {
+        let from = self.counted_from?;
+        let mut row = self.entry;
+        let mut detail = match row.detail {
+            serde_json::Value::Object(map) => map,
+            other => [("detail".to_owned(), other)].into_iter().collect(),
+        };
+        detail.insert("repeated".into(), json!(self.counted));
+        detail.insert("first_at".into(), json!(from));
+        detail.insert("last_at".into(), json!(self.last));
+        row.at = self.last;
+        row.detail = serde_json::Value::Object(detail);
+        Some(row)
+    }
+}
+
+fn run_key(e: &AuditEntry) -> String {
+    json!([e.actor, e.action, e.target, e.client, e.detail]).to_string()
+}
+
+impl Repeats {
+    /// The rows to append for the refusal `entry`: itself while its run is young, nothing once
+    /// it is only counted, and the rows of the runs that closed meanwhile.
+    pub fn note(&self, entry: AuditEntry) -> Vec<AuditEntry> {
+        let now = entry.at;
+        let Ok(mut runs) = self.runs.lock() else { return vec![entry] };
+        let mut out = close_runs(&mut runs, Some(now));
+        let key = run_key(&entry);
+        match runs.get_mut(&key) {
+            Some(run) if run.written < REPEATS_WRITTEN => {
+                run.written += 1;
+                run.last = now;
+                out.push(entry);
+            }
+            Some(run) => {
+                run.counted += 1;
+                run.counted_from.get_or_insert(now);
+                run.last = now;
+            }
+            None => {
+                if runs.len() >= RUNS_MAX
+                    && let Some(oldest) = runs.iter().min_by_key(|(_, r)| r.entry.at).map(|(k, _)| k.clone())
+                {
+                    out.extend(runs.remove(&oldest).and_then(Run::row));
+                }
+                let run = Run { entry: entry.clone(), written: 1, counted: 0, counted_from: None, last: now };
+                runs.insert(key, run);
+                out.push(entry);
+            }
+        }
+        out
+    }
+
+    /// Close the runs whose window ended by `now` (all of them for `None`): their rows.
+    pub fn close(&self, now: Option<DateTime<Utc>>) -> Vec<AuditEntry> {
+        self.runs.lock().map(|mut runs| close_runs(&mut runs, now)).unwrap_or_default()
+    }
+}
+
+fn close_runs(runs: &mut HashMap<String, Run>, now: Option<DateTime<Utc>>) -> Vec<AuditEntry> {
+    let ended: Vec<String> =
+        runs.iter().filter(|(_, r)| now.is_none_or(|now| r.closes_at() <= now)).map(|(k, _)| k.clone()).collect();
+    let mut rows: Vec<AuditEntry> = ended.into_iter().filter_map(|k| runs.remove(&k)).filter_map(Run::row).collect();
+    rows.sort_by_key(|r| r.at);
+    rows
 }
 
 /// The console routes that write their own, more telling rows.
@@ -106,7 +263,11 @@ pub async fn console_writes(State(state): State<AppState>, req: Request, next: N
     let status = response.status();
     let detail = json!({ "status": status.as_u16(), "ok": status.is_success() });
     let action = format!("{method} {route}");
-    record(&*state.repo, Utc::now(), &actor, &action, Some(&target), client, detail).await;
+    if status.is_success() {
+        record(&*state.repo, Utc::now(), &actor, &action, Some(&target), client, detail).await;
+    } else {
+        refused(&state, Utc::now(), &actor, &action, Some(&target), client, detail).await;
+    }
     response
 }
 
@@ -165,5 +326,43 @@ pub fn outcome(result: &Result<impl Sized>) -> serde_json::Value {
     match result {
         Ok(_) => json!({ "status": StatusCode::OK.as_u16(), "ok": true }),
         Err(e) => json!({ "status": e.status().as_u16(), "ok": false, "code": e.code() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(secs: i64, target: &str) -> AuditEntry {
+        let at = DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap();
+        entry(at, "anonymous", "enroll_failed", Some(target), Some("10.0.0.9".into()), json!({ "code": "too_long" }))
+    }
+
+    #[test]
+    fn a_run_of_identical_refusals_writes_its_first_few_then_one_row_with_the_count() {
+        let r = Repeats::default();
+        let written: usize = (0..20).map(|i| r.note(refusal(i, "x")).len()).sum();
+        assert_eq!(written, REPEATS_WRITTEN as usize, "the first few only");
+        assert_eq!(r.note(refusal(21, "other")).len(), 1, "another target is another run");
+        assert!(r.close(Some(refusal(599, "x").at)).is_empty(), "the window is still open");
+        let closing = r.close(Some(refusal(600, "x").at));
+        assert_eq!(closing.len(), 1, "{closing:?}");
+        let row = &closing[0];
+        assert_eq!(row.detail["repeated"], 15);
+        assert_eq!(row.detail["code"], "too_long");
+        assert_eq!(row.detail["first_at"], json!(refusal(5, "x").at));
+        assert_eq!(row.at, refusal(19, "x").at);
+        // The run of one, closed at the end, has nothing to add.
+        assert!(r.close(None).is_empty());
+    }
+
+    #[test]
+    fn rows_are_cut_to_their_bounds_with_a_mark() {
+        let huge = "名".repeat(1_000_000);
+        let e = entry(Utc::now(), &huge, &huge, Some(&huge), Some(huge.clone()), json!({ "name": huge }));
+        assert!(e.actor.ends_with(crate::bounds::CUT_MARK) && e.actor.chars().count() == AUDIT_TEXT_MAX);
+        assert!(e.target.is_some_and(|t| t.chars().count() == AUDIT_TEXT_MAX));
+        assert_eq!(e.detail["truncated"], true);
+        assert!(e.detail.to_string().len() <= AUDIT_DETAIL_MAX + 64);
     }
 }

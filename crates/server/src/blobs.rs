@@ -16,6 +16,12 @@
 //! the part's length is right. Should a power cut leave garbage at the end of a part, the final
 //! hash refuses it and the device starts that blob again.
 //!
+//! Stored blobs are read as streams ([`BlobStore::open`], served chunk by chunk by [`body`]) or
+//! hashed as they are read ([`BlobStore::digest`]); only [`BlobStore::read_at_most`] brings a
+//! blob into memory, and only one under the size its caller names. Parts left unfinished are
+//! swept ([`DiskBlobStore::sweep_parts`]) at start and every hour by `serve`. Folders are made
+//! 0700 and parts 0600: the office's files are the server account's alone.
+//!
 //! **An S3-compatible store** would implement the same trait: `received` and `append` map to a
 //! multipart upload keyed by `(device, sha256)` (the part list says how much is held; each
 //! chunk is one part), `append` completes the upload into a staging key when the size is
@@ -27,15 +33,21 @@
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
+use axum::body::Bytes;
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::id::DeviceId;
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::config::sync_dir;
+use crate::config::{private_dir, sync_dir};
 use crate::error::{Error, Result};
 
 /// How much of a blob the store holds.
@@ -65,11 +77,53 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
         offset: u64,
         bytes: Vec<u8>,
     ) -> Result<Progress>;
-    /// The bytes of a stored blob, or `None`.
-    async fn read(&self, sha256: &Sha256Hex) -> Result<Option<Vec<u8>>>;
+    /// A stored blob as a stream of its bytes, or `None`.
+    async fn open(&self, sha256: &Sha256Hex) -> Result<Option<BlobReader>>;
+    /// The SHA-256 (hex) and length of the bytes stored under `sha256`, read as a stream: what
+    /// the custody check compares with the name.
+    async fn digest(&self, sha256: &Sha256Hex) -> Result<Option<(String, u64)>>;
+    /// The bytes of a stored blob of at most `max` bytes; a larger one is `blob_too_large`.
+    async fn read_at_most(&self, sha256: &Sha256Hex, max: u64) -> Result<Option<Vec<u8>>>;
     /// Store `bytes` the office made or received whole (a console upload, a notice), by their
     /// digest; storing the same bytes twice is the same blob.
     async fn put(&self, bytes: Vec<u8>) -> Result<Sha256Hex>;
+}
+
+/// A stored blob being read: its length, and its bytes as they come off the store.
+pub struct BlobReader {
+    pub size: u64,
+    pub reader: Pin<Box<dyn AsyncRead + Send + Sync>>,
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobReader").field("size", &self.size).finish_non_exhaustive()
+    }
+}
+
+/// A blob as an HTTP body, read 64 KiB at a time: serving a 2 GiB video holds 64 KiB.
+pub fn body(blob: BlobReader) -> axum::body::Body {
+    axum::body::Body::from_stream(Chunks { reader: blob.reader, buf: vec![0; 64 * 1024].into_boxed_slice() })
+}
+
+struct Chunks {
+    reader: Pin<Box<dyn AsyncRead + Send + Sync>>,
+    buf: Box<[u8]>,
+}
+
+impl futures_core::Stream for Chunks {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let mut buf = ReadBuf::new(&mut this.buf);
+        match this.reader.as_mut().poll_read(cx, &mut buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => Poll::Ready(None),
+            Poll::Ready(Ok(())) => Poll::Ready(Some(Ok(Bytes::copy_from_slice(buf.filled())))),
+        }
+    }
 }
 
 /// Blobs in a folder: `blobs/sha256/ab/cd/<hex>`, parts in `uploads/<device>/<hex>.part`.
@@ -107,25 +161,28 @@ fn len_of(path: &Path) -> Result<u64> {
     }
 }
 
-fn hash_file(path: &Path) -> Result<String> {
+/// The SHA-256 (hex) and length of a file, read 1 MiB at a time.
+fn hash_file(path: &Path) -> Result<(String, u64)> {
     let mut f = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
+        len += n as u64;
     }
-    Ok(mingcha_core::hex::encode(&hasher.finalize()))
+    Ok((mingcha_core::hex::encode(&hasher.finalize()), len))
 }
 
 /// Publish a verified, fsynced part at `dest`, never replacing what is there: a blob already
 /// at `dest` has the same digest, so it is the same bytes.
 fn publish(part: &Path, dest: &Path) -> Result<()> {
     let dir = dest.parent().ok_or_else(|| Error::Internal("a blob path has no folder".into()))?;
-    std::fs::create_dir_all(dir)?;
+    private_dir(dir)?;
     match std::fs::hard_link(part, dest) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -166,10 +223,10 @@ impl DiskBlobStore {
         }
         let folder = part.parent().ok_or_else(|| Error::Internal("a part path has no folder".into()))?;
         if !folder.exists() {
-            std::fs::create_dir_all(folder)?;
+            private_dir(folder)?;
             sync_dir(&self.uploads)?;
         }
-        let mut f = OpenOptions::new().create(true).append(true).open(&part)?;
+        let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(&part)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -179,13 +236,45 @@ impl DiskBlobStore {
         if end < size {
             return Ok(Progress::Partial(end));
         }
-        let verified = hash_file(&part)? == sha256.as_str();
+        let verified = hash_file(&part)?.0 == sha256.as_str();
         if verified {
             publish(&part, &dest)?;
         }
         std::fs::remove_file(&part)?;
         sync_dir(folder)?;
         if verified { Ok(Progress::Stored) } else { Err(Error::DigestMismatch) }
+    }
+}
+
+impl DiskBlobStore {
+    /// Delete the parts (`uploads/<device>/<hex>.part`) last written more than `max_age`
+    /// before `now`: uploads a laptop abandoned. A part being appended to now is skipped.
+    /// Answers how many were deleted.
+    pub fn sweep_parts(&self, now: SystemTime, max_age: std::time::Duration) -> Result<usize> {
+        let Ok(devices) = std::fs::read_dir(&self.uploads) else { return Ok(0) };
+        let mut swept = 0;
+        for device in devices.flatten() {
+            let Ok(parts) = std::fs::read_dir(device.path()) else { continue };
+            for part in parts.flatten() {
+                let path = part.path();
+                if path.extension().is_none_or(|e| e != "part") {
+                    continue;
+                }
+                let written = part.metadata().and_then(|m| m.modified())?;
+                let old = now.duration_since(written).is_ok_and(|age| age > max_age);
+                if old && !self.busy_with(&path)? {
+                    std::fs::remove_file(&path)?;
+                    swept += 1;
+                }
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Is a request appending to the part at `path` now?
+    fn busy_with(&self, path: &Path) -> Result<bool> {
+        let busy = self.busy.lock().map_err(|_| Error::Internal("blob lock poisoned".into()))?;
+        Ok(busy.iter().any(|(device, sha)| Sha256Hex::parse(sha).is_ok_and(|sha| self.part_of(*device, &sha) == path)))
     }
 }
 
@@ -244,12 +333,37 @@ impl BlobStore for DiskBlobStore {
         .map_err(|e| Error::Internal(format!("blob task: {e}")))?
     }
 
-    async fn read(&self, sha256: &Sha256Hex) -> Result<Option<Vec<u8>>> {
-        match tokio::fs::read(self.path_of(sha256)).await {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+    async fn open(&self, sha256: &Sha256Hex) -> Result<Option<BlobReader>> {
+        let file = match tokio::fs::File::open(self.path_of(sha256)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let size = file.metadata().await?.len();
+        Ok(Some(BlobReader { size, reader: Box::pin(file) }))
+    }
+
+    async fn digest(&self, sha256: &Sha256Hex) -> Result<Option<(String, u64)>> {
+        let path = self.path_of(sha256);
+        tokio::task::spawn_blocking(move || match hash_file(&path) {
+            Ok(d) => Ok(Some(d)),
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("blob task: {e}")))?
+    }
+
+    async fn read_at_most(&self, sha256: &Sha256Hex, max: u64) -> Result<Option<Vec<u8>>> {
+        use tokio::io::AsyncReadExt;
+        let Some(blob) = self.open(sha256).await? else { return Ok(None) };
+        if blob.size > max {
+            return Err(Error::BlobTooLarge { size: blob.size, max });
         }
+        let mut bytes = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0));
+        // `take`: a file that grew since its length was read still yields at most `max`.
+        blob.reader.take(max).read_to_end(&mut bytes).await?;
+        Ok(Some(bytes))
     }
 
     async fn put(&self, bytes: Vec<u8>) -> Result<Sha256Hex> {
@@ -263,7 +377,7 @@ impl BlobStore for DiskBlobStore {
             }
             // Written whole and fsynced under the uploads folder, then published like any blob.
             let office = store.uploads.join("office");
-            std::fs::create_dir_all(&office)?;
+            private_dir(&office)?;
             let mut part = tempfile::NamedTempFile::new_in(&office)?;
             std::io::Write::write_all(&mut part, &bytes)?;
             part.as_file().sync_all()?;
@@ -316,5 +430,38 @@ mod tests {
         // Once stored, a later upload is a no-op: the file is never rewritten.
         assert_eq!(store.append(a, &sha, 7, 0, b"forgery".to_vec()).await.unwrap(), Progress::Stored);
         assert_eq!(std::fs::read(store.path_of(&sha)).unwrap(), b"genuine");
+    }
+
+    #[tokio::test]
+    async fn an_upload_abandoned_for_a_day_is_swept_and_a_recent_one_kept() {
+        let (_dir, store) = store();
+        let device = DeviceId::from_uuid(uuid::Uuid::now_v7());
+        let sha = digest(b"0123456789");
+        store.append(device, &sha, 10, 0, b"0123".to_vec()).await.unwrap();
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let now = SystemTime::now();
+        assert_eq!(store.sweep_parts(now + day / 2, day).unwrap(), 0, "half a day old: kept");
+        assert!(store.part_of(device, &sha).exists());
+        assert_eq!(store.sweep_parts(now + day + day / 24, day).unwrap(), 1, "a day and an hour: swept");
+        assert!(!store.part_of(device, &sha).exists());
+        assert_eq!(store.progress(device, &sha).await.unwrap(), Progress::Partial(0), "the laptop starts again");
+    }
+
+    #[tokio::test]
+    async fn a_blob_is_read_as_a_stream_and_into_memory_only_under_a_bound() {
+        use tokio::io::AsyncReadExt;
+        let (_dir, store) = store();
+        let bytes = vec![7u8; 200_000];
+        let sha = store.put(bytes.clone()).await.unwrap();
+        let mut blob = store.open(&sha).await.unwrap().unwrap();
+        assert_eq!(blob.size, 200_000);
+        let mut read = Vec::new();
+        blob.reader.read_to_end(&mut read).await.unwrap();
+        assert_eq!(read, bytes);
+        assert_eq!(store.digest(&sha).await.unwrap(), Some((sha.as_str().to_owned(), 200_000)));
+        assert_eq!(store.read_at_most(&sha, 200_000).await.unwrap().map(|b| b.len()), Some(200_000));
+        assert_eq!(store.read_at_most(&sha, 199_999).await.unwrap_err().code(), "blob_too_large");
+        let absent = digest(b"absent");
+        assert!(store.open(&absent).await.unwrap().is_none() && store.digest(&absent).await.unwrap().is_none());
     }
 }

@@ -9,8 +9,14 @@
 //!                   start unless the office gives its own; `in-use` names what `serve` last
 //!                   served (a fingerprint, or `plain-http`), for `enroll-token` and `status`
 //! ```
+//!
+//! The folders are made readable by the server's account only (0700), and so are the files
+//! in them (0600): evidence of covert visits, the keys and the tables are nobody else's.
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::limits::Settings;
 
 /// How to open an office: its data folder and, if the tables live in PostgreSQL, its URL.
 #[derive(Debug, Clone)]
@@ -18,15 +24,22 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…`; `None` keeps the tables in `DIR/office.db`.
     pub database_url: Option<String>,
+    /// Rate limits, turns and upload quotas (`serve`'s flags; defaults otherwise).
+    pub limits: Settings,
 }
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), database_url: None }
+        Self { data_dir: data_dir.into(), database_url: None, limits: Settings::default() }
     }
 
     pub fn with_database_url(mut self, url: Option<String>) -> Self {
         self.database_url = url;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Settings) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -54,12 +67,51 @@ impl Config {
         self.data_dir.join("uploads")
     }
 
-    /// Create the folder and its subfolders if missing.
+    /// Create the folder and its subfolders if missing, all of them (and the SQLite file)
+    /// for the server's account only.
     pub fn prepare(&self) -> std::io::Result<()> {
-        for dir in [self.data_dir.clone(), self.blobs_dir(), self.uploads_dir()] {
-            std::fs::create_dir_all(&dir)?;
+        for dir in [self.data_dir.clone(), self.blobs_dir(), self.uploads_dir(), self.tls_dir()] {
+            private_dir(&dir)?;
+        }
+        if self.database_url.is_none() {
+            // SQLite gives its -wal and -shm files the mode of the database file.
+            private_file(&self.sqlite_path())?;
         }
         Ok(())
+    }
+}
+
+/// Make `dir` (and missing parents) with mode 0700, and take group and other access away from
+/// one that exists.
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    narrow(dir, 0o700)
+}
+
+/// Make `path` an empty file with mode 0600 if it is missing, and take group and other access
+/// away from one that exists.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
+    narrow(path, 0o600)
+}
+
+/// Take group and other access away from `path`. One the server's account does not own (a
+/// folder an admin made for it as root, say) is left as it is, with a warning.
+fn narrow(path: &Path, keep: u32) -> std::io::Result<()> {
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & keep)) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!(
+                "mingcha-server: {} is open to others (mode {:o}) and cannot be narrowed: {e}",
+                path.display(),
+                mode & 0o777
+            );
+            Ok(())
+        }
+        other => other,
     }
 }
 

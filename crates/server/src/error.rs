@@ -130,6 +130,17 @@ pub enum Error {
     // Office security (issue 14).
     #[error("a one-time link uploads at most {files} files and {} MiB in all; ask the office for another link", .bytes >> 20)]
     LinkQuota { files: u32, bytes: u64 },
+    // Bounds on what comes from outside (see `crate::bounds`).
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: String, max: usize },
+    #[error("{field} has more than {max} items")]
+    TooMany { field: String, max: usize },
+    #[error("the office is checking too many passwords or enrollments at once; try again in a moment")]
+    Busy,
+    #[error("a file of {size} bytes is over the office's limit of {max} bytes a file")]
+    BlobTooLarge { size: u64, max: u64 },
+    #[error("the batch's files have {size} bytes together, over the office's limit of {max} bytes a batch")]
+    BatchOverQuota { size: u64, max: u64 },
 }
 
 impl Error {
@@ -181,6 +192,11 @@ impl Error {
             Self::RateLimited { .. } => "rate_limited",
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
             Self::LinkQuota { .. } => "link_quota_exceeded",
+            Self::TooLong { .. } => "too_long",
+            Self::TooMany { .. } => "too_many",
+            Self::Busy => "busy",
+            Self::BlobTooLarge { .. } => "blob_too_large",
+            Self::BatchOverQuota { .. } => "batch_over_quota",
         }
     }
 
@@ -226,6 +242,9 @@ impl Error {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             Self::LinkQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLong { .. } | Self::TooMany { .. } => StatusCode::BAD_REQUEST,
+            Self::Busy => StatusCode::TOO_MANY_REQUESTS,
+            Self::BlobTooLarge { .. } | Self::BatchOverQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -247,6 +266,11 @@ impl Error {
             Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
             Self::RateLimited { retry_after } => Some(json!({ "retry_after_secs": retry_after })),
             Self::LinkQuota { files, bytes } => Some(json!({ "max_files": files, "max_bytes": bytes })),
+            Self::TooLong { field, max } | Self::TooMany { field, max } => Some(json!({ "field": field, "max": max })),
+            Self::Busy => Some(json!({ "retry_after_secs": 1 })),
+            Self::BlobTooLarge { size, max } | Self::BatchOverQuota { size, max } => {
+                Some(json!({ "size": size, "max": max }))
+            }
             _ => None,
         }
     }
@@ -276,8 +300,13 @@ impl IntoResponse for Error {
             eprintln!("mingcha-server: {} ({})", self, self.code());
         }
         let mut response = (status, axum::Json(self.to_api())).into_response();
-        if let Self::RateLimited { retry_after } = self {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+        let retry_after = match self {
+            Self::RateLimited { retry_after } => Some(retry_after),
+            Self::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         response
     }

@@ -23,6 +23,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
+pub mod bounds;
 pub mod config;
 pub mod console;
 pub mod custody;
@@ -68,6 +69,10 @@ pub struct Office {
     pub config: Config,
     pub repo: Arc<dyn Repo>,
     pub blobs: Arc<DiskBlobStore>,
+    /// The rate limits, turns and quotas of [`Config::limits`], shared by every request.
+    pub limits: Arc<limits::Limits>,
+    /// Runs of identical refusals not yet written to the audit log.
+    pub repeats: Arc<audit::Repeats>,
 }
 
 impl Office {
@@ -76,7 +81,8 @@ impl Office {
         config.prepare()?;
         let repo = repo::open(&config).await?;
         let blobs = Arc::new(DiskBlobStore::new(config.blobs_dir(), config.uploads_dir()));
-        Ok(Self { config, repo, blobs })
+        let limits = Arc::new(limits::Limits::new(config.limits));
+        Ok(Self { config, repo, blobs, limits, repeats: Arc::default() })
     }
 
     /// The office's signing key, made at first start.
@@ -121,7 +127,8 @@ impl Office {
             key: Arc::new(self.key()?),
             nonces: Arc::new(NonceCache::default()),
             tls_pin,
-            limits: Arc::new(limits::Limits::default()),
+            limits: Arc::clone(&self.limits),
+            repeats: Arc::clone(&self.repeats),
         })
     }
 }
@@ -134,13 +141,27 @@ pub async fn serve(
     transport: Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    use axum::serve::ListenerExt;
     office.record_transport(&transport)?;
     let pin = match &transport {
         Transport::Tls(id) => Some(id.fingerprint.clone()),
         Transport::PlainHttp => None,
     };
     let app = api::router(office.state(pin)?).into_make_service_with_connect_info::<SocketAddr>();
+    let upkeep = tokio::spawn(upkeep(office.clone()));
+    let served = serve_app(listener, transport, app, shutdown).await;
+    upkeep.abort();
+    // The runs of refusals still open: their counts, before the process ends.
+    audit::flush_repeats(&*office.repo, &office.repeats, None).await;
+    served
+}
+
+async fn serve_app(
+    listener: TcpListener,
+    transport: Transport,
+    app: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    use axum::serve::ListenerExt;
     match transport {
         Transport::Tls(id) => {
             let listener = TlsListener::new(listener, id.server_config()?)?;
@@ -152,6 +173,26 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// What a serving office does on its own: every minute, write the audit rows of the runs of
+/// refusals that closed; at start and every hour, sweep the uploads laptops abandoned.
+async fn upkeep(office: Office) {
+    let mut minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    let max_age = office.limits.quota.part_max_age.to_std().unwrap_or(std::time::Duration::from_secs(86_400));
+    for n in 0u64.. {
+        minute.tick().await;
+        if n % 60 == 0 {
+            let blobs = Arc::clone(&office.blobs);
+            match tokio::task::spawn_blocking(move || blobs.sweep_parts(std::time::SystemTime::now(), max_age)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(swept)) => eprintln!("mingcha-server: deleted {swept} upload(s) abandoned for over {max_age:?}"),
+                Ok(Err(e)) => eprintln!("mingcha-server: sweeping abandoned uploads: {e}"),
+                Err(e) => eprintln!("mingcha-server: sweeping abandoned uploads: {e}"),
+            }
+        }
+        audit::flush_repeats(&*office.repo, &office.repeats, Some(chrono::Utc::now())).await;
+    }
 }
 
 /// A server running inside this process (for tests and embedding).

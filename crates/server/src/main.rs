@@ -48,6 +48,8 @@ enum Command {
         /// the same machine: anyone on the path could read evidence and passwords otherwise.
         #[arg(long)]
         plain_http: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// What the office holds (inspectors, devices, batches, changes, records, files) and the
     /// fingerprint of its TLS certificate.
@@ -107,6 +109,39 @@ enum Command {
     },
 }
 
+/// What the office takes from outside (see the README's "Limits").
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
+    /// The largest evidence file a laptop may upload (e.g. 2GiB, 500MiB, or bytes).
+    #[arg(long, env = "MINGCHA_MAX_FILE_SIZE", default_value = "2GiB", value_parser = mingcha_server::bounds::parse_size)]
+    max_file_size: u64,
+    /// The most the files of one batch may hold together.
+    #[arg(long, env = "MINGCHA_MAX_BATCH_SIZE", default_value = "20GiB", value_parser = mingcha_server::bounds::parse_size)]
+    max_batch_size: u64,
+    /// Uploads a laptop left unfinished this many hours are deleted.
+    #[arg(long, default_value_t = 24)]
+    abandoned_upload_hours: u32,
+    /// Refused requests from one address within 15 minutes before every request from it is
+    /// refused for a while (0: no such limit; behind a proxy every client has its address).
+    #[arg(long, env = "MINGCHA_REFUSALS_PER_ADDRESS", default_value_t = 300)]
+    refusals_per_address: usize,
+}
+
+impl LimitArgs {
+    fn settings(&self) -> mingcha_server::limits::Settings {
+        let defaults = mingcha_server::limits::Settings::default();
+        mingcha_server::limits::Settings {
+            refusals_per_address: self.refusals_per_address,
+            quota: mingcha_server::bounds::BlobQuota {
+                file_max: self.max_file_size,
+                batch_max: self.max_batch_size,
+                part_max_age: Duration::hours(i64::from(self.abandoned_upload_hours)),
+            },
+            ..defaults
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum VerifyCmd {
     /// One photo (or any evidence file), by its SHA-256.
@@ -134,6 +169,9 @@ enum AccountCmd {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Set an account's password (MINGCHA_ACCOUNT_PASSWORD, or asked for) and end every
+    /// session of the account.
+    Password { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,6 +270,7 @@ fn show<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) ->
 fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
     Some(match command {
         Command::Account(AccountCmd::Add { username, .. }) => ("cli:account add", Some(username.clone())),
+        Command::Account(AccountCmd::Password { username }) => ("cli:account password", Some(username.clone())),
         Command::Inspector(InspectorCmd::Add { name }) => ("cli:inspector add", Some(name.clone())),
         Command::EnrollToken { inspector, .. } => ("cli:enroll-token", Some(inspector.clone())),
         Command::Device(DeviceCmd::Revoke { device_id }) => ("cli:device revoke", Some(device_id.clone())),
@@ -247,7 +286,11 @@ fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let config = Config::new(&cli.data).with_database_url(cli.database_url.clone());
+    let limits = match &cli.command {
+        Command::Serve { limits, .. } => limits.settings(),
+        _ => mingcha_server::limits::Settings::default(),
+    };
+    let config = Config::new(&cli.data).with_database_url(cli.database_url.clone()).with_limits(limits);
     let office = Office::open(config).await.with_context(|| format!("opening the office at {}", cli.data.display()))?;
     let audit = audited(&cli.command);
     let result = execute(&office, cli.command, cli.json).await;
@@ -266,7 +309,7 @@ async fn execute(office: &Office, command: Command, json: bool) -> Result<()> {
     let repo = office.repo.as_ref();
     let now = Utc::now();
     match command {
-        Command::Serve { listen, tls_cert, tls_key, plain_http } => {
+        Command::Serve { listen, tls_cert, tls_key, plain_http, limits: _ } => {
             let transport = match (tls_cert, tls_key) {
                 _ if plain_http => Transport::PlainHttp,
                 (Some(cert), Some(key)) => Transport::Tls(TlsIdentity::from_pem_files(&cert, &key)?),
@@ -333,6 +376,17 @@ async fn execute(office: &Office, command: Command, json: bool) -> Result<()> {
             let a = mingcha_server::console::session::create_account(repo, input, "mingcha-server").await?;
             show(json, &mingcha_server::console::session::AccountRow::from(a), |a| {
                 format!("{}  {}  {}", a.username, a.display_name, a.role.label_zh())
+            })
+        }
+        Command::Account(AccountCmd::Password { username }) => {
+            let password = match std::env::var("MINGCHA_ACCOUNT_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password(format!("new password for {username}: "))?,
+            };
+            let a =
+                mingcha_server::console::session::reset_password(repo, &username, password, "mingcha-server").await?;
+            show(json, &mingcha_server::console::session::AccountRow::from(a), |a| {
+                format!("{}: password set, every session ended", a.username)
             })
         }
         Command::Inspector(InspectorCmd::Add { name }) => {

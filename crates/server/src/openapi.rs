@@ -24,6 +24,11 @@ fn answers(name: &str, errors: &[(&str, &str)]) -> Value {
             json!({ "description": format!("`code`: {codes}"), "content": { "application/json": { "schema": schema("ApiError") } } }),
         );
     }
+    // Any route, once its client's address has too many refused requests (Retry-After).
+    out.entry("429").or_insert_with(|| {
+        json!({ "description": "`code`: rate_limited (too many refused requests from this address; Retry-After)",
+                "content": { "application/json": { "schema": schema("ApiError") } } })
+    });
     Value::Object(out)
 }
 
@@ -74,15 +79,15 @@ pub fn document() -> Value {
             "/api/v1/enroll": { "post": {
                 "summary": "Register a device with a one-time token (no device signature)",
                 "requestBody": body("EnrollRequest"),
-                "responses": answers("EnrollResponse", &[("400", "bad_request, malformed_json"), ("401", "bad_token"),
+                "responses": answers("EnrollResponse", &[("400", "bad_request, malformed_json, too_long (detail.field, detail.max)"), ("401", "bad_token"),
                     ("403", "inspector_mismatch"), ("409", "already_enrolled"), ("413", "body_too_large"),
-                    ("429", "rate_limited: too many refused enrollments from this address (Retry-After)")]) } },
+                    ("429", "rate_limited: too many refused enrollments from this address; busy: too many enrollments at once (Retry-After)")]) } },
             "/api/v1/batches": { "post": signed(json!({
                 "summary": "Offer a batch; the answer lists the blobs to upload",
                 "requestBody": body("SignedManifest"),
-                "responses": answers("BatchState", &[AUTH_400, ("401", "bad_manifest_signature, and the signed-request codes"),
+                "responses": answers("BatchState", &[("400", "bad_request, malformed_json, body_digest_mismatch, too_long (detail.field, detail.max)"), ("401", "bad_manifest_signature, and the signed-request codes"),
                     ("403", "device_revoked, foreign_manifest"), ("409", "sequence_gap, fork, batch_conflict, chain_fork (detail.seq/expected/offered), chain_replay (detail.acked_seq/chain_head)"),
-                    ("413", "body_too_large"), ("422", "batch_too_large, foreign_change, sequence_gap, seq_out_of_range, missing_digest, blobs_disagree, chain_broken")]) }), &[]) },
+                    ("413", "body_too_large, blob_too_large (a file over the office's cap), batch_over_quota (its files over the quota a batch); detail.size, detail.max"), ("422", "batch_too_large, foreign_change, sequence_gap, seq_out_of_range, missing_digest, blobs_disagree, chain_broken")]) }), &[]) },
             "/api/v1/batches/{batch_id}/commit": { "post": signed(json!({
                 "summary": "Commit an open batch in one transaction; the answer is the signed receipt",
                 "responses": answers("SignedReceipt", &[AUTH_400, AUTH_401, AUTH_403, ("404", "not_found"),
@@ -92,7 +97,7 @@ pub fn document() -> Value {
                 "summary": "Upload bytes offset..offset+len of a blob (a chunk of at most 16 MiB)",
                 "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } } },
                 "responses": answers("UploadState", &[("400", "bad_digest, beyond_size, bad_request, body_digest_mismatch"), AUTH_401,
-                    AUTH_403, ("404", "blob_not_expected"), ("409", "offset_mismatch (detail.received)"), ("413", "body_too_large"),
+                    AUTH_403, ("404", "blob_not_expected"), ("409", "offset_mismatch (detail.received)"), ("413", "body_too_large, blob_too_large"),
                     ("422", "digest_mismatch")]) }),
                 &[sha_param(), json!({ "name": "offset", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 0 } })]) },
             "/api/v1/blobs/{sha256}/upload": { "get": signed(json!({

@@ -54,7 +54,7 @@ impl<'a> Console<'a> {
         assert_eq!(r.status, 200, "{}", r.text());
         let set = r.header("set-cookie").expect("a session cookie").to_owned();
         assert!(set.contains("httponly") && set.contains("samesite=strict"), "{set}");
-        Self { app, cookie: set.split(';').next().unwrap().to_owned() }
+        Self { app, cookie: support::session_cookie(&set) }
     }
 
     fn headers(&self) -> Vec<(String, String)> {

@@ -18,12 +18,15 @@ export const ERROR_SENTENCES: Record<string, string> = {
   wrong_stage: '当前阶段不能进行此操作，请刷新后查看最新进度。',
   rate_limited: '失败次数过多，已暂时锁定，请稍后再试。',
   link_quota_exceeded: '通过此链接上传的文件已达上限，请联系效能办。',
+  busy: '服务器正忙，请稍后再试。',
+  too_long: '填写的内容超过了长度上限，请精简后重试。',
+  too_many: '选择的条目过多，请分批操作。',
   network: '无法连接服务器，请检查网络后重试。',
   bad_response: '服务器返回的内容无法识别，请稍后重试。',
 }
 
 /** Codes whose server message names the field or the reason: shown after the sentence. */
-const WITH_DETAIL = new Set(['invalid', 'bad_upload', 'unknown_unit', 'unknown_finding', 'wrong_stage'])
+const WITH_DETAIL = new Set(['invalid', 'bad_upload', 'unknown_unit', 'unknown_finding', 'wrong_stage', 'too_long', 'too_many'])
 
 /** The sentence for a code, or null when the contract does not know the code. */
 export function sentence(code: string): string | null {

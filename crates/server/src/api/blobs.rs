@@ -81,6 +81,8 @@ pub async fn put_chunk(
     if held {
         return Ok(stored(sha256, size));
     }
+    // Checked when the batch was offered; again here, for a batch offered under a larger cap.
+    state.limits.quota.check_file(size)?;
     let progress = state.blobs.append(auth.device.id, &sha256, size, offset, body.to_vec()).await?;
     finish(&state, sha256, size, progress).await
 }

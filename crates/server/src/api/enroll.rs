@@ -14,37 +14,50 @@ use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex};
 use crate::repo::NewDevice;
 
-/// Enroll a device. Refused tokens count against the client's address: past the limit, every
-/// attempt from it is `429 rate_limited` for a while, a good token included, so tokens cannot
-/// be guessed at speed. Every outcome is in the audit log.
+/// Enroll a device. Every refused enrollment counts against the client's address (a wrong
+/// token, a body too large or malformed, a field too long, a resent enrollment…), counted as an
+/// attempt before anything is looked up: past the limit, every attempt from it is `429
+/// rate_limited` for a while, a good token included, so tokens cannot be guessed at speed and
+/// the office cannot be flooded. At most a few enrollments run at once (`429 busy` after a
+/// brief wait). Every outcome is in the audit log, identical refusals as one counted row.
 pub async fn enroll(
     State(state): State<AppState>,
     client: ClientAddr,
-    Body(body): Body,
+    body: Result<Body>,
 ) -> Result<Json<EnrollResponse>> {
     let now = Utc::now();
     let key = client.key();
-    if let Some(retry_after) = state.limits.enroll_addr.locked(&key, now)? {
-        return Err(Error::RateLimited { retry_after });
-    }
-    let req: EnrollRequest = parse_json(&body)?;
-    let actor = format!("device:{}", req.device_id);
-    let result = register(&state, &req, now).await;
-    let target = req.inspector_name.trim();
-    let detail = match &result {
-        Ok(_) => serde_json::json!({ "device_name": req.device_name.trim() }),
-        Err(_) => audit::outcome(&result),
+    let attempt = state.limits.enroll_addr.attempt(&key, now)?;
+    let req = body.and_then(|Body(b)| parse_json::<EnrollRequest>(&b));
+    // Who and what, once the body is known to be bounded; a refused body names no one.
+    let (actor, target, device_name) = match &req {
+        Ok(r) => (format!("device:{}", r.device_id), Some(r.inspector_name.trim().to_owned()), r.device_name.clone()),
+        Err(_) => ("anonymous".to_owned(), None, String::new()),
     };
-    let action = if result.is_ok() { "enroll" } else { "enroll_failed" };
-    audit::record(&*state.repo, now, &actor, action, Some(target), client.ip(), detail).await;
-    // Only what guessing produces counts: a token that is not one (or not this inspector's).
-    // A body cut short by the network, a resent enrollment, a revoked device do not.
-    if let Err(Error::BadToken | Error::InspectorMismatch { .. }) = &result
-        && state.limits.enroll_addr.fail(&key, now)?
-    {
-        eprintln!("mingcha-server: enrollment rate limit reached for {key}");
-        let detail = serde_json::json!({ "limit": "enroll", "scope": "address" });
-        audit::record(&*state.repo, now, &actor, "rate_limited", Some(target), client.ip(), detail).await;
+    let result = match req {
+        Ok(req) => match state.limits.enrolling.enter().await {
+            Ok(_turn) => register(&state, &req, now).await,
+            Err(busy) => Err(busy),
+        },
+        Err(e) => Err(e),
+    };
+    if matches!(result, Ok(_) | Err(Error::Busy)) {
+        state.limits.enroll_addr.forgive(&key, &attempt)?;
+    }
+    match &result {
+        Ok(_) => {
+            let detail = serde_json::json!({ "device_name": device_name.trim() });
+            audit::record(&*state.repo, now, &actor, "enroll", target.as_deref(), client.ip(), detail).await;
+        }
+        Err(_) => {
+            let detail = audit::outcome(&result);
+            audit::refused(&state, now, &actor, "enroll_failed", target.as_deref(), client.ip(), detail).await;
+            if attempt.reaches_limit && !matches!(result, Err(Error::Busy)) {
+                eprintln!("mingcha-server: enrollment rate limit reached for {key}");
+                let detail = serde_json::json!({ "limit": "enroll", "scope": "address" });
+                audit::record(&*state.repo, now, &actor, "rate_limited", target.as_deref(), client.ip(), detail).await;
+            }
+        }
     }
     result.map(Json)
 }

@@ -4,6 +4,7 @@
 
 pub mod blobs;
 mod custody;
+mod edge;
 mod enroll;
 mod pull;
 mod sync;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub tls_pin: Option<String>,
     /// Failed sign-ins and enrollments, for the rate limits.
     pub limits: Arc<crate::limits::Limits>,
+    /// Runs of identical refusals, written to the audit log as counts.
+    pub repeats: Arc<crate::audit::Repeats>,
 }
 
 /// Every route: method, path, handler. The router is built from this table, and the OpenAPI
@@ -72,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         // Chunks and manifests alike: at most 16 MiB, received whole before any check.
         .layer(DefaultBodyLimit::max(JSON_BODY_MAX))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge::refusals))
+        .layer(axum::middleware::from_fn(edge::headers))
         .with_state(state)
 }
 
@@ -101,8 +106,10 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
-/// Parse a body as `T`; anything else is `400 malformed_json`.
+/// Parse a body as `T`; anything else is `400 malformed_json`. Every string, key and list in
+/// it is held to its limit first ([`crate::bounds::check_json`]: `400 too_long`, `too_many`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    crate::bounds::check_json(bytes)?;
     serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))
 }
 

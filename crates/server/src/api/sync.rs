@@ -29,6 +29,8 @@ pub async fn open_batch(
         return Err(Error::ForeignManifest);
     }
     manifest.check()?;
+    // Each file under the office's cap, all of them under its quota, before anything is stored.
+    state.limits.quota.check_batch(&manifest.blobs)?;
     let canonical = String::from_utf8(manifest.canonical_bytes())
         .map_err(|_| Error::Internal("canonical JSON is not UTF-8".into()))?;
     let batch = NewBatch {

@@ -7,6 +7,7 @@
 
 mod assets;
 mod catalog;
+mod files;
 mod ledger;
 mod link;
 mod notices;

@@ -261,7 +261,12 @@ async fn photos_of(state: &AppState, view: &FindingView) -> Result<Vec<NoticePho
     for e in view.evidence.iter().filter(|e| e.media_type.starts_with("image/")).take(PHOTOS_PER_ITEM) {
         let sha = e.disclosure_sha256.as_deref().unwrap_or(&e.sha256);
         let Ok(digest) = mingcha_core::evidence::Sha256Hex::parse(sha) else { continue };
-        let Some(bytes) = state.blobs.read(&digest).await? else { continue };
+        // Only a photo of a size a notice can use is read into memory; a larger one is left out.
+        let bytes = match state.blobs.read_at_most(&digest, crate::bounds::NOTICE_PHOTO_READ_MAX).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) | Err(Error::BlobTooLarge { .. }) => continue,
+            Err(e) => return Err(e),
+        };
         let Some((jpeg, width, height)) = tokio::task::spawn_blocking(move || shrink(&bytes))
             .await
             .map_err(|err| Error::Internal(err.to_string()))?
@@ -280,9 +285,13 @@ async fn photos_of(state: &AppState, view: &FindingView) -> Result<Vec<NoticePho
     Ok(photos)
 }
 
-/// A JPEG at most 1600 pixels wide or high, without metadata; `None` if it does not decode.
+/// A JPEG at most 1600 pixels wide or high, without metadata; `None` if it does not decode,
+/// or would need more than [`crate::bounds::image_limits`] allow (a small file can declare a
+/// picture of 60,000 × 60,000 pixels).
 fn shrink(bytes: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
-    let img = image::load_from_memory(bytes).ok()?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().ok()?;
+    reader.limits(crate::bounds::image_limits());
+    let img = reader.decode().ok()?;
     let img = if img.width() > 1600 || img.height() > 1600 { img.thumbnail(1600, 1600) } else { img };
     let rgb = img.to_rgb8();
     let mut out = std::io::Cursor::new(Vec::new());
@@ -297,11 +306,34 @@ pub async fn docx(State(state): State<AppState>, signed: Signed, PathParam(id): 
         load(&*state.repo, kind::NOTICE, &id).await?.ok_or_else(|| Error::NotFound(format!("no notice {id}")))?;
     let digest =
         mingcha_core::evidence::Sha256Hex::parse(&n.value.docx_sha256).map_err(|e| Error::Internal(e.to_string()))?;
-    let bytes =
-        state.blobs.read(&digest).await?.ok_or_else(|| Error::Internal(format!("notice {id} lost its document")))?;
-    super::ledger::download(
-        bytes,
+    let blob =
+        state.blobs.open(&digest).await?.ok_or_else(|| Error::Internal(format!("notice {id} lost its document")))?;
+    super::files::answer(
+        blob,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         &format!("{}.docx", n.value.number),
+        super::files::Disposition::Attachment,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_photo_is_decoded_only_within_the_limits() {
+        let (_, w, h) = shrink(&png(40, 30)).expect("a small photo");
+        assert_eq!((w, h), (40, 30));
+        // A few kilobytes on disk, but wider than any camera makes: left out, not decoded.
+        let wide = png(12_001, 1);
+        assert!(wide.len() < 64 * 1024, "{}", wide.len());
+        assert!(shrink(&wide).is_none());
+    }
 }

@@ -6,9 +6,9 @@
 //! its own problems, never an inspector's evidence.
 
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Json, Response};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{Json, Response};
 use chrono::Utc;
 use mingcha_core::evidence::Sha256Hex;
 use mingcha_office::account::Reader;
@@ -210,17 +210,19 @@ pub async fn blob(
         return Err(Error::Forbidden("read this file: only your own uploads and your unit's reports"));
     }
     let upload = load::<FileRef>(&*state.repo, kind::UPLOAD, digest.as_str()).await?;
-    let bytes = state.blobs.read(&digest).await?.ok_or_else(|| Error::NotFound(format!("no blob {sha256}")))?;
-    let media_type = match &upload {
-        Some(u) => u.value.media_type.clone(),
-        None => sniff(&bytes).to_owned(),
+    let blob = state.blobs.open(&digest).await?.ok_or_else(|| Error::NotFound(format!("no blob {sha256}")))?;
+    // Streamed: a 2 GiB video is never held in memory. Evidence's type is read from its start.
+    let (blob, media_type, name) = match upload {
+        Some(u) => (blob, u.value.media_type, u.value.name),
+        None => {
+            let (head, blob) = super::files::peek(blob, 64 * 1024).await?;
+            let media_type = sniff(&head);
+            let ext = ACCEPTED.iter().find(|(_, m)| *m == media_type).map_or("bin", |(e, _)| *e);
+            (blob, media_type.to_owned(), format!("{}.{ext}", digest.as_str()))
+        }
     };
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_str(&media_type).map_err(|e| Error::Internal(e.to_string()))?);
-    // Content-addressed: the bytes behind a digest never change.
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-    Ok(response)
+    let disposition = super::files::Disposition::for_media_type(&media_type);
+    super::files::answer(blob, &media_type, &name, disposition)
 }
 
 fn sniff(bytes: &[u8]) -> &'static str {

@@ -621,16 +621,17 @@ pub async fn verify(h: &Holdings, blobs: &dyn BlobStore, office_key: &VerifyingK
             continue;
         }
         let name = format!("blob {}", short(sha));
-        let bytes = match Sha256Hex::parse(sha) {
-            Ok(s) => blobs.read(&s).await?,
+        // Hashed as it is read: a 2 GiB video is checked without being held in memory.
+        let held = match Sha256Hex::parse(sha) {
+            Ok(s) => blobs.digest(&s).await?,
             Err(_) => None,
         };
-        let (ok, msg) = match bytes {
+        let (ok, msg) = match held {
             None => (false, format!("{name}: the file is missing from the blob store")),
-            Some(b) if sha256_hex(&b) != *sha => {
+            Some((digest, _)) if digest != *sha => {
                 (false, format!("{name}: its bytes do NOT hash to its name (the file was altered)"))
             }
-            Some(b) if i64::try_from(b.len()).ok() != Some(*size) => {
+            Some((_, len)) if i64::try_from(len).ok() != Some(*size) => {
                 (false, format!("{name}: its size is not the recorded {size} bytes"))
             }
             Some(_) => (true, format!("{name}: its {size} bytes hash to its name")),

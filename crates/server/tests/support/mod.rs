@@ -408,3 +408,96 @@ impl Device {
 pub fn at(seq: u64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_795_000_000 + i64::try_from(seq).unwrap() * 60, 0).unwrap()
 }
+
+/// The `Cookie` header value that sends back the session a `Set-Cookie` made. The test client
+/// lower-cases the answer's head; the session token is lower-case hex anyway, and the name is
+/// the office's own (`__Host-mingcha_session`, which a browser and the office match exactly).
+pub fn session_cookie(set_cookie: &str) -> String {
+    let token = set_cookie.split(';').next().and_then(|c| c.split_once('=')).map_or("", |(_, v)| v.trim());
+    format!("{}={token}", mingcha_server::console::session::COOKIE_NAME)
+}
+
+/// A small JPEG that decodes (a notice re-encodes it).
+pub fn jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([(x * 7) as u8, (y * 9) as u8, 60]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// What [`field_day`] sent and the office committed.
+#[derive(Debug)]
+pub struct FieldDay {
+    pub device: Device,
+    pub batch_id: String,
+    pub unit: String,
+    pub finding: String,
+    /// The SHA-256 of the finding's photo.
+    pub photo: String,
+}
+
+/// A laptop named `laptop` of `inspector`, enrolled, sends one covert finding (`description`,
+/// naming 窗口工作人员刘某) at 城南区政务服务中心 with a photo, committed.
+pub async fn field_day(app: &App, inspector: &str, laptop: &str, description: &str) -> FieldDay {
+    let device = Device::new(inspector);
+    let req = EnrollRequest {
+        token: app.token(inspector).await,
+        device_id: device.id,
+        device_name: laptop.into(),
+        public_key: device.public_key(),
+        inspector_name: inspector.into(),
+    };
+    let r = app.send("POST", "/api/v1/enroll", &serde_json::to_vec(&req).unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = || uuid::Uuid::now_v7().to_string();
+    let (unit, visit, finding, evidence) = (id(), id(), id(), id());
+    let photo = jpeg();
+    let now = Utc::now();
+    let changes = vec![
+        device.change(
+            1,
+            EntityKind::Unit,
+            &unit,
+            serde_json::json!({"id": unit, "name": "城南区政务服务中心", "region": "城南区", "created_at": now}),
+        ),
+        device.change(
+            2,
+            EntityKind::Visit,
+            &visit,
+            serde_json::json!({
+                "id": visit, "plan_id": null, "unit_id": unit, "spot_id": null, "kind": "covert", "date": "2026-11-10",
+                "arrived_at": null, "left_at": null, "inspectors": [inspector], "notes": null, "created_at": now,
+            }),
+        ),
+        device.change(
+            3,
+            EntityKind::Finding,
+            &finding,
+            serde_json::json!({
+                "id": finding, "visit_id": visit, "unit_id": unit, "spot_id": null,
+                "observed_at": "2026-11-10T09:20:00+08:00", "method": "covert", "category": "san.absent",
+                "severity": "serious", "description": description, "persons_involved": "窗口工作人员刘某",
+                "checklist_item": null, "status": "submitted", "created_at": now, "updated_at": now,
+            }),
+        ),
+        device.change(
+            4,
+            EntityKind::Evidence,
+            &evidence,
+            serde_json::json!({
+                "evidence": {"id": evidence, "target": {"kind": "finding", "finding_id": finding},
+                             "sha256": sha256(&photo), "size": photo.len(), "media_type": "image/jpeg",
+                             "original_name": "DSC_0001.JPG", "imported_at": now},
+                "meta": {"taken_at": "2026-11-10T09:21:04", "taken_offset": null, "gps": null, "make": null,
+                         "model": null, "orientation": null, "width": 32, "height": 24},
+                "damaged": null, "sha256": sha256(&photo), "size": photo.len(),
+            }),
+        ),
+    ];
+    let batch = device.batch(0, changes);
+    assert_eq!(device.offer(app, &batch).await.status, 200);
+    assert_eq!(device.put(app, &sha256(&photo), 0, &photo).await.status, 200);
+    let r = device.commit(app, &batch).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    FieldDay { device, batch_id: batch.manifest.batch_id.to_string(), unit, finding, photo: sha256(&photo) }
+}

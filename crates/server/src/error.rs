@@ -4,6 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use mingcha_core::change::EntityKind;
 use mingcha_core::custody::Hash;
 use mingcha_core::sync::{ApiError, BlobRef, ManifestError};
 use serde_json::json;
@@ -126,6 +128,29 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Internal(String),
+
+    // What a laptop may write (see `crate::intake`).
+    #[error(
+        "change {seq} writes to {entity} {id}, a record another laptop made; a laptop changes only its own records, \
+         so nothing of this batch was stored"
+    )]
+    ForeignRecord { entity: EntityKind, id: String, seq: u64 },
+    #[error(
+        "change {seq} ({entity} {id}) is dated {at}, outside what the office takes from this laptop ({earliest} to \
+         {latest}); nothing of this batch was stored"
+    )]
+    ChangeTimeOutOfRange {
+        entity: EntityKind,
+        id: String,
+        seq: u64,
+        at: DateTime<Utc>,
+        earliest: DateTime<Utc>,
+        latest: DateTime<Utc>,
+    },
+    #[error("change {seq} ({entity} {id}) cannot be read: {reason}; nothing of this batch was stored")]
+    UnreadableRecord { entity: EntityKind, id: String, seq: u64, reason: String },
+    #[error("this call must be signed by an enrolled device: {0}")]
+    Unsigned(String),
 }
 
 impl Error {
@@ -176,6 +201,10 @@ impl Error {
             Self::WrongStage(_) => "wrong_stage",
             Self::RateLimited { .. } => "rate_limited",
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
+            Self::ForeignRecord { .. } => "foreign_record",
+            Self::ChangeTimeOutOfRange { .. } => "change_time_out_of_range",
+            Self::UnreadableRecord { .. } => "unreadable_record",
+            Self::Unsigned(_) => "unsigned_request",
         }
     }
 
@@ -220,6 +249,9 @@ impl Error {
             Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            Self::ForeignRecord { .. } => StatusCode::FORBIDDEN,
+            Self::ChangeTimeOutOfRange { .. } | Self::UnreadableRecord { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unsigned(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -240,6 +272,13 @@ impl Error {
             }
             Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
             Self::RateLimited { retry_after } => Some(json!({ "retry_after_secs": retry_after })),
+            Self::ForeignRecord { entity, id, seq } => Some(json!({ "entity": entity, "id": id, "seq": seq })),
+            Self::ChangeTimeOutOfRange { entity, id, seq, at, earliest, latest } => Some(json!({
+                "entity": entity, "id": id, "seq": seq, "at": at, "earliest": earliest, "latest": latest,
+            })),
+            Self::UnreadableRecord { entity, id, seq, reason } => {
+                Some(json!({ "entity": entity, "id": id, "seq": seq, "reason": reason }))
+            }
             _ => None,
         }
     }

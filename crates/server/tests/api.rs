@@ -805,30 +805,29 @@ async fn an_accepted_problem_stays_in_the_ledger_whatever_another_laptop_sends(a
 async fn change_times_a_laptop_could_not_have_written_are_refused(app: App) {
     let (device, _) = app.enrolled("李明").await;
     let enrolled = app.repo().device(device.id).await.unwrap().unwrap().enrolled_at;
-    let u1 = unit_id(1);
-    let dated = |at: chrono::DateTime<Utc>| {
-        let mut c = device.change(1, EntityKind::Unit, &u1, unit(&u1, "城南区政务服务中心"));
+    let dated = |device: &Device, seq: u64, at: chrono::DateTime<Utc>| {
+        let u = unit_id(seq);
+        let mut c = device.change(seq, EntityKind::Unit, &u, unit(&u, "城南区政务服务中心"));
         c.at = at;
-        device.batch(0, vec![c])
+        device.batch(seq - 1, vec![c])
     };
     let before = app.counts().await;
     for at in [Utc::now() + chrono::Duration::days(2), enrolled - chrono::Duration::days(181)] {
-        let e = refused(&app, &device, &dated(at), 422, "change_time_out_of_range").await;
+        let e = refused(&app, &device, &dated(&device, 1, at), 422, "change_time_out_of_range").await;
         let detail = e.detail.unwrap();
-        assert_eq!((&detail["seq"], &detail["entity"], &detail["id"]), (&json!(1), &json!("unit"), &json!(u1)));
+        assert_eq!((&detail["seq"], &detail["entity"], &detail["id"]), (&json!(1), &json!("unit"), &json!(unit_id(1))));
         assert!(e.message.contains("change 1"), "{}", e.message);
     }
     app.assert_nothing_stored_since(before).await;
 
     // A laptop used offline for months before it was enrolled, or a few hours fast, is fine.
-    let batch = dated(enrolled - chrono::Duration::days(179));
-    assert_eq!(device.offer(&app, &batch).await.status, 200);
-    assert_eq!(device.commit(&app, &batch).await.status, 200);
-    let mut c = device.change(2, EntityKind::Unit, &unit_id(2), unit(&unit_id(2), "城北区税务局"));
-    c.at = Utc::now() + chrono::Duration::hours(20);
-    let fast = device.batch(1, vec![c]);
-    assert_eq!(device.offer(&app, &fast).await.status, 200);
-    assert_eq!(device.commit(&app, &fast).await.status, 200);
+    let (laptop, _) = app.enrolled("李明").await;
+    let enrolled = app.repo().device(laptop.id).await.unwrap().unwrap().enrolled_at;
+    for (seq, at) in [(1, enrolled - chrono::Duration::days(179)), (2, Utc::now() + chrono::Duration::hours(20))] {
+        let batch = dated(&laptop, seq, at);
+        assert_eq!(laptop.offer(&app, &batch).await.status, 200);
+        assert_eq!(laptop.commit(&app, &batch).await.status, 200);
+    }
 }
 
 async fn a_batch_with_an_unreadable_record_is_refused_naming_it(app: App) {

@@ -42,6 +42,7 @@ on_both_backends!(
     a_batch_with_an_unreadable_record_is_refused_naming_it,
     device_calls_without_a_signature_are_unauthenticated,
     plans_the_office_assigned_come_back_from_every_laptop_without_locking_any_out,
+    a_stored_record_the_office_cannot_read_is_an_error_not_a_gap,
 );
 
 /// A unit id per batch position: a UUID, as devices make them.
@@ -934,4 +935,37 @@ async fn plans_the_office_assigned_come_back_from_every_laptop_without_locking_a
     let mut c = field.change(3, EntityKind::Plan, &own, payload);
     c.op = ChangeOp::Update;
     refused(&app, &field, &field.batch(2, vec![c]), 403, "foreign_record").await;
+}
+
+async fn a_stored_record_the_office_cannot_read_is_an_error_not_a_gap(app: App) {
+    let (li, _) = app.enrolled("李明").await;
+    let batch = finding_batch(&li, 0, b"photo");
+    li.offer(&app, &batch).await;
+    li.put(&app, &sha256(b"photo"), 0, b"photo").await;
+    li.commit(&app, &batch).await;
+    let cookie = viewer_cookie(&app).await;
+    let path = "/api/console/findings";
+    let findings = http(app.addr(), "GET", path, &[("cookie".into(), cookie.clone())], b"").await;
+    assert_eq!(findings.json::<Vec<serde_json::Value>>().len(), 1);
+
+    // The finding's stored state damaged behind the office's back (a restore gone wrong, a
+    // hand edit): the console says it failed rather than showing the office one finding less.
+    let f = &batch.manifest.changes[1].entity_id;
+    let config = &app.server.office.config;
+    match &config.database_url {
+        None => {
+            let db = rusqlite::Connection::open(config.sqlite_path()).unwrap();
+            let sql = "UPDATE record SET payload = '{}' WHERE entity = 'finding' AND entity_id = ?1";
+            assert_eq!(db.execute(sql, [f]).unwrap(), 1);
+        }
+        Some(url) => {
+            let (db, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            let sql = "UPDATE record SET payload = '{}'::jsonb WHERE entity = 'finding' AND entity_id = $1";
+            assert_eq!(db.execute(sql, &[f]).await.unwrap(), 1);
+        }
+    }
+    let e = http(app.addr(), "GET", path, &[("cookie".into(), cookie)], b"").await.error(500);
+    assert_eq!(e.code, "internal");
+    assert!(!e.message.contains(f.as_str()), "the details are for the office's log: {}", e.message);
 }

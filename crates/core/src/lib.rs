@@ -23,6 +23,7 @@ pub mod finding;
 pub mod hex;
 pub mod id;
 pub mod inspection;
+pub mod record;
 pub mod rectification;
 pub mod sync;
 pub mod taxonomy;

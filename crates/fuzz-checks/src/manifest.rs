@@ -28,6 +28,13 @@ pub fn check(data: &[u8]) {
 
 fn exercise(manifest: &Manifest) {
     let _ = manifest.check();
+    // Every record read as its kind, every time against the bounds, taking the first
+    // change's own time as the enrollment and the office's clock.
+    if let Some(first) = manifest.changes.first() {
+        let _ = mingcha_server::intake::check_changes(&manifest.changes, first.at, first.at);
+    }
+    let fresh: Vec<_> = manifest.changes.iter().collect();
+    let _ = mingcha_server::intake::landings(manifest.device_id, &fresh, &mingcha_server::intake::Holders::default());
     let _ = manifest.last_seq();
     let canonical = manifest.canonical_bytes();
     assert!(!canonical.is_empty(), "a parsed manifest must serialise");

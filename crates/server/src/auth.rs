@@ -69,9 +69,9 @@ impl NonceCache {
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str> {
     headers
         .get(name)
-        .ok_or_else(|| Error::BadRequest(format!("the {name} header is missing")))?
+        .ok_or_else(|| Error::Unsigned(format!("the {name} header is missing")))?
         .to_str()
-        .map_err(|_| Error::BadRequest(format!("the {name} header is not text")))
+        .map_err(|_| Error::Unsigned(format!("the {name} header is not text")))
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -89,21 +89,22 @@ pub struct SignedHeaders<'a> {
     pub signature: &'a str,
 }
 
-/// Read the five signed-request headers; any missing or malformed one is `400 bad_request`.
+/// Read the five signed-request headers; any missing or malformed one is `401 unsigned_request`:
+/// a call that does not say which device signed it is not authenticated, whatever else is wrong.
 pub fn signed_headers(h: &HeaderMap) -> Result<SignedHeaders<'_>> {
     let device_id: DeviceId = header_str(h, header::DEVICE)?
         .parse()
-        .map_err(|_| Error::BadRequest(format!("{} is not a device id", header::DEVICE)))?;
+        .map_err(|_| Error::Unsigned(format!("{} is not a device id", header::DEVICE)))?;
     let time: i64 = header_str(h, header::TIME)?
         .parse()
-        .map_err(|_| Error::BadRequest(format!("{} is not Unix seconds", header::TIME)))?;
+        .map_err(|_| Error::Unsigned(format!("{} is not Unix seconds", header::TIME)))?;
     let nonce = header_str(h, header::NONCE)?;
     if !is_hex(nonce, 32) {
-        return Err(Error::BadRequest(format!("{} must be 32 lower-case hex characters", header::NONCE)));
+        return Err(Error::Unsigned(format!("{} must be 32 lower-case hex characters", header::NONCE)));
     }
     let body_sha256 = header_str(h, header::BODY_SHA256)?;
     if !is_hex(body_sha256, 64) {
-        return Err(Error::BadRequest(format!("{} must be 64 lower-case hex characters", header::BODY_SHA256)));
+        return Err(Error::Unsigned(format!("{} must be 64 lower-case hex characters", header::BODY_SHA256)));
     }
     let signature = header_str(h, header::SIGNATURE)?;
     Ok(SignedHeaders { device_id, time, nonce, body_sha256, signature })
@@ -196,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_headers_are_bad_requests() {
+    fn missing_and_malformed_headers_are_unsigned_calls() {
         for (name, value) in [
             (header::DEVICE, "not-a-uuid"),
             (header::TIME, "12.5"),
@@ -206,7 +207,7 @@ mod tests {
             let mut h = headers("1764800000");
             h.insert(name, HeaderValue::from_static(value));
             let refused = signed_headers(&h).expect_err(name);
-            assert_eq!(refused.code(), "bad_request", "{name}: {value}");
+            assert_eq!((refused.code(), refused.status().as_u16()), ("unsigned_request", 401), "{name}: {value}");
             assert!(refused.to_string().contains(name), "the message names {name}: {refused}");
         }
         let mut h = headers("1764800000");

@@ -4,6 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use mingcha_core::change::EntityKind;
 use mingcha_core::custody::Hash;
 use mingcha_core::sync::{ApiError, BlobRef, ManifestError};
 use serde_json::json;
@@ -141,6 +143,28 @@ pub enum Error {
     BlobTooLarge { size: u64, max: u64 },
     #[error("the batch's files have {size} bytes together, over the office's limit of {max} bytes a batch")]
     BatchOverQuota { size: u64, max: u64 },
+    // What a laptop may write (see `crate::intake`).
+    #[error(
+        "change {seq} writes to {entity} {id}, a record another laptop made; a laptop changes only its own records, \
+         so nothing of this batch was stored"
+    )]
+    ForeignRecord { entity: EntityKind, id: String, seq: u64 },
+    #[error(
+        "change {seq} ({entity} {id}) is dated {at}, outside what the office takes from this laptop ({earliest} to \
+         {latest}); nothing of this batch was stored"
+    )]
+    ChangeTimeOutOfRange {
+        entity: EntityKind,
+        id: String,
+        seq: u64,
+        at: DateTime<Utc>,
+        earliest: DateTime<Utc>,
+        latest: DateTime<Utc>,
+    },
+    #[error("change {seq} ({entity} {id}) cannot be read: {reason}; nothing of this batch was stored")]
+    UnreadableRecord { entity: EntityKind, id: String, seq: u64, reason: String },
+    #[error("this call must be signed by an enrolled device: {0}")]
+    Unsigned(String),
 }
 
 impl Error {
@@ -197,6 +221,10 @@ impl Error {
             Self::Busy => "busy",
             Self::BlobTooLarge { .. } => "blob_too_large",
             Self::BatchOverQuota { .. } => "batch_over_quota",
+            Self::ForeignRecord { .. } => "foreign_record",
+            Self::ChangeTimeOutOfRange { .. } => "change_time_out_of_range",
+            Self::UnreadableRecord { .. } => "unreadable_record",
+            Self::Unsigned(_) => "unsigned_request",
         }
     }
 
@@ -245,6 +273,9 @@ impl Error {
             Self::TooLong { .. } | Self::TooMany { .. } => StatusCode::BAD_REQUEST,
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::BlobTooLarge { .. } | Self::BatchOverQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ForeignRecord { .. } => StatusCode::FORBIDDEN,
+            Self::ChangeTimeOutOfRange { .. } | Self::UnreadableRecord { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unsigned(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -270,6 +301,12 @@ impl Error {
             Self::Busy => Some(json!({ "retry_after_secs": 1 })),
             Self::BlobTooLarge { size, max } | Self::BatchOverQuota { size, max } => {
                 Some(json!({ "size": size, "max": max }))
+            Self::ForeignRecord { entity, id, seq } => Some(json!({ "entity": entity, "id": id, "seq": seq })),
+            Self::ChangeTimeOutOfRange { entity, id, seq, at, earliest, latest } => Some(json!({
+                "entity": entity, "id": id, "seq": seq, "at": at, "earliest": earliest, "latest": latest,
+            })),
+            Self::UnreadableRecord { entity, id, seq, reason } => {
+                Some(json!({ "entity": entity, "id": id, "seq": seq, "reason": reason }))
             }
             _ => None,
         }

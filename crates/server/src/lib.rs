@@ -8,7 +8,7 @@
 //! Layout: [`config`] (the data folder), [`key`] (the office's signing key), [`repo`] (the
 //! tables behind one trait, SQLite or PostgreSQL), [`blobs`] (write-once blob storage behind
 //! a trait), [`tls`] (the certificate devices pin, the TLS listener), [`auth`] (signed requests), [`api`] (the axum routes), [`console`] (the office
-//! console's API and pages), [`openapi`], [`admin`] (the staff's commands), and [`Office`] /
+//! console's API and pages), [`intake`] (what a batch's changes may be and write), [`openapi`], [`admin`] (the staff's commands), and [`Office`] /
 //! [`spawn`] here to run it all.
 //!
 //! **Architecture invariant:** the server knows nothing about the device's store. It speaks
@@ -28,6 +28,7 @@ pub mod config;
 pub mod console;
 pub mod custody;
 pub mod error;
+pub mod intake;
 pub mod key;
 pub mod limits;
 pub mod openapi;

@@ -45,7 +45,8 @@ fn signed(mut op: Value, extra: &[Value]) -> Value {
 }
 
 const AUTH_400: (&str, &str) = ("400", "bad_request, malformed_json, body_digest_mismatch");
-const AUTH_401: (&str, &str) = ("401", "unknown_device, stale_request, replayed_request, bad_signature");
+const AUTH_401: (&str, &str) =
+    ("401", "unsigned_request, unknown_device, stale_request, replayed_request, bad_signature");
 const AUTH_403: (&str, &str) = ("403", "device_revoked");
 
 fn header(name: &str, description: &str, pattern: Option<&str>) -> Value {
@@ -86,11 +87,11 @@ pub fn document() -> Value {
                 "summary": "Offer a batch; the answer lists the blobs to upload",
                 "requestBody": body("SignedManifest"),
                 "responses": answers("BatchState", &[("400", "bad_request, malformed_json, body_digest_mismatch, too_long (detail.field, detail.max)"), ("401", "bad_manifest_signature, and the signed-request codes"),
-                    ("403", "device_revoked, foreign_manifest"), ("409", "sequence_gap, fork, batch_conflict, chain_fork (detail.seq/expected/offered), chain_replay (detail.acked_seq/chain_head)"),
-                    ("413", "body_too_large, blob_too_large (a file over the office's cap), batch_over_quota (its files over the quota a batch); detail.size, detail.max"), ("422", "batch_too_large, foreign_change, sequence_gap, seq_out_of_range, missing_digest, blobs_disagree, chain_broken")]) }), &[]) },
+                    ("403", "device_revoked, foreign_manifest, foreign_record (detail.entity/id/seq)"), ("409", "sequence_gap, fork, batch_conflict, chain_fork (detail.seq/expected/offered), chain_replay (detail.acked_seq/chain_head)"),
+                    ("413", "body_too_large, blob_too_large (a file over the office's cap), batch_over_quota (its files over the quota a batch); detail.size, detail.max"), ("422", "batch_too_large, foreign_change, sequence_gap, seq_out_of_range, missing_digest, blobs_disagree, chain_broken, change_time_out_of_range (detail.entity/id/seq/at/earliest/latest), unreadable_record (detail.entity/id/seq/reason)")]) }), &[]) },
             "/api/v1/batches/{batch_id}/commit": { "post": signed(json!({
                 "summary": "Commit an open batch in one transaction; the answer is the signed receipt",
-                "responses": answers("SignedReceipt", &[AUTH_400, AUTH_401, AUTH_403, ("404", "not_found"),
+                "responses": answers("SignedReceipt", &[AUTH_400, AUTH_401, ("403", "device_revoked, foreign_record (detail.entity/id/seq)"), ("404", "not_found"),
                     ("409", "missing_blobs (detail.missing), sequence_gap, fork, chain_fork, chain_replay")]) }),
                 &[json!({ "name": "batch_id", "in": "path", "required": true, "schema": uuid })]) },
             "/api/v1/blobs/{sha256}": { "put": signed(json!({

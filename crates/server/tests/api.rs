@@ -8,9 +8,11 @@ mod support;
 
 use chrono::Utc;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use mingcha_core::change::EntityKind;
+use mingcha_core::change::{ChangeOp, ChangeRecord, EntityKind};
 use mingcha_core::hex;
-use mingcha_core::sync::{BatchStage, BatchState, ItemOutcome, Pull, SignedManifest, SignedReceipt, UploadState};
+use mingcha_core::sync::{
+    ApiError, BatchStage, BatchState, ItemOutcome, Pull, SignedManifest, SignedReceipt, UploadState,
+};
 use mingcha_server::admin::{self, Decision};
 use serde_json::json;
 use support::{App, Device, cut_request, http, https, sha256};
@@ -34,11 +36,33 @@ on_both_backends!(
     every_route_is_served_and_described,
     the_binary_serves_and_its_admin_commands_share_the_data,
     refused_enrollments_lock_the_address_even_for_a_good_token,
+    a_second_laptop_cannot_overwrite_tombstone_or_annex_the_first_laptops_records,
+    an_accepted_problem_stays_in_the_ledger_whatever_another_laptop_sends,
+    change_times_a_laptop_could_not_have_written_are_refused,
+    a_batch_with_an_unreadable_record_is_refused_naming_it,
+    device_calls_without_a_signature_are_unauthenticated,
+    plans_the_office_assigned_come_back_from_every_laptop_without_locking_any_out,
+    a_stored_record_the_office_cannot_read_is_an_error_not_a_gap,
 );
 
 /// A unit id per batch position: a UUID, as devices make them.
 fn unit_id(s: u64) -> String {
     format!("00000000-0000-7000-8000-{s:012}")
+}
+
+/// A unit as a device logs it.
+fn unit(id: &str, name: &str) -> serde_json::Value {
+    json!({"id": id, "name": name, "region": null, "created_at": Utc::now()})
+}
+
+/// A photo of `finding` as a device logs it: the evidence record and what the import read.
+fn evidence(id: &str, finding: &str, photo: &[u8]) -> serde_json::Value {
+    json!({
+        "evidence": {"id": id, "target": {"kind": "finding", "finding_id": finding}, "sha256": sha256(photo),
+                     "size": photo.len(), "media_type": "image/jpeg", "original_name": "DSC_0001.JPG",
+                     "imported_at": Utc::now()},
+        "meta": {"taken_at": "2026-11-10T09:21:04"}, "damaged": null, "sha256": sha256(photo), "size": photo.len(),
+    })
 }
 
 /// A finding as a device logs it (the office's review reads it whole).
@@ -53,18 +77,14 @@ fn finding(id: &str, unit: &str) -> serde_json::Value {
 
 fn finding_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
     let s = after;
-    let id = uuid::Uuid::now_v7().to_string();
+    let (id, unit_id) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    let evidence_id = uuid::Uuid::now_v7().to_string();
     device.batch(
         after,
         vec![
-            device.change(s + 1, EntityKind::Unit, &unit_id(s), json!({"name": "城南区政务服务中心"})),
-            device.change(s + 2, EntityKind::Finding, &id, finding(&id, &unit_id(s))),
-            device.change(
-                s + 3,
-                EntityKind::Evidence,
-                &format!("e{s}"),
-                json!({"sha256": sha256(photo), "size": photo.len()}),
-            ),
+            device.change(s + 1, EntityKind::Unit, &unit_id, unit(&unit_id, "城南区政务服务中心")),
+            device.change(s + 2, EntityKind::Finding, &id, finding(&id, &unit_id)),
+            device.change(s + 3, EntityKind::Evidence, &evidence_id, evidence(&evidence_id, &id, photo)),
         ],
     )
 }
@@ -144,12 +164,9 @@ async fn a_full_exchange_ends_with_a_receipt_signed_by_the_office(app: App) {
     assert_eq!(app.repo().device(device.id).await.unwrap().unwrap().acked_seq, 3);
 
     // The next batch continues, and an update replaces the record's state.
-    let mut edit = device.change(
-        4,
-        EntityKind::Finding,
-        &findings[0].id,
-        json!({"unit_id": "u0", "description": "改过的描述", "status": "submitted"}),
-    );
+    let mut edited = batch.manifest.changes[1].payload.clone();
+    edited["description"] = json!("改过的描述");
+    let mut edit = device.change(4, EntityKind::Finding, &findings[0].id, edited);
     edit.op = mingcha_core::change::ChangeOp::Update;
     let next = device.batch(3, vec![edit]);
     assert_eq!(device.offer(&app, &next).await.json::<BatchState>().missing, []);
@@ -159,7 +176,8 @@ async fn a_full_exchange_ends_with_a_receipt_signed_by_the_office(app: App) {
 
 async fn resending_a_committed_batch_gives_the_same_receipt_and_other_content_conflicts(app: App) {
     let (device, _) = app.enrolled("李明").await;
-    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "某某区"}))]);
+    let u1 = unit_id(1);
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, &u1, unit(&u1, "某某区"))]);
     device.offer(&app, &batch).await;
     let first: SignedReceipt = device.commit(&app, &batch).await.json();
 
@@ -170,7 +188,7 @@ async fn resending_a_committed_batch_gives_the_same_receipt_and_other_content_co
 
     let before = app.counts().await;
     let mut other = batch.manifest.clone();
-    other.changes[0].payload = json!({"name": "另一个单位"});
+    other.changes[0].payload = unit(&u1, "另一个单位");
     other.chain_head = mingcha_core::custody::fold(other.chain_before, &other.changes);
     assert_eq!(device.offer(&app, &device.sign(other)).await.error(409).code, "batch_conflict");
     app.assert_nothing_stored_since(before).await;
@@ -186,7 +204,7 @@ async fn resending_a_committed_batch_gives_the_same_receipt_and_other_content_co
 
     // Rebuilt with a new change after the old one, it overlaps: the old one is not stored twice.
     let mut changes = batch.manifest.changes.clone();
-    changes.push(device.change(2, EntityKind::Unit, "u2", json!({"name": "某某街道"})));
+    changes.push(device.change(2, EntityKind::Unit, &unit_id(2), unit(&unit_id(2), "某某街道")));
     let overlap = device.batch(0, changes);
     device.offer(&app, &overlap).await;
     let receipt: SignedReceipt = device.commit(&app, &overlap).await.json();
@@ -194,7 +212,7 @@ async fn resending_a_committed_batch_gives_the_same_receipt_and_other_content_co
     assert_eq!(outcomes, [ItemOutcome::AlreadyThere, ItemOutcome::Stored]);
     assert_eq!((app.counts().await.changes, receipt.receipt.acked_seq), (2, 2));
 
-    let ahead = device.batch(5, vec![device.change(6, EntityKind::Unit, "u6", json!({}))]);
+    let ahead = device.batch(5, vec![device.change(6, EntityKind::Unit, &unit_id(6), unit(&unit_id(6), "某某乡"))]);
     let e = device.offer(&app, &ahead).await.error(409);
     assert_eq!((e.code.as_str(), &e.detail.unwrap()["acked_seq"]), ("sequence_gap", &json!(2)));
 }
@@ -289,7 +307,7 @@ async fn replayed_stale_forged_and_unknown_requests_are_refused(app: App) {
     let mut moved = device.headers("GET", path, b"");
     assert_eq!(http(app.addr(), "GET", "/api/v1/pull?since=9", &moved, b"").await.error(401).code, "bad_signature");
     moved.retain(|(k, _)| k != "x-mingcha-nonce");
-    assert_eq!(http(app.addr(), "GET", path, &moved, b"").await.error(400).code, "bad_request");
+    assert_eq!(http(app.addr(), "GET", path, &moved, b"").await.error(401).code, "unsigned_request");
 
     assert_eq!(Device::new("李明").send(&app, "GET", path, b"").await.error(401).code, "unknown_device");
     app.assert_nothing_stored_since(before).await;
@@ -301,7 +319,7 @@ async fn a_revoked_device_is_refused_at_its_next_request(app: App) {
     admin::revoke_device(app.repo(), &device.id.to_string(), Utc::now()).await.unwrap();
     let before = app.counts().await;
     assert_eq!(device.send(&app, "GET", "/api/v1/pull", b"").await.error(403).code, "device_revoked");
-    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({}))]);
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, &unit_id(1), unit(&unit_id(1), "某某区"))]);
     assert_eq!(device.offer(&app, &batch).await.error(403).code, "device_revoked");
     app.assert_nothing_stored_since(before).await;
 }
@@ -324,7 +342,7 @@ async fn a_manifest_signed_by_another_key_or_for_another_device_is_refused(app: 
     let (device, _) = app.enrolled("李明").await;
     let (other, _) = app.enrolled("周强").await;
     let before = app.counts().await;
-    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({}))]);
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Unit, &unit_id(1), unit(&unit_id(1), "某某区"))]);
     let resigned = device.with_other_key().sign(batch.manifest.clone());
     assert_eq!(device.offer(&app, &resigned).await.error(401).code, "bad_manifest_signature");
     let mut tampered = batch.clone();
@@ -333,7 +351,7 @@ async fn a_manifest_signed_by_another_key_or_for_another_device_is_refused(app: 
     // Another enrolled device sends it, signed with its own key.
     let theirs = other.sign(batch.manifest.clone());
     assert_eq!(other.offer(&app, &theirs).await.error(403).code, "foreign_manifest");
-    let gap = device.batch(0, vec![device.change(2, EntityKind::Unit, "u2", json!({}))]);
+    let gap = device.batch(0, vec![device.change(2, EntityKind::Unit, &unit_id(2), unit(&unit_id(2), "某某街道"))]);
     assert_eq!(device.offer(&app, &gap).await.error(422).code, "sequence_gap");
     app.assert_nothing_stored_since(before).await;
 }
@@ -343,7 +361,8 @@ async fn commit_waits_for_every_blob(app: App) {
     let (a, b) = (b"photo one".to_vec(), b"photo two".to_vec());
     let mut batch = finding_batch(&device, 0, &a);
     let mut changes = batch.manifest.changes.clone();
-    changes.push(device.change(4, EntityKind::Evidence, "e4", json!({"sha256": sha256(&b), "size": b.len()})));
+    let (finding_id, e4) = (changes[1].entity_id.clone(), uuid::Uuid::now_v7().to_string());
+    changes.push(device.change(4, EntityKind::Evidence, &e4, evidence(&e4, &finding_id, &b)));
     batch = device.batch(0, changes);
     assert_eq!(device.offer(&app, &batch).await.json::<BatchState>().missing.len(), 2);
     device.put(&app, &sha256(&a), 0, &a).await;
@@ -359,19 +378,19 @@ async fn commit_waits_for_every_blob(app: App) {
 
 async fn a_record_changed_several_times_is_held_at_its_latest_state(app: App) {
     let (device, _) = app.enrolled("李明").await;
+    let (u1, u2) = (unit_id(1), unit_id(2));
     let first = device.batch(
         0,
         vec![
-            device.change(1, EntityKind::Unit, "u1", json!({"name": "城南区政务服务中心"})),
-            device.change(2, EntityKind::Unit, "u1", json!({"name": "城南区政务服务中心（新址）"})),
-            device.change(3, EntityKind::Unit, "u2", json!({"name": "城北区税务局"})),
+            device.change(1, EntityKind::Unit, &u1, unit(&u1, "城南区政务服务中心")),
+            device.change(2, EntityKind::Unit, &u1, unit(&u1, "城南区政务服务中心（新址）")),
+            device.change(3, EntityKind::Unit, &u2, unit(&u2, "城北区税务局")),
         ],
     );
     device.offer(&app, &first).await;
     let receipt: SignedReceipt = device.commit(&app, &first).await.json();
     assert!(receipt.receipt.items.iter().all(|i| i.outcome == ItemOutcome::Stored));
-    let second =
-        device.batch(3, vec![device.change(4, EntityKind::Unit, "u2", json!({"name": "城北区税务局第一分局"}))]);
+    let second = device.batch(3, vec![device.change(4, EntityKind::Unit, &u2, unit(&u2, "城北区税务局第一分局"))]);
     device.offer(&app, &second).await;
     assert_eq!(device.commit(&app, &second).await.status, 200);
 
@@ -386,31 +405,34 @@ async fn a_record_changed_several_times_is_held_at_its_latest_state(app: App) {
     names.sort();
     assert_eq!(
         names,
-        [("u1".into(), "城南区政务服务中心（新址）".into()), ("u2".into(), "城北区税务局第一分局".into())],
+        [(u1, "城南区政务服务中心（新址）".into()), (u2, "城北区税务局第一分局".into())],
         "each record once, at its last change"
     );
 }
 
 async fn a_second_change_at_the_same_seq_is_a_fork(app: App) {
     let (device, _) = app.enrolled("李明").await;
-    let x = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "甲"}))]);
-    let y = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "乙"}))]);
+    let u1 = unit_id(1);
+    let x = device.batch(0, vec![device.change(1, EntityKind::Unit, &u1, unit(&u1, "甲"))]);
+    let y = device.batch(0, vec![device.change(1, EntityKind::Unit, &u1, unit(&u1, "乙"))]);
     device.offer(&app, &x).await;
     device.offer(&app, &y).await;
     assert_eq!(device.commit(&app, &x).await.status, 200);
     let before = app.counts().await;
     let e = device.commit(&app, &y).await.error(409);
     assert_eq!((e.code.as_str(), &e.detail.unwrap()["seq"]), ("fork", &json!(1)));
-    let z = device.batch(0, vec![device.change(1, EntityKind::Unit, "u1", json!({"name": "丙"}))]);
+    let z = device.batch(0, vec![device.change(1, EntityKind::Unit, &u1, unit(&u1, "丙"))]);
     assert_eq!(device.offer(&app, &z).await.error(409).code, "fork");
     app.assert_nothing_stored_since(before).await;
-    let unit = app.repo().record(EntityKind::Unit, "u1").await.unwrap().unwrap();
-    assert_eq!(unit.payload["name"], "甲");
+    let held = app.repo().record(EntityKind::Unit, &u1).await.unwrap().unwrap();
+    assert_eq!(held.payload["name"], "甲");
 }
 
 async fn two_commits_of_one_batch_at_once_store_everything_once(app: App) {
     let (device, _) = app.enrolled("李明").await;
-    let changes = (1..=200).map(|s| device.change(s, EntityKind::Unit, &format!("u{s}"), json!({"n": s}))).collect();
+    let changes = (1..=200)
+        .map(|s| device.change(s, EntityKind::Unit, &unit_id(s), unit(&unit_id(s), &format!("单位{s}"))))
+        .collect();
     let batch = device.batch(0, changes);
     device.offer(&app, &batch).await;
     let (one, two) = tokio::join!(device.commit(&app, &batch), device.commit(&app, &batch));
@@ -609,4 +631,341 @@ async fn refused_enrollments_lock_the_address_even_for_a_good_token(app: App) {
         (Some("bad_token"), Some("127.0.0.1"))
     );
     assert_eq!(failed.entry.target.as_deref(), Some("李明"));
+}
+
+/// A signed-in viewer's cookie, to read the console as the office does.
+async fn viewer_cookie(app: &App) -> String {
+    use mingcha_server::console::session::{NewAccount, create_account};
+    let input = NewAccount {
+        username: "chakan".into(),
+        display_name: "查看".into(),
+        role: mingcha_office::account::Role::Viewer,
+        password: "correct horse battery".into(),
+        unit: None,
+    };
+    create_account(app.repo(), input, "test").await.unwrap();
+    let body = json!({"username": "chakan", "password": "correct horse battery"}).to_string();
+    let csrf = ("x-mingcha-console".to_owned(), "1".to_owned());
+    let r = http(app.addr(), "POST", "/api/console/login", &[csrf], body.as_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.header("set-cookie").unwrap().split(';').next().unwrap().to_owned()
+}
+
+/// The findings of the office's ledger (台账), as the console lists them.
+async fn ledger(app: &App, cookie: &str) -> Vec<(String, String)> {
+    let r = http(app.addr(), "GET", "/api/console/problems", &[("cookie".into(), cookie.into())], b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rows: serde_json::Value = r.json();
+    rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["finding_id"].as_str().unwrap().to_owned(), r["description"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// What the office holds of the records a laptop sent: compared before and after a refusal.
+async fn held(app: &App, batch: &SignedManifest) -> Vec<mingcha_server::repo::StoredRecord> {
+    let mut out = Vec::new();
+    for c in &batch.manifest.changes {
+        out.push(app.repo().record(c.entity, &c.entity_id).await.unwrap().unwrap());
+    }
+    out
+}
+
+/// Offer `batch` of `device` and expect it refused with `status` and `code`; the error.
+async fn refused(app: &App, device: &Device, batch: &SignedManifest, status: u16, code: &str) -> ApiError {
+    let e = device.offer(app, batch).await.error(status);
+    assert_eq!(e.code, code, "{}", e.message);
+    e
+}
+
+async fn a_second_laptop_cannot_overwrite_tombstone_or_annex_the_first_laptops_records(app: App) {
+    let (li, _) = app.enrolled("李明").await;
+    let (zhou, _) = app.enrolled("周强").await;
+    let photo = b"\xff\xd8 li's photo \xff\xd9".to_vec();
+    let first = finding_batch(&li, 0, &photo);
+    li.offer(&app, &first).await;
+    li.put(&app, &sha256(&photo), 0, &photo).await;
+    assert_eq!(li.commit(&app, &first).await.status, 200);
+    let before = app.counts().await;
+    let theirs = held(&app, &first).await;
+    let [unit_c, finding_c, photo_c] = [0, 1, 2].map(|i| first.manifest.changes[i].clone());
+
+    // Each write to one of 李明's records, by 周强's laptop, dated after 李明's.
+    let later = |mut c: ChangeRecord, op: ChangeOp| {
+        c.op = op;
+        c.at = support::at(1000);
+        c
+    };
+    let mut reworded = finding_c.payload.clone();
+    reworded["description"] = json!("并无此事");
+    let mine = uuid::Uuid::now_v7().to_string();
+    let attempts = [
+        ("finding", later(zhou.change(1, EntityKind::Finding, &finding_c.entity_id, reworded), ChangeOp::Update)),
+        (
+            "finding",
+            later(
+                zhou.change(1, EntityKind::Finding, &finding_c.entity_id, finding_c.payload.clone()),
+                ChangeOp::Delete,
+            ),
+        ),
+        (
+            "evidence",
+            later(zhou.change(1, EntityKind::Evidence, &photo_c.entity_id, photo_c.payload.clone()), ChangeOp::Update),
+        ),
+        (
+            "unit",
+            later(
+                zhou.change(1, EntityKind::Unit, &unit_c.entity_id, unit(&unit_c.entity_id, "别的单位")),
+                ChangeOp::Update,
+            ),
+        ),
+        // A photo of 周强's own, attached to 李明's finding.
+        ("finding", zhou.change(1, EntityKind::Evidence, &mine, evidence(&mine, &finding_c.entity_id, &photo))),
+    ];
+    for (entity, change) in attempts {
+        let id = if change.entity == EntityKind::Evidence && change.entity_id == mine {
+            finding_c.entity_id.clone()
+        } else {
+            change.entity_id.clone()
+        };
+        let e = refused(&app, &zhou, &zhou.batch(0, vec![change]), 403, "foreign_record").await;
+        assert_eq!(e.detail.unwrap(), json!({"entity": entity, "id": id, "seq": 1}));
+        assert!(e.message.contains("another laptop"), "{}", e.message);
+    }
+    // A batch that also carries good work of 周强's own is refused whole.
+    let own = unit_id(77);
+    let mixed = zhou.batch(
+        0,
+        vec![
+            zhou.change(1, EntityKind::Unit, &own, unit(&own, "城北区税务局")),
+            later(
+                zhou.change(2, EntityKind::Finding, &finding_c.entity_id, finding_c.payload.clone()),
+                ChangeOp::Delete,
+            ),
+        ],
+    );
+    let e = refused(&app, &zhou, &mixed, 403, "foreign_record").await;
+    assert_eq!(e.detail.unwrap()["seq"], 2);
+    app.assert_nothing_stored_since(before).await;
+    assert_eq!(held(&app, &first).await, theirs, "李明's finding, photo and unit are as he sent them");
+    assert_eq!(app.repo().device(zhou.id).await.unwrap().unwrap().acked_seq, 0);
+
+    // Checked again at the commit: a batch opened before 李明's next finding arrived.
+    let next = uuid::Uuid::now_v7().to_string();
+    let early = zhou.batch(0, vec![zhou.change(1, EntityKind::Finding, &next, finding(&next, &own))]);
+    assert_eq!(zhou.offer(&app, &early).await.status, 200, "nobody holds that id yet");
+    let li_next = li.batch(3, vec![li.change(4, EntityKind::Finding, &next, finding(&next, &unit_c.entity_id))]);
+    li.offer(&app, &li_next).await;
+    assert_eq!(li.commit(&app, &li_next).await.status, 200);
+    let before = app.counts().await;
+    let e = zhou.commit(&app, &early).await.error(403);
+    assert_eq!((e.code.as_str(), &e.detail.unwrap()["id"]), ("foreign_record", &json!(next)));
+    app.assert_nothing_stored_since(before).await;
+    let held_next = app.repo().record(EntityKind::Finding, &next).await.unwrap().unwrap();
+    assert_eq!((held_next.device_id, held_next.inspector_name.as_str()), (li.id, "李明"));
+
+    // 周强's own work still goes through.
+    let honest = zhou.batch(0, vec![zhou.change(1, EntityKind::Unit, &own, unit(&own, "城北区税务局"))]);
+    zhou.offer(&app, &honest).await;
+    assert_eq!(zhou.commit(&app, &honest).await.status, 200);
+}
+
+async fn an_accepted_problem_stays_in_the_ledger_whatever_another_laptop_sends(app: App) {
+    let (li, _) = app.enrolled("李明").await;
+    let (zhou, _) = app.enrolled("周强").await;
+    let first = finding_batch(&li, 0, b"photo");
+    li.offer(&app, &first).await;
+    li.put(&app, &sha256(b"photo"), 0, b"photo").await;
+    li.commit(&app, &first).await;
+    let finding_c = first.manifest.changes[1].clone();
+    admin::decide_finding(app.repo(), &finding_c.entity_id, Decision::Accept, "王审核", Utc::now()).await.unwrap();
+    let cookie = viewer_cookie(&app).await;
+    let ledger_before = ledger(&app, &cookie).await;
+    assert_eq!(ledger_before, [(finding_c.entity_id.clone(), "3号窗口工作人员上班时间脱岗二十分钟".to_owned())]);
+    let before = app.counts().await;
+
+    // A tombstone the office cannot read once made the problem vanish from the ledger; a
+    // readable one, or a rewording, would have replaced what the office accepted.
+    let mut reworded = finding_c.payload.clone();
+    reworded["description"] = json!("无");
+    for (op, payload, status, code) in [
+        (ChangeOp::Delete, json!({}), 422, "unreadable_record"),
+        (ChangeOp::Delete, finding_c.payload.clone(), 403, "foreign_record"),
+        (ChangeOp::Update, reworded, 403, "foreign_record"),
+    ] {
+        let mut c = zhou.change(1, EntityKind::Finding, &finding_c.entity_id, payload);
+        (c.op, c.at) = (op, support::at(1000));
+        refused(&app, &zhou, &zhou.batch(0, vec![c]), status, code).await;
+    }
+    app.assert_nothing_stored_since(before).await;
+    assert_eq!(ledger(&app, &cookie).await, ledger_before, "the problem is still in the ledger, as accepted");
+}
+
+async fn change_times_a_laptop_could_not_have_written_are_refused(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let enrolled = app.repo().device(device.id).await.unwrap().unwrap().enrolled_at;
+    let dated = |device: &Device, seq: u64, at: chrono::DateTime<Utc>| {
+        let u = unit_id(seq);
+        let mut c = device.change(seq, EntityKind::Unit, &u, unit(&u, "城南区政务服务中心"));
+        c.at = at;
+        device.batch(seq - 1, vec![c])
+    };
+    let before = app.counts().await;
+    for at in [Utc::now() + chrono::Duration::days(2), enrolled - chrono::Duration::days(181)] {
+        let e = refused(&app, &device, &dated(&device, 1, at), 422, "change_time_out_of_range").await;
+        let detail = e.detail.unwrap();
+        assert_eq!((&detail["seq"], &detail["entity"], &detail["id"]), (&json!(1), &json!("unit"), &json!(unit_id(1))));
+        assert!(e.message.contains("change 1"), "{}", e.message);
+    }
+    app.assert_nothing_stored_since(before).await;
+
+    // A laptop used offline for months before it was enrolled, or a few hours fast, is fine.
+    let (laptop, _) = app.enrolled("李明").await;
+    let enrolled = app.repo().device(laptop.id).await.unwrap().unwrap().enrolled_at;
+    for (seq, at) in [(1, enrolled - chrono::Duration::days(179)), (2, Utc::now() + chrono::Duration::hours(20))] {
+        let batch = dated(&laptop, seq, at);
+        assert_eq!(laptop.offer(&app, &batch).await.status, 200);
+        assert_eq!(laptop.commit(&app, &batch).await.status, 200);
+    }
+}
+
+async fn a_batch_with_an_unreadable_record_is_refused_naming_it(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let (u1, f) = (unit_id(1), uuid::Uuid::now_v7().to_string());
+    let mut bad = finding(&f, &u1);
+    bad["severity"] = json!("very");
+    let batch = device.batch(
+        0,
+        vec![
+            device.change(1, EntityKind::Unit, &u1, unit(&u1, "城南区政务服务中心")),
+            device.change(2, EntityKind::Finding, &f, bad),
+        ],
+    );
+    let before = app.counts().await;
+    let e = refused(&app, &device, &batch, 422, "unreadable_record").await;
+    let detail = e.detail.unwrap();
+    assert_eq!((&detail["entity"], &detail["id"], &detail["seq"]), (&json!("finding"), &json!(f), &json!(2)));
+    assert!(detail["reason"].as_str().unwrap().contains("severity"), "the field is named: {detail}");
+    assert!(e.message.contains(&format!("finding {f}")) && e.message.contains("severity"), "{}", e.message);
+
+    // A readable finding under another finding's id is just as unreadable as that record.
+    let other = uuid::Uuid::now_v7().to_string();
+    let batch = device.batch(0, vec![device.change(1, EntityKind::Finding, &other, finding(&f, &u1))]);
+    let e = refused(&app, &device, &batch, 422, "unreadable_record").await;
+    assert_eq!(e.detail.unwrap()["id"], json!(other));
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn device_calls_without_a_signature_are_unauthenticated(app: App) {
+    let (device, _) = app.enrolled("李明").await;
+    let before = app.counts().await;
+    for (method, path) in mingcha_server::api::routes() {
+        if !path.starts_with("/api/v1/") || path == "/api/v1/enroll" {
+            continue;
+        }
+        let concrete =
+            path.replace("{batch_id}", &uuid::Uuid::now_v7().to_string()).replace("{sha256}", &"a".repeat(64));
+        let e = app.send(method.as_str(), &concrete, b"").await.error(401);
+        assert_eq!(e.code, "unsigned_request", "{method} {path}: {}", e.message);
+        // Signed, but with a header left out or malformed: just as unauthenticated.
+        let mut headers = device.headers(method.as_str(), &concrete, b"");
+        headers.retain(|(k, _)| k != "x-mingcha-nonce");
+        let e = http(app.addr(), method.as_str(), &concrete, &headers, b"").await.error(401);
+        assert_eq!((e.code.as_str(), e.message.contains("x-mingcha-nonce")), ("unsigned_request", true), "{path}");
+        let mut headers = device.headers(method.as_str(), &concrete, b"");
+        headers[0].1 = "not-a-device".into();
+        assert_eq!(
+            http(app.addr(), method.as_str(), &concrete, &headers, b"").await.error(401).code,
+            "unsigned_request"
+        );
+    }
+    app.assert_nothing_stored_since(before).await;
+}
+
+async fn plans_the_office_assigned_come_back_from_every_laptop_without_locking_any_out(app: App) {
+    // 李明 works on two laptops; the office assigns him a plan, and each laptop takes it under
+    // the office's id, logs it as a plan of its own and sends it back.
+    let (desk, _) = app.enrolled("李明").await;
+    let (field, _) = app.enrolled("李明").await;
+    let input = admin::PlanInput {
+        inspector: "李明".into(),
+        title: "十一月作风效能暗访".into(),
+        kind: "covert".into(),
+        from: "2026-11-10".into(),
+        to: "2026-11-12".into(),
+        units: vec!["城南区政务服务中心".into()],
+        templates: vec![],
+        team: vec![],
+    };
+    let plan = admin::assign_plan(app.repo(), input, Utc::now()).await.unwrap();
+    let plan_id = plan.plan_id.to_string();
+    let as_logged = |id: &str, units: serde_json::Value| {
+        json!({
+            "id": id, "title": plan.title, "kind": "covert", "starts_on": "2026-11-10", "ends_on": "2026-11-12",
+            "team": ["李明"], "target_units": units, "checklists": [], "created_at": Utc::now(),
+        })
+    };
+    let before = app.counts().await;
+    for device in [&desk, &field] {
+        let u = uuid::Uuid::now_v7().to_string();
+        let payload = as_logged(&plan_id, json!([u]));
+        let batch = device.batch(
+            0,
+            vec![
+                device.change(1, EntityKind::Unit, &u, unit(&u, "城南区政务服务中心")),
+                device.change(2, EntityKind::Plan, &plan_id, payload),
+            ],
+        );
+        assert_eq!(device.offer(&app, &batch).await.status, 200);
+        let receipt: SignedReceipt = device.commit(&app, &batch).await.json();
+        assert!(receipt.receipt.items.iter().all(|i| i.outcome == ItemOutcome::Stored), "both changes are kept");
+    }
+    let after = app.counts().await;
+    assert_eq!((after.changes - before.changes, after.records - before.records), (4, 2), "two units, no plan record");
+    assert_eq!(app.repo().record(EntityKind::Plan, &plan_id).await.unwrap(), None, "the plan stays the office's");
+
+    // A plan a laptop made itself is that laptop's, like any record.
+    let own = uuid::Uuid::now_v7().to_string();
+    let payload = as_logged(&own, json!([]));
+    let mine = desk.batch(2, vec![desk.change(3, EntityKind::Plan, &own, payload.clone())]);
+    desk.offer(&app, &mine).await;
+    assert_eq!(desk.commit(&app, &mine).await.status, 200);
+    let mut c = field.change(3, EntityKind::Plan, &own, payload);
+    c.op = ChangeOp::Update;
+    refused(&app, &field, &field.batch(2, vec![c]), 403, "foreign_record").await;
+}
+
+async fn a_stored_record_the_office_cannot_read_is_an_error_not_a_gap(app: App) {
+    let (li, _) = app.enrolled("李明").await;
+    let batch = finding_batch(&li, 0, b"photo");
+    li.offer(&app, &batch).await;
+    li.put(&app, &sha256(b"photo"), 0, b"photo").await;
+    li.commit(&app, &batch).await;
+    let cookie = viewer_cookie(&app).await;
+    let path = "/api/console/findings";
+    let findings = http(app.addr(), "GET", path, &[("cookie".into(), cookie.clone())], b"").await;
+    assert_eq!(findings.json::<Vec<serde_json::Value>>().len(), 1);
+
+    // The finding's stored state damaged behind the office's back (a restore gone wrong, a
+    // hand edit): the console says it failed rather than showing the office one finding less.
+    let f = &batch.manifest.changes[1].entity_id;
+    let config = &app.server.office.config;
+    match &config.database_url {
+        None => {
+            let db = rusqlite::Connection::open(config.sqlite_path()).unwrap();
+            let sql = "UPDATE record SET payload = '{}' WHERE entity = 'finding' AND entity_id = ?1";
+            assert_eq!(db.execute(sql, [f]).unwrap(), 1);
+        }
+        Some(url) => {
+            let (db, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            let sql = "UPDATE record SET payload = '{}'::jsonb WHERE entity = 'finding' AND entity_id = $1";
+            assert_eq!(db.execute(sql, &[f]).await.unwrap(), 1);
+        }
+    }
+    let e = http(app.addr(), "GET", path, &[("cookie".into(), cookie)], b"").await.error(500);
+    assert_eq!(e.code, "internal");
+    assert!(!e.message.contains(f.as_str()), "the details are for the office's log: {}", e.message);
 }

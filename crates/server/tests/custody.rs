@@ -29,6 +29,7 @@ on_both_backends!(
 /// A day's batch: a unit, a finding and its photo, as a laptop logs them.
 fn day_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
     let s = after;
+    let (unit, visit) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
     let finding = uuid::Uuid::now_v7().to_string();
     let evidence_id = uuid::Uuid::now_v7().to_string();
     let evidence = json!({
@@ -39,17 +40,18 @@ fn day_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
     device.batch(
         after,
         vec![
-            device.change(
-                s + 1,
-                EntityKind::Unit,
-                &uuid::Uuid::now_v7().to_string(),
-                json!({"name": "城南区政务服务中心"}),
-            ),
+            device.change(s + 1, EntityKind::Unit, &unit, unit_payload(&unit, "城南区政务服务中心")),
             device.change(
                 s + 2,
                 EntityKind::Finding,
                 &finding,
-                json!({"id": finding, "description": "3号窗口工作人员上班时间脱岗二十分钟", "severity": "serious"}),
+                json!({
+                    "id": finding, "visit_id": visit, "unit_id": unit, "spot_id": null,
+                    "observed_at": "2026-11-10T09:20:00+08:00", "method": "covert", "category": "san.absent",
+                    "severity": "serious", "description": "3号窗口工作人员上班时间脱岗二十分钟",
+                    "persons_involved": null, "checklist_item": null, "status": "submitted",
+                    "created_at": "2026-11-10T01:20:00Z", "updated_at": "2026-11-10T01:20:00Z",
+                }),
             ),
             device.change(
                 s + 3,
@@ -59,6 +61,17 @@ fn day_batch(device: &Device, after: u64, photo: &[u8]) -> SignedManifest {
             ),
         ],
     )
+}
+
+/// A unit as a laptop logs it.
+fn unit_payload(id: &str, name: &str) -> serde_json::Value {
+    json!({"id": id, "name": name, "region": null, "created_at": "2026-11-10T01:00:00Z"})
+}
+
+/// A unit change of `device` at `seq`, under a fresh id.
+fn new_unit(device: &Device, seq: u64, name: &str) -> mingcha_core::change::ChangeRecord {
+    let id = uuid::Uuid::now_v7().to_string();
+    device.change(seq, EntityKind::Unit, &id, unit_payload(&id, name))
 }
 
 /// Offer, upload and commit through the API; the receipt.
@@ -120,7 +133,9 @@ async fn a_full_exchange_verifies_end_to_end_and_each_receipt_proves_its_entry(a
     let theirs = day_batch(&zhou, 0, &p2);
     let r2 = send(&app, &zhou, &theirs, &[&p2]).await;
     let finding = first.manifest.changes[1].entity_id.clone();
-    let mut edit = li.change(4, EntityKind::Finding, &finding, json!({"description": "改过的描述"}));
+    let mut edited = first.manifest.changes[1].payload.clone();
+    edited["description"] = json!("改过的描述");
+    let mut edit = li.change(4, EntityKind::Finding, &finding, edited);
     edit.op = ChangeOp::Update;
     let second = li.batch(3, vec![edit]);
     let r3 = send(&app, &li, &second, &[]).await;
@@ -151,7 +166,7 @@ async fn a_full_exchange_verifies_end_to_end_and_each_receipt_proves_its_entry(a
     let proof: Vec<Hash> = serde_json::from_value(c["proof"].clone()).unwrap();
     assert!(custody::verify_consistency(1, 3, &r1.receipt.log.root, &r3.receipt.log.root, &proof));
     assert_eq!(li.send(&app, "GET", "/api/v1/custody/proof?index=3&size=3", b"").await.error(400).code, "bad_request");
-    assert_eq!(app.send("GET", "/api/v1/custody/heads", b"").await.status, 400, "unsigned: refused");
+    assert_eq!(app.send("GET", "/api/v1/custody/heads", b"").await.error(401).code, "unsigned_request");
 
     let all = verify(&app, &Scope::Everything).await;
     assert_holds(&all);
@@ -199,12 +214,12 @@ async fn a_fork_a_replay_and_a_broken_chain_are_refused_and_store_nothing(app: A
     let before = app.counts().await;
 
     // A chain head that does not follow from the changes.
-    let mut broken = device.manifest(3, vec![device.change(4, EntityKind::Unit, "u4", json!({"name": "甲"}))]);
+    let mut broken = device.manifest(3, vec![new_unit(&device, 4, "甲")]);
     broken.chain_head = Hash([7; 32]);
     assert_eq!(device.offer(&app, &device.sign(broken)).await.error(422).code, "chain_broken");
 
     // A batch that continues from another chain state than the one the office accepted.
-    let mut fork = device.manifest(3, vec![device.change(4, EntityKind::Unit, "u4", json!({"name": "乙"}))]);
+    let mut fork = device.manifest(3, vec![new_unit(&device, 4, "乙")]);
     fork.chain_before = Hash([9; 32]);
     fork.chain_head = custody::fold(fork.chain_before, &fork.changes);
     let e = device.offer(&app, &device.sign(fork)).await.error(409);
@@ -218,8 +233,8 @@ async fn a_fork_a_replay_and_a_broken_chain_are_refused_and_store_nothing(app: A
 
     // An overlap whose old change was altered after it was linked (same id, other content).
     let mut changes = first.manifest.changes.clone();
-    changes[0].payload = json!({"name": "城北区政务服务中心"});
-    changes.push(device.change(4, EntityKind::Unit, "u4", json!({"name": "丙"})));
+    changes[0].payload = unit_payload(&changes[0].entity_id, "城北区政务服务中心");
+    changes.push(new_unit(&device, 4, "丙"));
     let altered =
         device.sign(mingcha_core::sync::Manifest::new(uuid::Uuid::now_v7(), device.id, 0, Hash::GENESIS, changes));
     let e = device.offer(&app, &altered).await.error(409);
@@ -235,7 +250,7 @@ async fn a_fork_a_replay_and_a_broken_chain_are_refused_and_store_nothing(app: A
     assert_holds(&verify(&app, &Scope::Everything).await);
 
     // The chain goes on from where the office stands.
-    let next = device.batch(3, vec![device.change(4, EntityKind::Unit, "u4", json!({"name": "丁"}))]);
+    let next = device.batch(3, vec![new_unit(&device, 4, "丁")]);
     assert_eq!(send(&app, &device, &next, &[]).await.receipt.acked_seq, 4);
 }
 

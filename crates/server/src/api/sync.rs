@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex, verifies};
 use crate::repo::NewBatch;
 
-/// `POST /api/v1/batches`: check the manifest, store it as `open`, say which blobs are missing.
+/// `POST /api/v1/batches`: check the manifest and every record in it (see [`crate::intake`]),
+/// store it as `open`, say which blobs are missing.
 pub async fn open_batch(
     State(state): State<AppState>,
     auth: SignedDevice,
@@ -31,6 +32,8 @@ pub async fn open_batch(
     manifest.check()?;
     // Each file under the office's cap, all of them under its quota, before anything is stored.
     state.limits.quota.check_batch(&manifest.blobs)?;
+    let now = Utc::now();
+    crate::intake::check_changes(&manifest.changes, auth.device.enrolled_at, now)?;
     let canonical = String::from_utf8(manifest.canonical_bytes())
         .map_err(|_| Error::Internal("canonical JSON is not UTF-8".into()))?;
     let batch = NewBatch {
@@ -39,7 +42,7 @@ pub async fn open_batch(
         manifest,
         signature: signed.signature,
     };
-    Ok(Json(state.repo.open_batch(&batch, Utc::now()).await?))
+    Ok(Json(state.repo.open_batch(&batch, now).await?))
 }
 
 /// `POST /api/v1/batches/{batch_id}/commit`: store every change in one transaction and sign

@@ -165,10 +165,12 @@ async fn every_route_refuses_an_anonymous_client_with_a_code_and_no_data(app: Ap
             assert!(matches!(r.status, 200 | 404 | 503), "{method} {path}: {}", r.status);
             continue;
         }
-        // Until the device API answers a missing signature with 401 (the device-authentication
-        // change), it says 400 with a code; either way, no data.
+        // A device route without its signature is `401 unsigned_request`, never a 400.
         let device_route = route.starts_with("/api/v1/") && route != "/api/v1/enroll";
-        let refused = matches!(r.status, 401 | 403 | 404) || (device_route && r.status == 400);
+        if device_route {
+            assert_eq!(r.status, 401, "{method} {path} unsigned: {}", r.text());
+        }
+        let refused = matches!(r.status, 401 | 403 | 404);
         assert!(refused, "{method} {path} answered {} to an anonymous client: {}", r.status, r.text());
         let code: Value = serde_json::from_slice(&r.body).unwrap_or_else(|_| panic!("{method} {path}: {}", r.text()));
         assert!(code["code"].as_str().is_some_and(|c| !c.is_empty()), "{method} {path}: {code}");

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The office, walked by everyone who should learn or change nothing there: a unit contact
 //! (单位联系人), the holder of a one-time link, a viewer, a second enrolled laptop and an
 //! anonymous client. Each module goes through every route its caller can reach and asserts two
@@ -6,11 +7,10 @@
 //! everything that came back. 暗访 depends on the second: the unit inspected must never learn
 //! who inspected it.
 
-#![allow(clippy::unwrap_used)]
-
 // The modules run their functions on both backends with macros of their own (e.g.
 // `covert_office::on_both_backends_here!`): the support's `on_both_backends!` names test
 // functions from the crate's root.
+#[macro_use]
 #[allow(unused_macros)]
 #[path = "../support/mod.rs"]
 mod support;

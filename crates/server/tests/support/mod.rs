@@ -404,9 +404,11 @@ impl Device {
     }
 }
 
-/// A fixed instant per seq, so tests are deterministic.
+/// One instant per seq, a minute apart from the start of yesterday (UTC): fixed within a day,
+/// and always within what the office takes from a laptop enrolled today (`mingcha_server::intake`).
 pub fn at(seq: u64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_795_000_000 + i64::try_from(seq).unwrap() * 60, 0).unwrap()
+    let yesterday = Utc::now().date_naive().pred_opt().unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    yesterday + chrono::Duration::minutes(i64::try_from(seq).unwrap())
 }
 
 /// The `Cookie` header value that sends back the session a `Set-Cookie` made. The test client

@@ -50,6 +50,13 @@ fn hint(code: &str) -> &'static str {
         "unknown_device" => " (enroll this laptop again with a new token)",
         "device_revoked" => " (this laptop was revoked by the office; contact the office)",
         "already_enrolled" => " (this laptop or its key is registered already)",
+        // The office stored none of the batch, and every later sync stops at it again: only
+        // the office can sort it out, so say so rather than "try again".
+        "foreign_record" | "unreadable_record" => " (this laptop cannot send its log until the office looks at it)",
+        "change_time_out_of_range" => " (this laptop's date was wrong when that change was saved; tell the office)",
+        "unsigned_request" => {
+            " (the call reached the office without this laptop's signature: a proxy may strip headers)"
+        }
         _ => "",
     }
 }
@@ -109,6 +116,11 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("401 bad_token") && text.contains("new enrollment token"), "{text}");
         assert!(!e.is_transient());
+        for code in ["foreign_record", "change_time_out_of_range", "unreadable_record", "unsigned_request"] {
+            let e = SyncError::Refused { status: 403, code: code.into(), message: "refused".into(), detail: None };
+            let text = e.to_string();
+            assert!(!hint(code).is_empty() && text.ends_with(')') && !text.contains('\n'), "{code}: {text}");
+        }
         let down = SyncError::Unreachable { url: "http://x".into(), tries: 5, reason: "refused".into() };
         assert!(down.is_transient());
         assert_eq!(down.code(), "unreachable");

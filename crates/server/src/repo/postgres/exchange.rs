@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{json, to_json};
 use crate::custody::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::error::{Error, Result};
+use crate::intake::{self, Holders, Landing, Touched};
 use crate::key::ServerKey;
 use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
 
@@ -77,6 +78,47 @@ async fn held_already(c: &impl GenericClient, device: DeviceId, changes: &[Chang
         }
     }
     Ok(held)
+}
+
+/// Who made the records `t` names, and which of its plans the office issued: two queries for
+/// the whole batch.
+async fn holders(c: &impl GenericClient, t: &Touched) -> Result<Holders> {
+    let mut holders = Holders::default();
+    if !t.records.is_empty() {
+        let entities: Vec<&str> = t.records.iter().map(|k| k.0.as_str()).collect();
+        let ids: Vec<&str> = t.records.iter().map(|k| k.1.as_str()).collect();
+        let rows = c
+            .query(
+                "SELECT r.entity, r.entity_id, r.device_id FROM record r
+                 JOIN UNNEST($1::text[], $2::text[]) AS u(entity, entity_id)
+                   ON r.entity = u.entity AND r.entity_id = u.entity_id",
+                &[&entities, &ids],
+            )
+            .await?;
+        for r in &rows {
+            let entity: String = r.try_get(0)?;
+            let device: Uuid = r.try_get(2)?;
+            holders.owners.insert((crate::repo::parse(&entity)?, r.try_get(1)?), DeviceId::from_uuid(device));
+        }
+    }
+    if !t.plans.is_empty() {
+        let plans: Vec<&str> = t.plans.iter().map(String::as_str).collect();
+        let rows = c
+            .query(
+                "SELECT DISTINCT subject FROM office_event WHERE kind = 'plan_assigned' AND subject = ANY($1)",
+                &[&plans],
+            )
+            .await?;
+        for r in &rows {
+            holders.office_plans.insert(r.try_get(0)?);
+        }
+    }
+    Ok(holders)
+}
+
+/// Where each of `device`'s changes the office does not hold yet lands, or `foreign_record`.
+async fn landings(c: &impl GenericClient, device: DeviceId, fresh: &[&ChangeRecord]) -> Result<Vec<Landing>> {
+    intake::landings(device, fresh, &holders(c, &intake::touched(fresh.iter().copied())).await?)
 }
 
 /// Any fixed number: the advisory lock that orders appends to the custody log (commits of
@@ -183,8 +225,10 @@ async fn insert_changes(
 }
 
 /// Keep the latest state of each record the new changes touch, in one statement. Within the
-/// batch the last change of a record stands for it; against what the office holds, within one
-/// device the higher seq wins, across devices the later time, then the higher change id.
+/// batch the last change of a record stands for it; against what the office holds, the higher
+/// seq of the same device wins. Only the laptop that made a record changes it (see
+/// `crate::intake`), so no device's clock orders another's changes; the condition also holds
+/// when two laptops' commits race to make one record id (they lock different device rows).
 async fn upsert_records(c: &impl GenericClient, inserted: &[&ChangeRecord]) -> Result<()> {
     let mut latest: HashMap<(&str, &str), &ChangeRecord> = HashMap::new();
     for ch in inserted {
@@ -202,9 +246,7 @@ async fn upsert_records(c: &impl GenericClient, inserted: &[&ChangeRecord]) -> R
          ON CONFLICT (entity, entity_id) DO UPDATE SET change_id = excluded.change_id,
             device_id = excluded.device_id, seq = excluded.seq, op = excluded.op,
             payload = excluded.payload, changed_at = excluded.changed_at
-         WHERE (record.device_id = excluded.device_id AND record.seq < excluded.seq)
-            OR (record.device_id <> excluded.device_id
-                AND (record.changed_at, record.change_id) < (excluded.changed_at, excluded.change_id))",
+         WHERE record.device_id = excluded.device_id AND record.seq < excluded.seq",
         &[&col.ids, &col.devices, &col.seqs, &col.entities, &col.entity_ids, &col.ops, &col.payloads, &col.times],
     )
     .await?;
@@ -254,8 +296,10 @@ pub(super) async fn open_batch(pool: &Pool, batch: &NewBatch, now: DateTime<Utc>
     if m.after_seq > acked {
         return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
-    held_already(&tx, m.device_id, &m.changes).await?;
+    let held = held_already(&tx, m.device_id, &m.changes).await?;
     check_continuation(m, &stored_chain(&tx, m).await?)?;
+    let fresh: Vec<&ChangeRecord> = m.changes.iter().filter(|c| !held.contains(c.id.as_uuid())).collect();
+    landings(&tx, m.device_id, &fresh).await?;
     let inserted = tx
         .execute(
             "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage,
@@ -321,9 +365,17 @@ pub(super) async fn commit(
     check_continuation(&manifest, &chain)?;
     let fresh: Vec<(&ChangeRecord, Hash)> =
         manifest.changes.iter().zip(links(&manifest)).filter(|(c, _)| !held.contains(c.id.as_uuid())).collect();
+    // Checked again here, in the transaction: another laptop's batch may have made one of
+    // these records since this one was opened.
+    let fresh_changes: Vec<&ChangeRecord> = fresh.iter().map(|(c, _)| *c).collect();
+    let landings = landings(&tx, device, &fresh_changes).await?;
     let inserted = insert_changes(&tx, &fresh, batch_id, now).await?;
-    let new: Vec<&ChangeRecord> =
-        fresh.into_iter().map(|(c, _)| c).filter(|c| inserted.contains(c.id.as_uuid())).collect();
+    let new: Vec<&ChangeRecord> = fresh_changes
+        .into_iter()
+        .zip(landings)
+        .filter(|(c, landing)| *landing == Landing::Record && inserted.contains(c.id.as_uuid()))
+        .map(|(c, _)| c)
+        .collect();
     upsert_records(&tx, &new).await?;
     let items = manifest
         .changes

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use super::{json, to_json, ts};
 use crate::custody::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::error::{Error, Result};
+use crate::intake::{self, Holders, Landing, Touched};
 use crate::key::ServerKey;
 use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
 
@@ -61,7 +62,7 @@ fn stored_already(tx: &Transaction<'_>, c: &ChangeRecord) -> Result<bool> {
 fn insert_change(
     tx: &Transaction<'_>,
     c: &ChangeRecord,
-    link: &Hash,
+    (link, landing): (&Hash, Landing),
     batch_id: uuid::Uuid,
     now: &DateTime<Utc>,
 ) -> Result<bool> {
@@ -84,17 +85,16 @@ fn insert_change(
             ts(now),
             link.to_hex(),
         ])?;
-    if inserted == 1 {
-        // The latest state wins: within one device by seq, across devices by time, then id.
+    if inserted == 1 && landing == Landing::Record {
+        // The latest state wins, by the device's seq: only the laptop that made a record
+        // changes it (see `crate::intake`), so no device's clock orders another's changes.
         tx.prepare_cached(
             "INSERT INTO record (entity, entity_id, change_id, device_id, seq, op, payload, changed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (entity, entity_id) DO UPDATE SET change_id = excluded.change_id,
                 device_id = excluded.device_id, seq = excluded.seq, op = excluded.op,
                 payload = excluded.payload, changed_at = excluded.changed_at
-             WHERE (record.device_id = excluded.device_id AND record.seq < excluded.seq)
-                OR (record.device_id <> excluded.device_id
-                    AND (record.changed_at, record.change_id) < (excluded.changed_at, excluded.change_id))",
+             WHERE record.device_id = excluded.device_id AND record.seq < excluded.seq",
         )?
         .execute(params![
             c.entity.as_str(),
@@ -108,6 +108,33 @@ fn insert_change(
         ])?;
     }
     Ok(inserted == 1)
+}
+
+/// Who made the records `t` names, and which of its plans the office issued.
+fn holders(tx: &Transaction<'_>, t: &Touched) -> Result<Holders> {
+    let mut holders = Holders::default();
+    let mut owner = tx.prepare_cached("SELECT device_id FROM record WHERE entity = ?1 AND entity_id = ?2")?;
+    for key in &t.records {
+        let device: Option<String> = owner.query_row(params![key.0.as_str(), key.1], |r| r.get(0)).optional()?;
+        if let Some(device) = device {
+            holders.owners.insert(key.clone(), crate::repo::parse(&device)?);
+        }
+    }
+    let mut office = tx.prepare_cached("SELECT 1 FROM office_event WHERE kind = 'plan_assigned' AND subject = ?1")?;
+    for plan in &t.plans {
+        if office.query_row([plan], |_| Ok(())).optional()?.is_some() {
+            holders.office_plans.insert(plan.clone());
+        }
+    }
+    Ok(holders)
+}
+
+/// Where each of `m`'s changes lands (`None`: the office holds it already), or `foreign_record`.
+fn landings(tx: &Transaction<'_>, m: &Manifest, held: &[bool]) -> Result<Vec<Option<Landing>>> {
+    let fresh: Vec<&ChangeRecord> = m.changes.iter().zip(held).filter(|(_, h)| !**h).map(|(c, _)| c).collect();
+    let mut fresh_landings =
+        intake::landings(m.device_id, &fresh, &holders(tx, &intake::touched(fresh.iter().copied()))?)?.into_iter();
+    Ok(held.iter().map(|h| if *h { None } else { fresh_landings.next() }).collect())
 }
 
 fn acked_seq(tx: &Transaction<'_>, device: DeviceId) -> Result<u64> {
@@ -195,10 +222,9 @@ pub(super) fn open_batch(conn: &mut Connection, batch: &NewBatch, now: DateTime<
     if m.after_seq > acked {
         return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
-    for c in &m.changes {
-        stored_already(&tx, c)?;
-    }
+    let held = m.changes.iter().map(|c| stored_already(&tx, c)).collect::<Result<Vec<_>>>()?;
     check_continuation(m, &stored_chain(&tx, m)?)?;
+    landings(&tx, m, &held)?;
     tx.execute(
         "INSERT INTO batch (id, device_id, after_seq, last_seq, manifest, signature, manifest_sha256, stage, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8)",
@@ -260,9 +286,15 @@ pub(super) fn commit(
     }
     let chain = stored_chain(&tx, &manifest)?;
     check_continuation(&manifest, &chain)?;
+    // Checked again here, under the write lock: another laptop's batch may have made one of
+    // these records since this one was opened.
+    let landings = landings(&tx, &manifest, &held)?;
     let mut items = Vec::with_capacity(manifest.changes.len());
-    for ((c, held), link) in manifest.changes.iter().zip(held).zip(links(&manifest)) {
-        let stored = !held && insert_change(&tx, c, &link, batch_id, &now)?;
+    for ((c, landing), link) in manifest.changes.iter().zip(landings).zip(links(&manifest)) {
+        let stored = match landing {
+            Some(landing) => insert_change(&tx, c, (&link, landing), batch_id, &now)?,
+            None => false,
+        };
         items.push(ReceiptItem { seq: c.seq, change_id: c.id, outcome: outcome_name(stored) });
     }
     let acked_seq = acked.max(manifest.last_seq());

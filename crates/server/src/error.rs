@@ -301,6 +301,7 @@ impl Error {
             Self::Busy => Some(json!({ "retry_after_secs": 1 })),
             Self::BlobTooLarge { size, max } | Self::BatchOverQuota { size, max } => {
                 Some(json!({ "size": size, "max": max }))
+            }
             Self::ForeignRecord { entity, id, seq } => Some(json!({ "entity": entity, "id": id, "seq": seq })),
             Self::ChangeTimeOutOfRange { entity, id, seq, at, earliest, latest } => Some(json!({
                 "entity": entity, "id": id, "seq": seq, "at": at, "earliest": earliest, "latest": latest,

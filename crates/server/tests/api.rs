@@ -648,7 +648,7 @@ async fn viewer_cookie(app: &App) -> String {
     let csrf = ("x-mingcha-console".to_owned(), "1".to_owned());
     let r = http(app.addr(), "POST", "/api/console/login", &[csrf], body.as_bytes()).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    r.header("set-cookie").unwrap().split(';').next().unwrap().to_owned()
+    support::session_cookie(r.header("set-cookie").unwrap())
 }
 
 /// The findings of the office's ledger (台账), as the console lists them.

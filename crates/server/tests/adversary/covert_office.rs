@@ -87,8 +87,18 @@ impl Browser {
         let r = browser.post("/api/console/login", json!({"username": username, "password": PASSWORD})).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let set = r.header("set-cookie").expect("a session cookie");
-        browser.cookie = Some(set.split(';').next().unwrap().to_owned());
+        browser.cookie = Some(crate::support::session_cookie(set));
         browser
+    }
+
+    /// Keep the session cookie an answer sets, as a browser does (a password change ends every
+    /// session and answers with a new one).
+    pub fn adopt_cookie(&mut self, r: &Response) {
+        if self.cookie.is_some()
+            && let Some(set) = r.header("set-cookie")
+        {
+            self.cookie = Some(crate::support::session_cookie(set));
+        }
     }
 
     /// A request as this browser makes it: its cookie, and the console's header on every call.

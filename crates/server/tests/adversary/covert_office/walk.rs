@@ -86,14 +86,15 @@ pub enum Expect {
     Page,
 }
 
-/// Reads first, then writes; a report through a link, signing in and signing out last, as
-/// they end what came before.
+/// Reads first, then writes; a report through a link, a password change (it ends every
+/// session of the account), signing in and signing out last, as they end what came before.
 fn order(method: &Method, route: &str) -> u8 {
     match (method.as_str(), route) {
         ("GET", _) => 0,
         (_, "/api/feedback/{token}") => 2,
-        (_, "/api/console/login") => 3,
-        (_, "/api/console/logout") => 4,
+        (_, "/api/console/password") => 3,
+        (_, "/api/console/login") => 4,
+        (_, "/api/console/logout") => 5,
         _ => 1,
     }
 }
@@ -104,9 +105,11 @@ pub async fn walk(office: &Covert, caller: &Caller, expect: impl Fn(&Method, &st
     let mut routes = mingcha_server::console::routes();
     routes.sort_by_key(|(m, r)| order(m, r));
     let secrets = office.secrets();
+    let mut browser = caller.browser.clone();
     for (method, route) in routes {
         let (path, body, headers) = office.request(&method, route, caller);
-        let r = caller.browser.send(method.as_str(), &path, &body, &headers).await;
+        let r = browser.send(method.as_str(), &path, &body, &headers).await;
+        browser.adopt_cookie(&r);
         let what = format!("{method} {route} as {}", caller.name);
         assert_tells_nothing(&secrets, &what, &r);
         let code = serde_json::from_slice::<Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned));

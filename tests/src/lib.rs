@@ -36,6 +36,19 @@ pub fn server_binary() -> &'static Path {
 
 pub(crate) fn build_binary(bin: &str) -> PathBuf {
     let mut cmd = Command::new(env!("CARGO"));
+    // What nextest set for this test's package (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, …) must not
+    // reach this cargo: ring's build script declares `rerun-if-env-changed` on those names, so
+    // cargo would see them "changed" against `cargo xtask test`'s build (which has none) and
+    // rebuild ring, rustls and every binary above them inside the test. xtask drops them too.
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_PACKAGE"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            cmd.env_remove(name);
+        }
+    }
     // `--workspace`: the features of the dependencies resolved over the whole workspace, as in
     // the test build and in `cargo xtask test`'s build of the binaries, so this finds them built
     // instead of compiling the GTK and WebKit stack again with another feature set.

@@ -110,7 +110,28 @@ fn main() -> Result<()> {
 }
 
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    forget_package_env(&mut cmd);
+    cmd
+}
+
+/// Drop what `cargo run` set for xtask as a package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …)
+/// from a cargo started here. Build scripts such as ring's declare `rerun-if-env-changed` on
+/// those names, and cargo compares them with its own environment: started with xtask's values,
+/// it rebuilt ring, rustls and everything above them whenever a test's build (which has the
+/// test package's values) or a developer's plain `cargo build` (which has none) came between.
+/// `tests/src/lib.rs` (`build_binary`) does the same, so all three agree on "unset".
+fn forget_package_env(cmd: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_for_a_package =
+            ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_PACKAGE"]
+                .iter()
+                .any(|p| name.starts_with(p));
+        if set_for_a_package {
+            cmd.env_remove(name);
+        }
+    }
 }
 
 fn status(cmd: &mut Command) -> Result<()> {

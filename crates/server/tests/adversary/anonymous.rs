@@ -14,30 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::{App, Device, FieldDay, Response, field_day, http, session_cookie};
 
-/// `on_both_backends!` for the functions of this module (the support's macro names them from
-/// the crate's root).
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Sqlite, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Postgres, super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+on_both_backends!(
     every_route_refuses_an_anonymous_client_with_a_code_and_no_data,
     an_enrollment_flood_is_refused_at_the_edge_rate_limited_and_leaves_a_few_audit_rows,
     while_the_password_checks_are_all_taken_no_further_sign_in_is_checked,

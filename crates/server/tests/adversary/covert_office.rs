@@ -19,30 +19,6 @@ use crate::support::{App, Device, Response, http, sha256};
 mod walk;
 pub use walk::{Caller, Expect, walk};
 
-/// `on_both_backends!` for the tests of a module of this binary (the shared macro names the
-/// test functions from the crate's root).
-macro_rules! on_both_backends_here {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Sqlite, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::run(crate::support::Backend::Postgres, super::$name).await;
-                }
-            )*
-        }
-    };
-}
-pub(crate) use on_both_backends_here;
-
 pub const INSPECTOR: &str = "欧阳明察";
 pub const DEVICE_NAME: &str = "李明的笔记本";
 /// (username, display name) of office staff.

@@ -8,10 +8,10 @@ use axum::http::Method;
 use chrono::{Duration, Local};
 use serde_json::{Value, json};
 
-use crate::covert_office::{Browser, Caller, Covert, Expect, UNIT, covert_office, jpeg, on_both_backends_here, walk};
+use crate::covert_office::{Browser, Caller, Covert, Expect, UNIT, covert_office, jpeg, walk};
 use crate::support::App;
 
-on_both_backends_here!(
+on_both_backends!(
     a_link_holder_walks_every_route_and_learns_no_identity,
     reassigning_or_closing_a_problem_revokes_its_link,
     uploads_through_a_link_stop_at_its_quota_and_end_with_it,

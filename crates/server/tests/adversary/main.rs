@@ -7,9 +7,7 @@
 //! everything that came back. 暗访 depends on the second: the unit inspected must never learn
 //! who inspected it.
 
-// The modules run their functions on both backends with macros of their own (e.g.
-// `covert_office::on_both_backends_here!`): the support's `on_both_backends!` names test
-// functions from the crate's root.
+// `on_both_backends!` runs a module's test functions on SQLite and PostgreSQL.
 #[macro_use]
 #[allow(unused_macros)]
 #[path = "../support/mod.rs"]

@@ -8,12 +8,11 @@ use mingcha_office::account::Role;
 use serde_json::{Value, json};
 
 use crate::covert_office::{
-    Browser, Caller, Covert, Expect, OTHER_UNIT, UNIT, VERIFY_COMMENT, WORDING, covert_office, jpeg,
-    on_both_backends_here, walk,
+    Browser, Caller, Covert, Expect, OTHER_UNIT, UNIT, VERIFY_COMMENT, WORDING, covert_office, jpeg, walk,
 };
 use crate::support::App;
 
-on_both_backends_here!(
+on_both_backends!(
     a_unit_contact_walks_every_route_and_learns_no_identity,
     a_unit_contact_reads_its_problem_as_what_to_fix_signed_by_roles,
     a_unit_contact_reads_only_its_own_uploads_and_its_units_reports,

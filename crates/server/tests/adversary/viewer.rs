@@ -4,10 +4,10 @@
 use axum::http::Method;
 use mingcha_office::account::Role;
 
-use crate::covert_office::{Browser, Caller, Expect, UNIT, covert_office, on_both_backends_here, walk};
+use crate::covert_office::{Browser, Caller, Expect, UNIT, covert_office, walk};
 use crate::support::App;
 
-on_both_backends_here!(a_viewer_bound_to_a_unit_reads_as_the_unit_and_writes_nothing);
+on_both_backends!(a_viewer_bound_to_a_unit_reads_as_the_unit_and_writes_nothing);
 
 /// Reads of its unit's ledger, and its own session; nothing else.
 fn viewer_with_a_unit_may(method: &Method, route: &str) -> Expect {

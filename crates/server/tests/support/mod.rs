@@ -20,14 +20,15 @@ use mingcha_server::{Config, RunningServer, admin};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Run each named test function on both backends, as `sqlite::name` and `postgres::name`.
+/// Run each named test function of the module it is used in on both backends, as
+/// `sqlite::name` and `postgres::name` there.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::support::run(crate::support::Backend::Sqlite, crate::$name).await;
+                    crate::support::run(crate::support::Backend::Sqlite, super::$name).await;
                 }
             )*
         }
@@ -35,7 +36,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::support::run(crate::support::Backend::Postgres, crate::$name).await;
+                    crate::support::run(crate::support::Backend::Postgres, super::$name).await;
                 }
             )*
         }

@@ -26,8 +26,26 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Run `check` on `data` in a thread; the panic message, or a hang, as the failure.
-fn replay(check: Check, data: Vec<u8>) -> Result<(), String> {
+/// How an input failed its check.
+#[derive(Debug)]
+enum Failure {
+    Panicked(String),
+    Hung,
+    NoThread(std::io::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Panicked(m) => write!(f, "panicked: {m}"),
+            Failure::Hung => write!(f, "did not finish within {PER_INPUT:?} (a hang)"),
+            Failure::NoThread(e) => write!(f, "could not start a thread: {e}"),
+        }
+    }
+}
+
+/// Run `check` on `data` in a thread; a panic (with its message) or a hang is the failure.
+fn replay(check: Check, data: Vec<u8>) -> Result<(), Failure> {
     let (done, finished) = mpsc::channel();
     std::thread::Builder::new()
         .name("replay".into())
@@ -40,10 +58,10 @@ fn replay(check: Check, data: Vec<u8>) -> Result<(), String> {
                     .unwrap_or_else(|| "a panic without a message".into())
             }));
         })
-        .map_err(|e| format!("could not start a thread: {e}"))?;
+        .map_err(Failure::NoThread)?;
     match finished.recv_timeout(PER_INPUT) {
-        Ok(outcome) => outcome.map_err(|m| format!("panicked: {m}")),
-        Err(_) => Err(format!("did not finish within {PER_INPUT:?} (a hang)")),
+        Ok(outcome) => outcome.map_err(Failure::Panicked),
+        Err(_) => Err(Failure::Hung),
     }
 }
 

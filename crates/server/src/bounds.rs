@@ -111,22 +111,21 @@ pub fn check_json(bytes: &[u8]) -> Result<()> {
     let refusal = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     // A parse error that is not a refusal is malformed JSON: the caller's own parse names it.
-    let _malformed = Root { refusal: &refusal }.deserialize(&mut de);
+    let body = Bound { field: "the body", max: STRING_MAX, own: false, root: true, refusal: &refusal };
+    let _malformed = body.deserialize(&mut de);
     refusal.into_inner().map_or(Ok(()), Err)
 }
 
-/// The body's top level: an object's keys are the request's fields.
-struct Root<'r> {
-    refusal: &'r RefCell<Option<Error>>,
-}
-
-/// Any value below a field, held to `max` characters a string.
+/// A value of the body (the body itself, a field, or anything below one), held to `max`
+/// characters a string.
 #[derive(Clone, Copy)]
 struct Bound<'r, 'f> {
     field: &'f str,
     max: usize,
     /// The value of a top-level field: a list here is the request's own, bounded in length.
     own: bool,
+    /// The body itself: an object's keys here are the request's fields, each with its limit.
+    root: bool,
     refusal: &'r RefCell<Option<Error>>,
 }
 
@@ -134,57 +133,6 @@ fn refuse<E: serde::de::Error>(cell: &RefCell<Option<Error>>, e: Error) -> E {
     let text = e.to_string();
     *cell.borrow_mut() = Some(e);
     E::custom(text)
-}
-
-impl<'de> DeserializeSeed<'de> for Root<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Root<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if let Err(e) = check_text("a key", &key, KEY_MAX) {
-                return Err(refuse(self.refusal, e));
-            }
-            let max = field_max(&key);
-            map.next_value_seed(Bound { field: &key, max, own: true, refusal: self.refusal })?;
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<(), A::Error> {
-        Bound { field: "the body", max: STRING_MAX, own: false, refusal: self.refusal }.visit_seq(seq)
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
-        Bound { field: "the body", max: STRING_MAX, own: false, refusal: self.refusal }.visit_str(v)
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
 }
 
 impl<'de> DeserializeSeed<'de> for Bound<'_, '_> {
@@ -208,7 +156,7 @@ impl<'de> Visitor<'de> for Bound<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         let mut n = 0usize;
-        while seq.next_element_seed(Bound { own: false, ..self })?.is_some() {
+        while seq.next_element_seed(Bound { own: false, root: false, ..self })?.is_some() {
             n += 1;
             if self.own && n > LIST_MAX {
                 return Err(refuse(self.refusal, Error::TooMany { field: self.field.to_owned(), max: LIST_MAX }));
@@ -222,7 +170,12 @@ impl<'de> Visitor<'de> for Bound<'_, '_> {
             if let Err(e) = check_text("a key", &key, KEY_MAX) {
                 return Err(refuse(self.refusal, e));
             }
-            map.next_value_seed(Bound { own: false, ..self })?;
+            if self.root {
+                let max = field_max(&key);
+                map.next_value_seed(Bound { field: &key, max, own: true, root: false, refusal: self.refusal })?;
+            } else {
+                map.next_value_seed(Bound { own: false, ..self })?;
+            }
         }
         Ok(())
     }
@@ -303,21 +256,32 @@ impl BlobQuota {
     }
 }
 
+/// Why a size an admin wrote is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    #[error("`{0}` is not a size like 2GiB, 500MiB or 1048576")]
+    NotANumber(String),
+    #[error("`{0}` is not a unit: B, KiB, MiB, GiB or TiB")]
+    UnknownUnit(String),
+    #[error("{0} is too large")]
+    TooLarge(String),
+}
+
 /// A size as an admin writes it: `2GiB`, `500MiB`, `64KiB`, or bytes (`1048576`).
-pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+pub fn parse_size(s: &str) -> std::result::Result<u64, SizeError> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a size like 2GiB, 500MiB or 1048576"))?;
+    let n: u64 = digits.parse().map_err(|_| SizeError::NotANumber(s.to_owned()))?;
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kib" | "kb" => 1 << 10,
         "m" | "mib" | "mb" => 1 << 20,
         "g" | "gib" | "gb" => GIB,
         "t" | "tib" | "tb" => GIB << 10,
-        other => return Err(format!("`{other}` is not a unit: B, KiB, MiB, GiB or TiB")),
+        other => return Err(SizeError::UnknownUnit(other.to_owned())),
     };
-    n.checked_mul(factor).ok_or_else(|| format!("{s} is too large"))
+    n.checked_mul(factor).ok_or_else(|| SizeError::TooLarge(s.to_owned()))
 }
 
 /// The limits a notice's photo is decoded under: a picture declaring more than 12,000 pixels

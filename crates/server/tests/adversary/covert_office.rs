@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 
 use chrono::{Duration, FixedOffset, Local, TimeZone, Utc};
 use mingcha_core::change::EntityKind;
-use mingcha_core::sync::EnrollRequest;
 use mingcha_office::account::Role;
 use mingcha_server::console::session::{NewAccount, create_account};
 use serde_json::{Value, json};
@@ -177,19 +176,21 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// What a unit reads, as a unit contact or a viewer bound to the unit: its session, its own
+/// ledger (rows, export, each problem, lights) and the categories of its own problems.
+pub const UNIT_READS: &[&str] = &[
+    "/api/console/me",
+    "/api/console/categories",
+    "/api/console/problems",
+    "/api/console/ledger.xlsx",
+    "/api/console/problems/{id}",
+    "/api/console/lights",
+];
+
 /// The covert office, built through the API as its people would.
 pub async fn covert_office(app: &App) -> Covert {
     // The inspector's laptop enrolls under its own, telling name.
-    let device = Device::new(INSPECTOR);
-    let enroll = EnrollRequest {
-        token: app.token(INSPECTOR).await,
-        device_id: device.id,
-        device_name: DEVICE_NAME.into(),
-        public_key: device.public_key(),
-        inspector_name: INSPECTOR.into(),
-    };
-    let r = app.send("POST", "/api/v1/enroll", &serde_json::to_vec(&enroll).unwrap()).await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    let device = app.enrolled_laptop(INSPECTOR, DEVICE_NAME).await;
     let inspector_id = app.repo().inspector_by_name(INSPECTOR).await.unwrap().unwrap().id.to_string();
 
     // The day's batch: two units, a spot, two covert visits and findings, and a photo.

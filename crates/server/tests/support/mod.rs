@@ -159,10 +159,15 @@ impl App {
     }
 
     pub async fn enroll(&self, device: &Device, token: &str) -> Response {
+        self.enroll_named(device, token, "laptop").await
+    }
+
+    /// Enroll `device` under the name its inspector gave the laptop.
+    pub async fn enroll_named(&self, device: &Device, token: &str, device_name: &str) -> Response {
         let req = EnrollRequest {
             token: token.to_owned(),
             device_id: device.id,
-            device_name: "laptop".into(),
+            device_name: device_name.into(),
             public_key: device.public_key(),
             inspector_name: device.inspector.clone(),
         };
@@ -175,6 +180,14 @@ impl App {
         let res = self.enroll(&device, &self.token(inspector).await).await;
         assert_eq!(res.status, 200, "{}", res.text());
         (device, res.json())
+    }
+
+    /// A new laptop of `inspector`, named `laptop` (e.g. "李明的笔记本"), enrolled.
+    pub async fn enrolled_laptop(&self, inspector: &str, laptop: &str) -> Device {
+        let device = Device::new(inspector);
+        let res = self.enroll_named(&device, &self.token(inspector).await, laptop).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        device
     }
 }
 
@@ -442,16 +455,7 @@ pub struct FieldDay {
 /// A laptop named `laptop` of `inspector`, enrolled, sends one covert finding (`description`,
 /// naming 窗口工作人员刘某) at 城南区政务服务中心 with a photo, committed.
 pub async fn field_day(app: &App, inspector: &str, laptop: &str, description: &str) -> FieldDay {
-    let device = Device::new(inspector);
-    let req = EnrollRequest {
-        token: app.token(inspector).await,
-        device_id: device.id,
-        device_name: laptop.into(),
-        public_key: device.public_key(),
-        inspector_name: inspector.into(),
-    };
-    let r = app.send("POST", "/api/v1/enroll", &serde_json::to_vec(&req).unwrap()).await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    let device = app.enrolled_laptop(inspector, laptop).await;
     let id = || uuid::Uuid::now_v7().to_string();
     let (unit, visit, finding, evidence) = (id(), id(), id(), id());
     let photo = jpeg();

@@ -124,13 +124,7 @@ pub fn percent(s: &str) -> String {
         .collect()
 }
 
-/// A small JPEG, different for each `seed`.
-pub fn jpeg(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(16, 12, |x, y| image::Rgb([seed, (x * 9) as u8, (y * 13) as u8]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
+pub use crate::support::jpeg_of as jpeg;
 
 /// What the fixture made, by id.
 #[derive(Debug)]

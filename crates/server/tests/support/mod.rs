@@ -435,7 +435,12 @@ pub fn session_cookie(set_cookie: &str) -> String {
 
 /// A small JPEG that decodes (a notice re-encodes it).
 pub fn jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([(x * 7) as u8, (y * 9) as u8, 60]));
+    jpeg_of(60)
+}
+
+/// A small JPEG, different for each `seed`.
+pub fn jpeg_of(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([(x * 7) as u8, (y * 9) as u8, seed]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     out.into_inner()

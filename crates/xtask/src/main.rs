@@ -3,7 +3,8 @@
 //!
 //! - `cargo xtask run`   — install system packages, build the UI and the desktop app, start it.
 //! - `cargo xtask demo`  — the CLI's tour: a demo store, shown command by command, synced.
-//! - `cargo xtask test`  — install system packages, lint, and run every test, timing each phase.
+//! - `cargo xtask tidy`  — the architecture's invariants (docs/architecture.md), in seconds.
+//! - `cargo xtask test`  — tidy, install system packages, lint, and run every test, timing each phase.
 //! - `cargo xtask bench` — the benchmarks, in release mode, then the fuzz targets.
 //! - `cargo xtask postgres` — start the local PostgreSQL the server's tests use and print
 //!   the `MINGCHA_TEST_PG` to export for running them by hand.
@@ -16,6 +17,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod demo;
+mod tidy;
 
 /// Debian packages the build and the tests need: a C toolchain and perl/make for the vendored
 /// OpenSSL inside SQLCipher, libheif for HEIC (iPhone) previews and its `heif-enc` to make
@@ -75,6 +77,7 @@ fn main() -> Result<()> {
             demo::run(args.get(1).map(PathBuf::from))
         }
         Some("test") => test(),
+        Some("tidy") => tidy::tidy(&root),
         Some("postgres") => {
             setup(APT_PACKAGES)?;
             println!("MINGCHA_TEST_PG={}", start_postgres()?);
@@ -104,7 +107,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|test|bench [--quick]|postgres|fuzz [TARGET] [SECONDS]|schemathesis>"
+                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|tidy|test|bench [--quick]|postgres|fuzz [TARGET] [SECONDS]|schemathesis>"
             );
             bail!("unknown task")
         }
@@ -255,6 +258,8 @@ fn test() -> Result<()> {
 }
 
 fn test_phases(phases: &mut Phases) -> Result<()> {
+    // First, because it takes seconds and compiles nothing: the architecture's invariants.
+    phases.run("tidy", || tidy::tidy(&std::env::current_dir()?))?;
     phases.run("apt packages", || setup(APT_PACKAGES))?;
     phases.run("rustfmt", || status(cargo().args(["fmt", "--all", "--check"])))?;
     // The UI first: the desktop crate embeds ui/dist, so its build and tests need it.

@@ -74,13 +74,19 @@ pub const KNOWN: &[Known] = &[
         rule: "result-string",
         subject: "crates/store/src/changelog.rs",
         modules: &[],
-        reason: "read_since builds an unreadable change's reason as text; to become a typed reason",
+        reason: "read_changes builds an unreadable change's reason as text; to become a typed reason",
     },
     Known {
         rule: "db-driver",
         subject: "mingcha-cli",
         modules: &[],
         reason: "the store benchmark (crates/cli/src/bench.rs) times raw SQL as its reference",
+    },
+    Known {
+        rule: "http-client",
+        subject: "mingcha-desktop",
+        modules: &[],
+        reason: "the online light's health check (src-tauri/src/commands/sync.rs) calls ureq itself",
     },
     Known {
         rule: "http-server",

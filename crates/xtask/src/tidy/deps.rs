@@ -35,6 +35,12 @@ pub const DB_DRIVER_PACKAGES: &[&str] = &["mingcha-store", "mingcha-server"];
 /// The HTTP server framework, and the one package that may serve HTTP with it.
 pub const HTTP_SERVER_CRATES: &[&str] = &["axum"];
 pub const HTTP_SERVER_PACKAGES: &[&str] = &["mingcha-server"];
+/// HTTP clients, and the one package on the device that may talk HTTP: the store (its sync).
+pub const HTTP_CLIENT_CRATES: &[&str] = &["ureq", "reqwest"];
+pub const HTTP_CLIENT_PACKAGES: &[&str] = &["mingcha-store"];
+/// Packages kept apart: the office server links neither the device's store nor its evidence
+/// files; both sides share only mingcha-core's wire types.
+pub const APART: &[(&str, &[&str])] = &[("mingcha-server", &["mingcha-store", "mingcha-evidence"])];
 /// Tauri (and its plugins), and the desktop shell, the one package that may know it.
 pub const TAURI_PACKAGES: &[&str] = &["mingcha-desktop"];
 /// Packages that are tests through and through (their library is the journeys' harness): their
@@ -65,9 +71,10 @@ pub fn check(meta: &Value) -> Vec<Breach> {
         for dep in deps.iter().filter(|d| d["kind"].is_null()) {
             let dep_name = str_of(dep, "name");
             let is_tauri = dep_name == "tauri" || dep_name.starts_with("tauri-plugin-");
-            let rules: [(&str, bool, &[&str]); 3] = [
+            let rules: [(&str, bool, &[&str]); 4] = [
                 ("db-driver", DB_DRIVERS.contains(&dep_name), DB_DRIVER_PACKAGES),
                 ("http-server", HTTP_SERVER_CRATES.contains(&dep_name), HTTP_SERVER_PACKAGES),
+                ("http-client", HTTP_CLIENT_CRATES.contains(&dep_name), HTTP_CLIENT_PACKAGES),
                 ("tauri", is_tauri, TAURI_PACKAGES),
             ];
             for (rule, applies, allowed) in rules {
@@ -90,7 +97,8 @@ pub fn check(meta: &Value) -> Vec<Breach> {
 }
 
 /// The pure packages' normal-dependency closure, in the resolve graph (dev- and
-/// build-dependencies left out), holds no I/O crate. Each breach shows the path that brings it in.
+/// build-dependencies left out), holds no I/O crate, and a package kept apart from others links
+/// none of them. Each breach shows the path that brings the crate in.
 fn io_free(meta: &Value) -> Vec<Breach> {
     let nodes: BTreeMap<&str, &Value> = meta["resolve"]["nodes"]
         .as_array()
@@ -103,9 +111,11 @@ fn io_free(meta: &Value) -> Vec<Breach> {
     let mut out = Vec::new();
     for package in workspace_packages(meta) {
         let name = str_of(package, "name");
-        if !PURE_PACKAGES.contains(&name) {
-            continue;
-        }
+        let (rule, forbidden) = match APART.iter().find(|(p, _)| *p == name) {
+            Some((_, apart)) => ("apart", *apart),
+            None if PURE_PACKAGES.contains(&name) => ("io-free", IO_CRATES),
+            None => continue,
+        };
         let start = str_of(package, "id");
         let mut parent: BTreeMap<&str, &str> = BTreeMap::from([(start, "")]);
         let mut queue = VecDeque::from([start]);
@@ -120,7 +130,7 @@ fn io_free(meta: &Value) -> Vec<Breach> {
                 }
             }
         }
-        for (&id, _) in parent.iter().filter(|(id, _)| IO_CRATES.contains(names.get(*id).unwrap_or(&""))) {
+        for (&id, _) in parent.iter().filter(|(id, _)| forbidden.contains(names.get(*id).unwrap_or(&""))) {
             let mut path = vec![names.get(id).copied().unwrap_or(id)];
             let mut at = parent[id];
             while !at.is_empty() {
@@ -128,10 +138,11 @@ fn io_free(meta: &Value) -> Vec<Breach> {
                 at = parent[at];
             }
             path.reverse();
+            let what = if rule == "io-free" { "the I/O crate" } else { "the kept-apart crate" };
             out.push(Breach::new(
-                "io-free",
+                rule,
                 name,
-                format!("{name} links the I/O crate {} ({})", path[path.len() - 1], path.join(" → ")),
+                format!("{name} links {what} {} ({})", path[path.len() - 1], path.join(" → ")),
             ));
         }
     }
@@ -173,12 +184,15 @@ mod tests {
     }
 
     #[test]
-    fn a_pure_crate_linking_a_runtime_through_another_is_named_with_the_path() {
+    fn a_forbidden_crate_linked_through_another_is_named_with_the_path() {
         let meta = metadata(&[
             ("mingcha-core", &[("serde", None), ("helper", None), ("tempfile", Some("dev"))]),
             ("helper", &[("tokio", None)]),
             ("mingcha-office", &[("mingcha-core", None), ("rusqlite", Some("dev")), ("cc", Some("build"))]),
             ("cc", &[("mio", None)]),
+            ("mingcha-server", &[("mingcha-office", None), ("bridge", None), ("mingcha-fuzz", Some("dev"))]),
+            ("bridge", &[("mingcha-store", None)]),
+            ("mingcha-fuzz", &[("mingcha-evidence", None)]),
         ]);
         let found = lines(&io_free(&meta));
         assert_eq!(
@@ -186,6 +200,7 @@ mod tests {
             [
                 "io-free mingcha-core links the I/O crate tokio (mingcha-core → helper → tokio)",
                 "io-free mingcha-office links the I/O crate tokio (mingcha-office → mingcha-core → helper → tokio)",
+                "apart mingcha-server links the kept-apart crate mingcha-store (mingcha-server → bridge → mingcha-store)",
             ]
         );
     }
@@ -195,12 +210,13 @@ mod tests {
         let meta = metadata(&[
             ("mingcha-store", &[("rusqlite", None)]),
             ("mingcha-server", &[("rusqlite", None), ("axum", None), ("tokio-postgres", None)]),
-            ("mingcha-cli", &[("rusqlite", None), ("axum", Some("dev"))]),
+            ("mingcha-cli", &[("rusqlite", None), ("axum", Some("dev")), ("ureq", Some("dev"))]),
+            ("mingcha-desktop-old", &[("ureq", None)]),
             ("mingcha-tests", &[("rusqlite", None), ("tauri", None)]),
             ("mingcha-desktop", &[("tauri", None), ("tauri-plugin-dialog", None)]),
             ("mingcha-evidence", &[("tauri-plugin-fs", None), ("tauri-build", Some("build"))]),
         ]);
         let found: Vec<_> = check(&meta).iter().map(|b| format!("{} {}", b.rule, b.subject)).collect();
-        assert_eq!(found, ["db-driver mingcha-cli", "tauri mingcha-evidence"]);
+        assert_eq!(found, ["db-driver mingcha-cli", "http-client mingcha-desktop-old", "tauri mingcha-evidence"]);
     }
 }

@@ -520,6 +520,10 @@ fn start_postgres() -> Result<String> {
             "CREATE ROLE mingcha LOGIN CREATEDB PASSWORD 'mingcha'",
         ]))?;
     }
+    // The tests drop their databases WITH (FORCE), which also ends an autovacuum worker that
+    // happens to be in one; PostgreSQL lets only members of pg_signal_backend end a process
+    // with no role, so without this a drop fails now and then (CI run of stop 22).
+    status(as_user("postgres", "psql").args(["-p", &port, "-qc", "GRANT pg_signal_backend TO mingcha"]))?;
     Ok(format!("postgres://mingcha:mingcha@127.0.0.1:{port}/postgres"))
 }
 

@@ -66,6 +66,12 @@ pub struct Problem {
     pub history: Vec<HistoryEntry>,
 }
 
+/// 亮灯 of a problem at `stage` with `deadline` (none before 交办), on `today`: what a ledger
+/// row read back from the office's tables shows.
+pub fn light_on(stage: LedgerStage, deadline: Option<NaiveDate>, today: NaiveDate) -> Option<Light> {
+    rectification::light(core_stage(stage)?, deadline?, today)
+}
+
 fn core_stage(s: LedgerStage) -> Option<Stage> {
     match s {
         LedgerStage::Pending => None,
@@ -218,8 +224,7 @@ impl Problem {
 
     /// 亮灯 on `today`: only while the unit still has something to do.
     pub fn light(&self, today: NaiveDate) -> Option<Light> {
-        let stage = core_stage(self.stage)?;
-        rectification::light(stage, self.assignment.as_ref()?.deadline, today)
+        light_on(self.stage, self.assignment.as_ref().map(|a| a.deadline), today)
     }
 
     /// 整改情况: the unit's latest report.

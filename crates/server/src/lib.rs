@@ -81,6 +81,7 @@ impl Office {
     pub async fn open(config: Config) -> Result<Self> {
         config.prepare()?;
         let repo = repo::open(&config).await?;
+        console::ledger_index::rebuild_if_needed(repo.as_ref()).await?;
         let blobs = Arc::new(DiskBlobStore::new(config.blobs_dir(), config.uploads_dir()));
         let limits = Arc::new(limits::Limits::new(config.limits));
         Ok(Self { config, repo, blobs, limits, repeats: Arc::default() })

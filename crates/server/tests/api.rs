@@ -946,7 +946,7 @@ async fn a_stored_record_the_office_cannot_read_is_an_error_not_a_gap(app: App) 
     let cookie = viewer_cookie(&app).await;
     let path = "/api/console/findings";
     let findings = http(app.addr(), "GET", path, &[("cookie".into(), cookie.clone())], b"").await;
-    assert_eq!(findings.json::<Vec<serde_json::Value>>().len(), 1);
+    assert_eq!(findings.json::<serde_json::Value>()["rows"].as_array().map(Vec::len), Some(1));
 
     // The finding's stored state damaged behind the office's back (a restore gone wrong, a
     // hand edit): the console says it failed rather than showing the office one finding less.

@@ -221,7 +221,8 @@ async fn a_returned_finding_comes_back_changed_and_is_reworded_and_accepted(app:
     let batches = office.read("/api/console/batches").await;
     assert_eq!((batches[0]["inspector"].as_str(), batches[0]["undecided"].as_u64()), (Some("李明"), Some(1)));
     let open = office.read("/api/console/findings?state=open").await;
-    let view = &open[0];
+    assert_eq!((open["total"].as_u64(), &open["next"]), (Some(1), &Value::Null), "one page holds it: {open}");
+    let view = &open["rows"][0];
     assert_eq!(
         (view["unit"].as_str(), view["category_label"].as_str()),
         (Some("城南区政务服务中心"), Some("散 / 脱岗离岗"))
@@ -448,7 +449,7 @@ async fn roles_sessions_and_the_console_header_guard_every_write(app: App) {
         "bad_login"
     );
 
-    assert_eq!(viewer.read("/api/console/findings").await.as_array().unwrap().len(), 2, "a viewer reads");
+    assert_eq!(viewer.read("/api/console/findings").await["rows"].as_array().unwrap().len(), 2, "a viewer reads");
     assert_eq!(viewer.post(&format!("/api/console/findings/{f}/accept"), json!({})).await.error(403).code, "forbidden");
     let forged = http(
         app.addr(),
@@ -593,7 +594,7 @@ async fn duplicates_merge_into_one_finding_of_the_same_unit(app: App) {
     assert_eq!(merged["merged"], json!([b]));
     assert_eq!(office.read(&format!("/api/console/findings/{b}")).await["state"], "merged");
     assert_eq!(
-        office.read("/api/console/findings?state=open").await.as_array().unwrap().len(),
+        office.read("/api/console/findings?state=open").await["rows"].as_array().unwrap().len(),
         2,
         "a and the other unit's"
     );

@@ -11,10 +11,11 @@ use mingcha_core::sync::OfficeEventBody;
 use mingcha_office::account::Reader;
 use mingcha_office::dashboard::{Dashboard, Fact};
 use mingcha_office::filter::LedgerFilter;
+use mingcha_office::ledger::LedgerStage;
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
-use super::world::{UnitRow, World, units as units_of};
+use super::world::{UnitRow, units as units_of};
 use super::{Versioned, kind, load, load_all, put_doc, today};
 use crate::admin;
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
@@ -101,9 +102,8 @@ pub async fn categories(State(state): State<AppState>, signed: Signed) -> Result
     let own: Option<HashSet<String>> = match signed.account.reader() {
         Reader::Office => None,
         Reader::Unit(_) => {
-            let world = World::load(&*state.repo).await?;
-            let rows = super::ledger::visible_rows(&world, &signed, &LedgerFilter::default(), Utc::now());
-            Some(rows.into_iter().map(|r| r.category).collect())
+            let q = super::ledger::query(signed.account.reader(), &LedgerFilter::default(), today(Utc::now()))?;
+            Some(crate::repo::read_model::ledger::categories(state.repo.sql(), &q).await?.into_iter().collect())
         }
     };
     Ok(Json(
@@ -284,20 +284,25 @@ pub async fn dashboard(
     if !(1..=3650).contains(&q.window) {
         return Err(Error::Invalid("the repeat window is 1 to 3650 days".into()));
     }
-    let world = World::load(&*state.repo).await?;
-    let facts: Vec<Fact> = world
-        .ledger(today(Utc::now()))
+    let taxonomy = crate::admin::current_taxonomy(&*state.repo).await?;
+    let day = today(Utc::now());
+    let facts: Vec<Fact> = crate::repo::read_model::ledger::facts(state.repo.sql(), None, None)
+        .await?
         .into_iter()
-        .map(|(row, _, h)| Fact {
-            problem_id: row.id.clone(),
-            group: world.category_group(&row.category),
-            category: row.category_label.clone(),
-            item: h.finding.checklist_item.as_ref().map(|i| i.item_code.clone()),
-            found_on: row.found_at.date_naive(),
-            stage: row.stage,
-            light: row.light,
-            unit: row.unit,
+        .map(|r| {
+            let stage: LedgerStage = serde_json::from_value(serde_json::Value::String(r.stage.clone()))
+                .map_err(|e| Error::Internal(format!("a ledger row's stage `{}`: {e}", r.stage)))?;
+            Ok(Fact {
+                problem_id: r.problem_id,
+                group: r.category_group,
+                category: taxonomy.resolve(&r.category).map_or_else(|_| r.category.clone(), |p| p.label()),
+                item: r.checklist_item,
+                found_on: r.found_on,
+                light: mingcha_office::problem::light_on(stage, r.deadline, day),
+                stage,
+                unit: r.unit_name,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Json(mingcha_office::dashboard::dashboard(&facts, q.from, q.to, q.window)))
 }

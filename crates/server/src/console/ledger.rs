@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Json, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use mingcha_core::rectification::Light;
 use mingcha_office::account::Reader;
-use mingcha_office::filter::{LedgerFilter, RowKeys};
+use mingcha_office::filter::LedgerFilter;
 use mingcha_office::ledger::LedgerRow;
 use mingcha_office::problem::{AssignInput, Feedback, Problem};
 use serde::{Deserialize, Serialize};
@@ -19,63 +19,98 @@ use serde::{Deserialize, Serialize};
 use super::session::Signed;
 use super::unit_view::UnitProblemView;
 use super::uploads::Uploader;
+use super::ledger_index::{self, cursor, parse_cursor};
+use super::review::{Page, page_limit};
 use super::world::{FindingView, World, resolve_unit};
-use super::{Versioned, kind, load, today};
+use super::today;
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
+use crate::repo::read_model::{self, LedgerCursor, LedgerQuery, LightFilter};
 
-/// The ledger rows `reader` may see that pass `filter`, numbered from 1, each with its problem:
-/// a unit sees only the problems handed to it.
-fn visible<'w>(
-    world: &'w World,
-    reader: Reader<'_>,
-    filter: &LedgerFilter,
-    now: DateTime<Utc>,
-) -> Vec<(LedgerRow, &'w Problem)> {
-    let own_unit = match reader {
-        Reader::Office => None,
-        Reader::Unit(unit) => Some(unit),
+/// A ledger request: the filters, and which page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LedgerParams {
+    #[serde(flatten)]
+    filter: LedgerFilter,
+    /// At most this many rows (50 unless asked; 1 to 500).
+    limit: Option<String>,
+    /// The `next` of the page before.
+    after: Option<String>,
+}
+
+/// The rows `reader` may see that pass `filter`: a unit sees only the problems handed to it,
+/// numbered among those alone.
+pub(super) fn query(reader: Reader<'_>, filter: &LedgerFilter, day: NaiveDate) -> Result<LedgerQuery> {
+    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let name = |v: serde_json::Result<serde_json::Value>| v.ok().and_then(|v| v.as_str().map(str::to_owned));
+    Ok(LedgerQuery {
+        responsible: match reader {
+            Reader::Office => None,
+            Reader::Unit(unit) => Some(unit.to_owned()),
+        },
+        unit: some(&filter.unit),
+        category: some(&filter.category),
+        from: filter.from,
+        to: filter.to,
+        method: some(&filter.method).map(|m| match m.as_str() {
+            "open" => "明查".to_owned(),
+            "covert" => "暗访".to_owned(),
+            _ => m,
+        }),
+        stage: filter.stage.and_then(|s| name(serde_json::to_value(s))),
+        light: filter.light.map(|l| {
+            let l = match l {
+                Light::Red => LightFilter::Red,
+                Light::Yellow => LightFilter::Yellow,
+                Light::Green => LightFilter::Green,
+            };
+            (l, day)
+        }),
+        words: some(&filter.q).map(|q| q.split_whitespace().map(str::to_lowercase).collect()).unwrap_or_default(),
+    })
+}
+
+/// One page of the ledger for `signed`.
+async fn page(state: &AppState, reader: Reader<'_>, params: &LedgerParams, now: DateTime<Utc>) -> Result<Page<LedgerRow>> {
+    let day = today(now);
+    let q = query(reader, &params.filter, day)?;
+    let limit = match params.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(n) => page_limit(Some(n.parse().map_err(|_| Error::Invalid(format!("`{n}` is not a page length")))?))?,
+        None => page_limit(None)?,
     };
-    let mut rows: Vec<(LedgerRow, &Problem)> = world
-        .ledger(today(now))
-        .into_iter()
-        .filter(|(row, p, h)| {
-            let responsible = p.value.assignment.as_ref().map(|a| a.unit_id.as_str());
-            let mine = own_unit.is_none_or(|u| responsible == Some(u));
-            let keys = RowKeys { unit_id: &h.finding.unit_id.to_string(), responsible_unit_id: responsible };
-            mine && filter.matches(row, keys)
-        })
-        .map(|(row, p, _)| (row, &p.value))
-        .collect();
-    for (i, (r, _)) in rows.iter_mut().enumerate() {
-        r.seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
+    let after = params.after.as_deref().map(parse_cursor).transpose()?;
+    let after = after.map(|(found_at, problem_id)| LedgerCursor { found_at, problem_id });
+    let p = read_model::ledger::page(state.repo.sql(), &q, after.as_ref(), limit).await?;
+    let rows = p
+        .rows
+        .iter()
+        .zip(p.first..)
+        .map(|((json, _, _), seq)| ledger_index::row(json, seq, day))
+        .collect::<Result<_>>()?;
+    Ok(Page { rows, total: p.total, next: p.next.map(|c| cursor(&c.found_at, &c.problem_id)) })
+}
+
+/// Every row `reader` may see that passes `filter`, page by page.
+pub(super) async fn all_rows(state: &AppState, reader: Reader<'_>, filter: &LedgerFilter, now: DateTime<Utc>) -> Result<Vec<LedgerRow>> {
+    let mut params = LedgerParams { filter: filter.clone(), limit: Some("500".into()), after: None };
+    let mut rows = Vec::new();
+    loop {
+        let p = page(state, reader, &params, now).await?;
+        rows.extend(p.rows);
+        match p.next {
+            Some(next) => params.after = Some(next),
+            None => return Ok(rows),
+        }
     }
-    rows
-}
-
-pub(super) fn visible_rows(
-    world: &World,
-    signed: &Signed,
-    filter: &LedgerFilter,
-    now: DateTime<Utc>,
-) -> Vec<LedgerRow> {
-    visible(world, signed.account.reader(), filter, now).into_iter().map(|(row, _)| row).collect()
-}
-
-#[derive(Debug, Serialize)]
-pub struct Rows {
-    rows: Vec<LedgerRow>,
-    total: usize,
 }
 
 pub async fn problems(
     State(state): State<AppState>,
     signed: Signed,
-    QueryParam(filter): QueryParam<LedgerFilter>,
-) -> Result<Json<Rows>> {
-    let world = World::load(&*state.repo).await?;
-    let rows = visible_rows(&world, &signed, &filter, Utc::now());
-    Ok(Json(Rows { total: rows.len(), rows }))
+    QueryParam(params): QueryParam<LedgerParams>,
+) -> Result<Json<Page<LedgerRow>>> {
+    Ok(Json(page(&state, signed.account.reader(), &params, Utc::now()).await?))
 }
 
 /// A file download with a UTF-8 name (RFC 6266 / 5987).
@@ -100,8 +135,7 @@ pub async fn export(
     QueryParam(filter): QueryParam<LedgerFilter>,
 ) -> Result<Response> {
     let now = Utc::now();
-    let world = World::load(&*state.repo).await?;
-    let rows = visible_rows(&world, &signed, &filter, now);
+    let rows = all_rows(&state, signed.account.reader(), &filter, now).await?;
     let day = today(now);
     let title = format!("问题台账（{}）", mingcha_office::docx::chinese_date(day));
     let bytes = tokio::task::spawn_blocking(move || mingcha_office::xlsx::ledger_xlsx(&title, &rows))
@@ -142,25 +176,20 @@ pub enum ProblemAnswer {
 }
 
 /// One problem, for `signed`: the office's view, or a unit's view of one of its own.
-fn detail(world: &World, signed: &Signed, id: &str, now: DateTime<Utc>) -> Result<ProblemAnswer> {
+async fn detail(state: &AppState, signed: &Signed, id: &str, now: DateTime<Utc>) -> Result<ProblemAnswer> {
     let day = today(now);
-    let p = world.problem(id)?.value;
-    if let Reader::Unit(unit) = signed.account.reader() {
-        let rows = visible(world, Reader::Unit(unit), &LedgerFilter::default(), now);
-        let seq = rows
-            .iter()
-            .position(|(_, mine)| mine.id == p.id)
-            .ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
-        let seq = u32::try_from(seq + 1).unwrap_or(u32::MAX);
-        return Ok(ProblemAnswer::Unit(Box::new(UnitProblemView::of(world, &p, seq, day)?)));
+    let (world, p) = World::of_problem(&*state.repo, id).await?;
+    let p = p.value;
+    let reader = signed.account.reader();
+    let q = query(reader, &LedgerFilter::default(), day)?;
+    let seq = read_model::ledger::position(state.repo.sql(), &q, id).await?;
+    if let Reader::Unit(_) = reader {
+        let seq = seq.ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
+        return Ok(ProblemAnswer::Unit(Box::new(UnitProblemView::of(&world, &p, u32::try_from(seq).unwrap_or(u32::MAX), day)?)));
     }
     let h = world.held(&p.finding_id)?;
     let mut row = world.ledger_row(&p, h, day);
-    row.seq = world
-        .ledger(day)
-        .iter()
-        .position(|(r, _, _)| r.id == p.id)
-        .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX));
+    row.seq = seq.map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX));
     Ok(ProblemAnswer::Office(Box::new(ProblemDetail {
         row,
         finding: world.view(h),
@@ -182,11 +211,11 @@ pub async fn problem(
     signed: Signed,
     PathParam(id): PathParam<String>,
 ) -> Result<Json<ProblemAnswer>> {
-    let world = World::load(&*state.repo).await?;
-    Ok(Json(detail(&world, &signed, &id, Utc::now())?))
+    Ok(Json(detail(&state, &signed, &id, Utc::now()).await?))
 }
 
-/// Load a problem, change it with `step`, save it, and answer with it as it now is.
+/// Load a problem, change it with `step`, save it with its ledger row, and answer with it as
+/// it now is.
 async fn change(
     state: &AppState,
     signed: &Signed,
@@ -194,13 +223,12 @@ async fn change(
     step: impl FnOnce(&mut Problem, DateTime<Utc>) -> Result<()>,
 ) -> Result<Json<ProblemAnswer>> {
     let now = Utc::now();
-    let mut p: Versioned<Problem> = load(&*state.repo, kind::PROBLEM, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
+    let (world, mut p) = World::of_problem(&*state.repo, id).await?;
     step(&mut p.value, now)?;
-    state.repo.write_docs(vec![p.write(kind::PROBLEM, id)?], vec![], &signed.account.username, now).await?;
-    let world = World::load(&*state.repo).await?;
-    Ok(Json(detail(&world, signed, id, now)?))
+    let h = world.held(&p.value.finding_id)?;
+    let write = ledger_index::write(&world, &p, h, &world.review(&h.record.entity_id).value)?;
+    state.repo.write_docs(vec![write], vec![], &signed.account.username, now).await?;
+    Ok(Json(detail(state, signed, id, now).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -292,9 +320,9 @@ pub async fn verify(
     let revisit = input.revisit_finding.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if let Some(r) = &revisit {
         // The proof must be a finding the office holds, of a later visit to the same unit.
-        let world = World::load(&*state.repo).await?;
-        let p = world.problem(&id)?;
-        let (original, proof) = (world.held(&p.value.finding_id)?, world.held(r)?);
+        let (problem_world, p) = World::of_problem(&*state.repo, &id).await?;
+        let proof_world = World::of(&*state.repo, std::slice::from_ref(r)).await?;
+        let (original, proof) = (problem_world.held(&p.value.finding_id)?, proof_world.held(r)?);
         if proof.finding.unit_id != original.finding.unit_id
             || proof.finding.observed_at <= original.finding.observed_at
         {
@@ -338,23 +366,19 @@ struct UnitLights {
 }
 
 pub async fn lights(State(state): State<AppState>, signed: Signed) -> Result<Json<Lights>> {
-    let world = World::load(&*state.repo).await?;
-    let (mut yellow, mut red) = (Vec::new(), Vec::new());
+    let now = Utc::now();
+    let reader = signed.account.reader();
+    let lit = |light| LedgerFilter { light: Some(light), ..LedgerFilter::default() };
+    let red = all_rows(&state, reader, &lit(Light::Red), now).await?;
+    let yellow = all_rows(&state, reader, &lit(Light::Yellow), now).await?;
     // By the unit that must act (the responsible one): (red, yellow).
     let mut by_unit: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for (row, p) in visible(&world, signed.account.reader(), &LedgerFilter::default(), Utc::now()) {
-        let unit = p.assignment.as_ref().map_or_else(|| row.unit.clone(), |a| a.unit.clone());
-        match row.light {
-            Some(Light::Red) => {
-                by_unit.entry(unit).or_default().0 += 1;
-                red.push(row);
-            }
-            Some(Light::Yellow) => {
-                by_unit.entry(unit).or_default().1 += 1;
-                yellow.push(row);
-            }
-            _ => {}
-        }
+    let unit = |row: &LedgerRow| row.responsible.split(" / ").next().unwrap_or(&row.unit).to_owned();
+    for row in &red {
+        by_unit.entry(unit(row)).or_default().0 += 1;
+    }
+    for row in &yellow {
+        by_unit.entry(unit(row)).or_default().1 += 1;
     }
     let mut units: Vec<UnitLights> =
         by_unit.into_iter().map(|(unit, (red, yellow))| UnitLights { unit, red, yellow }).collect();

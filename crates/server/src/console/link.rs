@@ -153,7 +153,7 @@ pub async fn link_summary(
 ) -> Result<Json<ProblemFacts>> {
     let now = Utc::now();
     let live = live_link(&*state.repo, &token, now).await?;
-    let world = World::load(&*state.repo).await?;
+    let world = World::of(&*state.repo, std::slice::from_ref(&live.problem.value.finding_id)).await?;
     Ok(Json(ProblemFacts::of(&world, &live.problem.value, today(now))?))
 }
 
@@ -174,12 +174,11 @@ pub async fn link_feedback(
     let now = Utc::now();
     let LiveLink { key, mut link, problem: mut p } = live_link(&*state.repo, &token, now).await?;
     let files = uploaded(&state, &input.files, &Uploader::Link(key.clone())).await?;
-    let id = p.value.id.clone();
     let unit = p.value.assignment.as_ref().map(|a| a.unit.clone()).unwrap_or_default();
     p.value.report(&input.text, files, &unit, now)?;
     link.value.spent_at = Some(now);
     // The report and the spent link in one write: a link reports once.
-    let writes = vec![p.write(kind::PROBLEM, &id)?, link.write(kind::FEEDBACK_LINK, &key)?];
+    let writes = vec![super::ledger_index::write_alone(&*state.repo, &p).await?, link.write(kind::FEEDBACK_LINK, &key)?];
     state.repo.write_docs(writes, vec![], &format!("link:{unit}"), now).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -9,6 +9,7 @@ mod assets;
 mod catalog;
 mod files;
 mod ledger;
+pub(crate) mod ledger_index;
 mod link;
 mod notices;
 pub(crate) mod review;
@@ -152,7 +153,7 @@ impl<T: Serialize> Versioned<T> {
 
 pub(crate) fn put_doc<T: Serialize>(kind: &'static str, id: &str, expect: u64, value: &T) -> Result<DocWrite> {
     let body = serde_json::to_value(value).map_err(|e| Error::Internal(format!("{kind}: {e}")))?;
-    Ok(DocWrite { kind, id: id.to_owned(), expect, body: Some(body) })
+    Ok(DocWrite { kind, id: id.to_owned(), expect, body: Some(body), ledger: None })
 }
 
 fn decode<T: DeserializeOwned>(kind: &str, id: &str, body: serde_json::Value) -> Result<T> {

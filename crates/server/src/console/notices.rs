@@ -153,11 +153,20 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Body(body): B
         Some(a) => a.to_owned(),
         None => settings.addressees.clone(),
     };
-    let world = World::load(&*state.repo).await?;
     // Every chosen problem must exist before anything is numbered or written.
+    let problems = state.repo.docs_in(kind::PROBLEM, &ids).await?;
+    let mut finding_of = std::collections::HashMap::new();
+    for d in &problems {
+        let p: mingcha_office::problem::Problem = serde_json::from_value(d.body.clone())
+            .map_err(|e| Error::Internal(format!("problem {} does not read back: {e}", d.id)))?;
+        finding_of.insert(d.id.clone(), p.finding_id);
+    }
+    let finding_ids: Vec<String> = finding_of.values().cloned().collect();
+    let world = World::of(&*state.repo, &finding_ids).await?;
     let mut views: Vec<FindingView> = Vec::with_capacity(ids.len());
     for id in &ids {
-        views.push(world.view(world.held(&world.problem(id)?.value.finding_id)?));
+        let finding = finding_of.get(id).ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
+        views.push(world.view(world.held(finding)?));
     }
     let now = Utc::now();
     let day = today(now);

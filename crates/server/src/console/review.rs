@@ -1,5 +1,7 @@
 //! Review (审核): the batches that came in, their findings, and the office's decisions.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::response::Json;
 use chrono::{DateTime, Utc};
@@ -10,10 +12,12 @@ use mingcha_office::review::{Review, ReviewState};
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
-use super::world::{FindingView, Held, World, current};
+use super::ledger_index::{self, cursor, parse_cursor};
+use super::world::{FindingView, Held, World, current, resolve_unit};
 use super::{kind, new_id, put_doc};
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
+use crate::repo::read_model::{self, findings::StateFilter};
 use crate::repo::{Audience, DocWrite, NewEvent, Repo};
 
 #[derive(Debug, Serialize)]
@@ -29,19 +33,21 @@ pub struct BatchRow {
 
 pub async fn batches(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<BatchRow>>> {
     signed.office_staff()?;
-    let world = World::load(&*state.repo).await?;
-    let views: Vec<FindingView> = world.findings.iter().map(|h| world.view(h)).collect();
-    let rows = state
-        .repo
-        .committed_batches()
+    let batches = state.repo.committed_batches().await?;
+    let ids: Vec<String> = batches.iter().map(|b| b.id.to_string()).collect();
+    let counts: HashMap<String, (u64, u64)> = read_model::findings::batch_counts(state.repo.sql(), &ids)
         .await?
+        .into_iter()
+        .map(|(id, all, open)| (id, (all, open)))
+        .collect();
+    let rows = batches
         .into_iter()
         .map(|b| {
             let id = b.id.to_string();
-            let of_batch: Vec<&FindingView> = views.iter().filter(|v| v.batch_id == id).collect();
+            let (findings, undecided) = counts.get(&id).copied().unwrap_or_default();
             BatchRow {
-                findings: of_batch.len(),
-                undecided: of_batch.iter().filter(|v| v.state.is_open() && !v.deleted).count(),
+                findings: usize::try_from(findings).unwrap_or(usize::MAX),
+                undecided: usize::try_from(undecided).unwrap_or(usize::MAX),
                 batch_id: id,
                 inspector: b.inspector,
                 device: b.device,
@@ -60,16 +66,37 @@ pub struct FindingQuery {
     batch: Option<String>,
     inspector: Option<String>,
     unit: Option<String>,
+    /// At most this many (50 unless asked; 1 to 500).
+    limit: Option<u32>,
+    /// The `next` of the page before.
+    after: Option<String>,
 }
 
-fn state_matches(wanted: Option<&str>, v: &FindingView) -> Result<bool> {
+/// One page of a list, oldest first, with how many there are in all and where the next
+/// page starts (`None` on the last).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+    pub next: Option<String>,
+}
+
+/// The page length a list request asked for.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32> {
+    match limit.unwrap_or(50) {
+        n @ 1..=500 => Ok(n),
+        n => Err(Error::Invalid(format!("a page holds 1 to 500 rows, not {n}"))),
+    }
+}
+
+fn state_filter(wanted: Option<&str>) -> Result<StateFilter> {
     Ok(match wanted.map(str::trim).filter(|s| !s.is_empty()) {
-        None | Some("all") => true,
-        Some("open") => v.state.is_open(),
+        None | Some("all") => StateFilter::All,
+        Some("open") => StateFilter::Open,
         Some(s) => {
             let wanted: ReviewState = serde_json::from_value(serde_json::Value::String(s.to_owned()))
                 .map_err(|_| Error::Invalid(format!("no review state `{s}`")))?;
-            v.state == wanted
+            StateFilter::Is(serde_json::to_value(wanted).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
         }
     })
 }
@@ -78,21 +105,30 @@ pub async fn findings(
     State(state): State<AppState>,
     signed: Signed,
     QueryParam(q): QueryParam<FindingQuery>,
-) -> Result<Json<Vec<FindingView>>> {
+) -> Result<Json<Page<FindingView>>> {
     signed.office_staff()?;
-    let world = World::load(&*state.repo).await?;
-    let mut out = Vec::new();
-    for v in world.findings.iter().map(|h| world.view(h)) {
-        let keep = state_matches(q.state.as_deref(), &v)?
-            && q.batch.as_ref().is_none_or(|b| *b == v.batch_id)
-            && q.inspector.as_ref().is_none_or(|i| *i == v.inspector)
-            && q.unit.as_ref().is_none_or(|u| *u == v.unit_id || *u == v.unit);
-        if keep && !v.deleted {
-            out.push(v);
-        }
-    }
-    out.sort_by_key(|v| v.observed_at);
-    Ok(Json(out))
+    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let unit_id = match some(&q.unit) {
+        Some(u) => match resolve_unit(&*state.repo, &u).await {
+            Ok((id, _)) => Some(id),
+            // A unit the office never heard of has no findings.
+            Err(Error::UnknownUnit(_)) => Some(u),
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let query = read_model::findings::FindingQuery {
+        state: state_filter(q.state.as_deref())?,
+        batch: some(&q.batch),
+        inspector: some(&q.inspector),
+        unit_id,
+    };
+    let after = q.after.as_deref().map(parse_cursor).transpose()?;
+    let after = after.map(|(observed_at, finding_id)| read_model::findings::FindingCursor { observed_at, finding_id });
+    let page = read_model::findings::page(state.repo.sql(), &query, after.as_ref(), page_limit(q.limit)?).await?;
+    let world = World::of(&*state.repo, &page.ids).await?;
+    let rows = page.ids.iter().map(|id| Ok(world.view(world.held(id)?))).collect::<Result<_>>()?;
+    Ok(Json(Page { rows, total: page.total, next: page.next.map(|c| cursor(&c.observed_at, &c.finding_id)) }))
 }
 
 pub async fn finding(
@@ -101,8 +137,7 @@ pub async fn finding(
     PathParam(id): PathParam<String>,
 ) -> Result<Json<FindingView>> {
     signed.office_staff()?;
-    let world = World::load(&*state.repo).await?;
-    Ok(Json(world.view(world.held(&id)?)))
+    answer(&state, &id).await
 }
 
 /// The device that sent a finding reaches the inspector through their events.
@@ -118,7 +153,7 @@ fn finding_id(h: &Held) -> FindingId {
 
 /// Reload and answer with the finding as it now is.
 async fn answer(state: &AppState, id: &str) -> Result<Json<FindingView>> {
-    let world = World::load(&*state.repo).await?;
+    let world = World::of(&*state.repo, &[id.to_owned()]).await?;
     Ok(Json(world.view(world.held(id)?)))
 }
 
@@ -136,10 +171,22 @@ pub(crate) async fn decide_with(
     now: DateTime<Utc>,
     step: impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> Result<Outcome>,
 ) -> Result<Option<u64>> {
-    let world = World::load(repo).await?;
+    let world = World::of(repo, &[id.to_owned()]).await?;
     let h = world.held(id)?;
     let mut review = world.review(id);
     let (event, mut writes) = step(&mut review.value, h, by, now)?;
+    // The finding's ledger row shows the review's wording: it is written again with it.
+    if let Some(problem_id) = &review.value.problem_id
+        && !writes.iter().any(|w| w.kind == kind::PROBLEM)
+        && let Ok(p) = world.problem(problem_id)
+    {
+        writes.push(p.write(kind::PROBLEM, problem_id)?);
+    }
+    for w in writes.iter_mut().filter(|w| w.kind == kind::PROBLEM && w.body.is_some()) {
+        let body = w.body.clone().unwrap_or_default();
+        let p: Problem = serde_json::from_value(body).map_err(|e| Error::Internal(e.to_string()))?;
+        w.ledger = Some(ledger_index::index(&world, &p, h, &review.value)?);
+    }
     writes.insert(0, review.write(kind::REVIEW, id)?);
     let events = match event {
         Some(body) => vec![to_inspector(repo, h, body).await?],
@@ -241,7 +288,7 @@ pub async fn merge(
 ) -> Result<Json<FindingView>> {
     signed.reviewer()?;
     let input: Merge = parse_json(&body)?;
-    let world = World::load(&*state.repo).await?;
+    let world = World::of(&*state.repo, &[id.clone(), input.into.trim().to_owned()]).await?;
     let (h, into_h) = (world.held(&id)?, world.held(input.into.trim())?);
     if h.finding.unit_id != into_h.finding.unit_id {
         return Err(Error::Invalid("only findings at the same unit can be duplicates of each other".into()));
@@ -249,7 +296,11 @@ pub async fn merge(
     let (mut review, mut into) = (world.review(&id), world.review(&into_h.record.entity_id));
     let now = Utc::now();
     review.value.merge_into(&current(h), &mut into.value, &current(into_h), signed.name(), now)?;
-    let writes = vec![review.write(kind::REVIEW, &id)?, into.write(kind::REVIEW, &into_h.record.entity_id)?];
+    let mut writes = vec![review.write(kind::REVIEW, &id)?, into.write(kind::REVIEW, &into_h.record.entity_id)?];
+    // The surviving finding's ledger row, if it has one, shows its wording.
+    if let Some(p) = into.value.problem_id.as_deref().and_then(|p| world.problem(p).ok()) {
+        writes.push(ledger_index::write(&world, &p, into_h, &into.value)?);
+    }
     state.repo.write_docs(writes, vec![], &signed.account.username, now).await?;
     answer(&state, &into_h.record.entity_id).await
 }

@@ -82,7 +82,7 @@ pub async fn sweep_sessions(repo: &dyn Repo, now: DateTime<Utc>) -> Result<usize
     let ended: Vec<DocWrite> = all
         .into_iter()
         .filter(|(_, s)| !s.value.is_live(now))
-        .map(|(id, s)| DocWrite { kind: kind::SESSION, id, expect: s.version, body: None })
+        .map(|(id, s)| DocWrite { kind: kind::SESSION, id, expect: s.version, body: None, ledger: None })
         .collect();
     let n = ended.len();
     if n > 0 {
@@ -154,7 +154,7 @@ pub async fn ending_sessions(repo: &dyn Repo, username: &str) -> Result<Vec<DocW
     Ok(all
         .into_iter()
         .filter(|(_, s)| s.value.username == username)
-        .map(|(id, s)| DocWrite { kind: kind::SESSION, id, expect: s.version, body: None })
+        .map(|(id, s)| DocWrite { kind: kind::SESSION, id, expect: s.version, body: None, ledger: None })
         .collect())
 }
 
@@ -259,7 +259,7 @@ async fn trip(state: &AppState, client: &ClientAddr, now: DateTime<Utc>, who: &s
 pub async fn logout(State(state): State<AppState>, client: ClientAddr, signed: Signed) -> Result<Response> {
     let now = Utc::now();
     if let Some(s) = state.repo.doc(kind::SESSION, &signed.session).await? {
-        let end = DocWrite { kind: kind::SESSION, id: signed.session.clone(), expect: s.version, body: None };
+        let end = DocWrite { kind: kind::SESSION, id: signed.session.clone(), expect: s.version, body: None, ledger: None };
         state.repo.write_docs(vec![end], vec![], &signed.account.username, now).await?;
     }
     let who = &signed.account.username;

@@ -1,6 +1,7 @@
 //! What the console reads as a whole: every finding the devices sent with its unit, spot,
 //! visit and evidence, the office's reviews and ledger problems, and the taxonomy in force.
-//! An office holds thousands of findings, so a request loads them all and joins in memory.
+//! A request loads only the findings it shows ([`World::of`]): the lists come from the read
+//! model in SQL (`crate::repo::read_model`), one page at a time.
 
 use std::collections::HashMap;
 
@@ -91,6 +92,32 @@ pub struct World {
     pub taxonomy: Taxonomy,
 }
 
+/// The rows a [`World`] is made of.
+struct Loaded {
+    findings: Vec<StoredRecord>,
+    reviews: Vec<(String, Versioned<Review>)>,
+    problems: Vec<(String, Versioned<Problem>)>,
+    evidence: Vec<StoredRecord>,
+    copies: Vec<StoredRecord>,
+}
+
+/// Whether a [`World`] holds the whole office or the few findings a request names.
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    All,
+    Some,
+}
+
+fn decoded<T: serde::de::DeserializeOwned>(docs: Vec<crate::repo::Doc>, kind: &str) -> Result<Vec<(String, Versioned<T>)>> {
+    docs.into_iter()
+        .map(|d| {
+            let value = serde_json::from_value(d.body)
+                .map_err(|e| Error::Internal(format!("{kind} {} does not read back: {e}", d.id)))?;
+            Ok((d.id, Versioned { version: d.version, value }))
+        })
+        .collect()
+}
+
 /// A stored record read with the core's type. Every record was read this way before its batch
 /// was stored (`crate::intake`), so one that does not read now is a fault of the office's
 /// data, reported as such, never a record silently left out of a view.
@@ -101,33 +128,88 @@ fn parsed<T: serde::de::DeserializeOwned>(r: &StoredRecord) -> Result<T> {
 }
 
 impl World {
+    /// Everything the office holds: only the read model's one-time rebuild needs this.
     pub async fn load(repo: &dyn Repo) -> Result<Self> {
-        let units = units(repo).await?.into_iter().map(|u| (u.id, (u.name, u.region))).collect();
-        let spots = repo
-            .records(EntityKind::Spot)
+        let findings = repo.records(EntityKind::Finding).await?;
+        let reviews = load_all::<Review>(repo, kind::REVIEW).await?;
+        let problems = load_all::<Problem>(repo, kind::PROBLEM).await?;
+        let evidence = repo.records(EntityKind::Evidence).await?;
+        let copies = repo.records(EntityKind::DisclosureCopy).await?;
+        let loaded = Loaded { findings, reviews, problems, evidence, copies };
+        Self::assemble(repo, loaded, Scope::All).await
+    }
+
+    /// What the console needs to show the findings `ids` (those the office holds), their
+    /// reviews and their ledger problems: a few rows by index, however large the office.
+    pub async fn of(repo: &dyn Repo, ids: &[String]) -> Result<Self> {
+        let findings = repo.records_in(EntityKind::Finding, ids).await?;
+        let reviews = decoded::<Review>(repo.docs_in(kind::REVIEW, ids).await?, kind::REVIEW)?;
+        let problem_ids: Vec<String> = reviews.iter().filter_map(|(_, r)| r.value.problem_id.clone()).collect();
+        let problems = decoded::<Problem>(repo.docs_in(kind::PROBLEM, &problem_ids).await?, kind::PROBLEM)?;
+        let evidence = repo.records_under(EntityKind::Evidence, ids).await?;
+        let evidence_ids: Vec<String> = evidence.iter().map(|r| r.entity_id.clone()).collect();
+        let copies = repo.records_under(EntityKind::DisclosureCopy, &evidence_ids).await?;
+        let loaded = Loaded { findings, reviews, problems, evidence, copies };
+        Self::assemble(repo, loaded, Scope::Some).await
+    }
+
+    /// A ledger problem with its finding, review and evidence.
+    pub async fn of_problem(repo: &dyn Repo, problem_id: &str) -> Result<(Self, Versioned<Problem>)> {
+        let p: Versioned<Problem> = super::load(repo, kind::PROBLEM, problem_id)
             .await?
-            .iter()
-            .map(|r| Ok((r.entity_id.clone(), parsed::<Spot>(r)?.name)))
-            .collect::<Result<_>>()?;
-        let visit_days: HashMap<String, NaiveDate> = repo
-            .records(EntityKind::Visit)
-            .await?
-            .iter()
-            .map(|r| Ok((r.entity_id.clone(), parsed::<Visit>(r)?.date)))
-            .collect::<Result<_>>()?;
-        let devices = repo.devices().await?.into_iter().map(|d| (d.id.to_string(), d.name)).collect();
-        let findings: Vec<Held> = repo
-            .records(EntityKind::Finding)
-            .await?
+            .ok_or_else(|| Error::NotFound(format!("no problem {problem_id} in the ledger")))?;
+        let mut world = Self::of(repo, std::slice::from_ref(&p.value.finding_id)).await?;
+        if !world.problems.iter().any(|(id, _)| id == problem_id) {
+            world.problems.push((problem_id.to_owned(), p.clone()));
+        }
+        Ok((world, p))
+    }
+
+    async fn assemble(repo: &dyn Repo, l: Loaded, scope: Scope) -> Result<Self> {
+        let findings: Vec<Held> = l
+            .findings
             .into_iter()
             .map(|record| Ok(Held { finding: parsed(&record)?, change_id: record.change_id.to_string(), record }))
             .collect::<Result<_>>()?;
+        let ids_of = |f: &dyn Fn(&Finding) -> Option<String>| -> Vec<String> {
+            let mut v: Vec<String> = findings.iter().filter_map(|h| f(&h.finding)).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let (unit_ids, spot_ids, visit_ids) = (
+            ids_of(&|f| Some(f.unit_id.to_string())),
+            ids_of(&|f| f.spot_id.map(|s| s.to_string())),
+            ids_of(&|f| Some(f.visit_id.to_string())),
+        );
+        let (units, spots, visits) = match scope {
+            Scope::All => (
+                repo.records(EntityKind::Unit).await?,
+                repo.records(EntityKind::Spot).await?,
+                repo.records(EntityKind::Visit).await?,
+            ),
+            Scope::Some => (
+                repo.records_in(EntityKind::Unit, &unit_ids).await?,
+                repo.records_in(EntityKind::Spot, &spot_ids).await?,
+                repo.records_in(EntityKind::Visit, &visit_ids).await?,
+            ),
+        };
+        let units = units
+            .iter()
+            .map(|r| {
+                let u: Unit = parsed(r)?;
+                Ok((r.entity_id.clone(), (u.name, u.region)))
+            })
+            .collect::<Result<_>>()?;
+        let spots = spots.iter().map(|r| Ok((r.entity_id.clone(), parsed::<Spot>(r)?.name))).collect::<Result<_>>()?;
+        let visit_days: HashMap<String, NaiveDate> =
+            visits.iter().map(|r| Ok((r.entity_id.clone(), parsed::<Visit>(r)?.date))).collect::<Result<_>>()?;
+        let devices = repo.devices().await?.into_iter().map(|d| (d.id.to_string(), d.name)).collect();
         let by_id = findings.iter().enumerate().map(|(i, h)| (h.record.entity_id.clone(), i)).collect();
         let visit_of: HashMap<String, String> =
             findings.iter().map(|h| (h.record.entity_id.clone(), h.finding.visit_id.to_string())).collect();
-        let copies: HashMap<String, (String, String)> = repo
-            .records(EntityKind::DisclosureCopy)
-            .await?
+        let copies: HashMap<String, (String, String)> = l
+            .copies
             .iter()
             .map(|r| {
                 let c: DisclosureCopyRecord = parsed(r)?;
@@ -135,7 +217,7 @@ impl World {
             })
             .collect::<Result<_>>()?;
         let mut evidence: HashMap<String, Vec<EvidenceView>> = HashMap::new();
-        for r in repo.records(EntityKind::Evidence).await? {
+        for r in l.evidence {
             if r.op == ChangeOp::Delete {
                 continue;
             }
@@ -161,10 +243,9 @@ impl World {
                 disclosure_watermark: copy.map(|c| c.1.clone()),
             });
         }
-        let reviews = load_all::<Review>(repo, kind::REVIEW).await?.into_iter().collect();
-        let problems = load_all::<Problem>(repo, kind::PROBLEM).await?;
+        let reviews = l.reviews.into_iter().collect();
         let taxonomy = crate::admin::current_taxonomy(repo).await?;
-        Ok(Self { findings, by_id, units, spots, evidence, devices, reviews, problems, taxonomy })
+        Ok(Self { findings, by_id, units, spots, evidence, devices, reviews, problems: l.problems, taxonomy })
     }
 
     pub fn held(&self, id: &str) -> Result<&Held> {
@@ -235,26 +316,13 @@ impl World {
         }
     }
 
-    /// The ledger: every problem in order of discovery, numbered from 1, with its light today.
-    pub fn ledger(&self, today: NaiveDate) -> Vec<(LedgerRow, &Versioned<Problem>, &Held)> {
-        let mut rows: Vec<_> = self
-            .problems
-            .iter()
-            .filter_map(|(_, p)| {
-                let h = self.held(&p.value.finding_id).ok()?;
-                Some((self.ledger_row(&p.value, h, today), p, h))
-            })
-            .collect();
-        rows.sort_by(|a, b| a.0.found_at.cmp(&b.0.found_at).then(a.0.id.cmp(&b.0.id)));
-        for (i, r) in rows.iter_mut().enumerate() {
-            r.0.seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        }
-        rows
+    pub fn ledger_row(&self, p: &Problem, h: &Held, today: NaiveDate) -> LedgerRow {
+        self.ledger_row_with(p, h, &self.review(&h.record.entity_id).value, today)
     }
 
-    pub fn ledger_row(&self, p: &Problem, h: &Held, today: NaiveDate) -> LedgerRow {
+    /// The ledger row of `p` as `review` (perhaps just changed) words its finding.
+    pub fn ledger_row_with(&self, p: &Problem, h: &Held, review: &Review, today: NaiveDate) -> LedgerRow {
         let f = &h.finding;
-        let review = self.review(&h.record.entity_id).value;
         let responsible = p
             .assignment
             .as_ref()

@@ -10,6 +10,7 @@
 //! with every version kept in `office_doc_log`.
 
 pub mod postgres;
+pub mod read_model;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -145,6 +146,8 @@ pub struct DocWrite {
     pub expect: u64,
     /// The new body, or `None` to delete it.
     pub body: Option<serde_json::Value>,
+    /// A ledger problem's row in the read model, written with it (required for a problem).
+    pub ledger: Option<read_model::LedgerIndex>,
 }
 
 /// An office event to append in the same transaction as document writes.
@@ -288,6 +291,18 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<u64>>;
+
+    /// The read model's SQL, for the paged reads written once in [`read_model`].
+    fn sql(&self) -> &dyn read_model::Sql;
+    /// The latest state of the records of `entity` among `ids`.
+    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>>;
+    /// The latest state of the records of `entity` whose parent (an evidence file's finding, a
+    /// copy's evidence file) is among `parents`.
+    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>>;
+    /// The documents of `kind` among `ids`, in id order.
+    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>>;
+    /// Run `stmts` in one transaction: the read model's one-time rebuild.
+    async fn apply(&self, stmts: Vec<read_model::Stmt>) -> Result<()>;
 
     /// Append one row to the audit log.
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;

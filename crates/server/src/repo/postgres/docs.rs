@@ -8,9 +8,9 @@ use tokio_postgres::Row;
 use crate::error::Result;
 use crate::repo::{Audience, CommittedBatch, Doc, DocWrite, NewEvent, doc_conflict, event_parts, to_i64, to_u64};
 
-const SELECT: &str = "SELECT kind, id, version, body, updated_at, updated_by FROM office_doc";
+pub(super) const SELECT: &str = "SELECT kind, id, version, body, updated_at, updated_by FROM office_doc";
 
-fn build(r: &Row) -> Result<Doc> {
+pub(super) fn build(r: &Row) -> Result<Doc> {
     Ok(Doc {
         kind: r.try_get(0)?,
         id: r.try_get(1)?,
@@ -84,6 +84,8 @@ pub(super) async fn write(
             &[&w.kind, &w.id, &version, &w.body, &now, &by],
         )
         .await?;
+        let index = crate::repo::read_model::on_doc(w.kind, &w.id, w.body.as_ref(), w.ledger.as_ref())?;
+        super::read::apply(&tx, &index).await?;
     }
     if !events.is_empty() {
         // The same lock as every event append: seqs become visible in order.

@@ -377,6 +377,9 @@ pub(super) async fn commit(
         .map(|(c, _)| c)
         .collect();
     upsert_records(&tx, &new).await?;
+    for c in &new {
+        super::read::apply(&tx, &crate::repo::read_model::on_change(c, batch_id)?).await?;
+    }
     let items = manifest
         .changes
         .iter()

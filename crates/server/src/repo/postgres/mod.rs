@@ -25,6 +25,7 @@ mod audit;
 mod custody;
 mod docs;
 mod exchange;
+mod read;
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -42,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "0004_custody.sql",
         sql: include_str!("../../../migrations/postgres/0004_custody.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_read_model.sql",
+        sql: include_str!("../../../migrations/postgres/0005_read_model.sql"),
     },
 ];
 
@@ -133,11 +139,11 @@ async fn device_in(c: &impl GenericClient, id: DeviceId) -> Result<Option<Device
     c.query_opt(&sql, &[id.as_uuid()]).await?.as_ref().map(device_from).transpose()
 }
 
-const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
+pub(super) const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
     i.name, c.batch_id FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id
     JOIN change c ON c.id = r.change_id";
 
-fn record_from(r: &Row) -> Result<StoredRecord> {
+pub(super) fn record_from(r: &Row) -> Result<StoredRecord> {
     Ok(StoredRecord {
         entity: parse::<EntityKind>(r.try_get(0)?)?,
         entity_id: r.try_get(1)?,
@@ -466,11 +472,41 @@ impl Repo for PgRepo {
         docs::write(&self.pool, &writes, &events, by, now).await
     }
 
+    fn sql(&self) -> &dyn super::read_model::Sql {
+        self
+    }
+
+    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>> {
+        read::records_where(&self.pool.get().await?, entity.as_str(), "entity_id", ids).await
+    }
+
+    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>> {
+        read::records_where(&self.pool.get().await?, entity.as_str(), "parent_id", parents).await
+    }
+
+    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>> {
+        read::docs_in(&self.pool.get().await?, kind, ids).await
+    }
+
+    async fn apply(&self, stmts: Vec<super::read_model::Stmt>) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        read::apply(&tx, &stmts).await?;
+        Ok(tx.commit().await?)
+    }
+
     async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
         audit::append(&self.pool, entry).await
     }
 
     async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
         audit::read(&self.pool, query).await
+    }
+}
+
+#[async_trait]
+impl super::read_model::Sql for PgRepo {
+    async fn rows(&self, sql: String, args: Vec<super::read_model::Arg>) -> Result<Vec<Vec<super::read_model::Cell>>> {
+        read::rows(&self.pool.get().await?, &sql, &args).await
     }
 }

@@ -11,13 +11,13 @@ use crate::repo::{
     Audience, CommittedBatch, Doc, DocWrite, NewEvent, doc_conflict, event_parts, json, to_i64, to_json, to_u64,
 };
 
-const SELECT: &str = "SELECT kind, id, version, body, updated_at, updated_by FROM office_doc";
+pub(super) const SELECT: &str = "SELECT kind, id, version, body, updated_at, updated_by FROM office_doc";
 
-fn doc_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, String, String, String)> {
+pub(super) fn doc_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, String, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
-fn build(row: (String, String, i64, String, String, String)) -> Result<Doc> {
+pub(super) fn build(row: (String, String, i64, String, String, String)) -> Result<Doc> {
     let (kind, id, version, body, at, by) = row;
     Ok(Doc { kind, id, version: to_u64(version)?, body: json(&body)?, updated_at: parse_ts(&at)?, updated_by: by })
 }
@@ -67,6 +67,8 @@ pub(super) fn write(
             "INSERT INTO office_doc_log (kind, id, version, body, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![w.kind, w.id, version, body, at, by],
         )?;
+        let index = crate::repo::read_model::on_doc(w.kind, &w.id, w.body.as_ref(), w.ledger.as_ref())?;
+        super::read::apply(&tx, &index)?;
     }
     let mut seqs = Vec::with_capacity(events.len());
     for e in events {

@@ -106,6 +106,7 @@ fn insert_change(
             payload,
             ts(&c.at),
         ])?;
+        super::read::apply(tx, &crate::repo::read_model::on_change(c, batch_id)?)?;
     }
     Ok(inserted == 1)
 }

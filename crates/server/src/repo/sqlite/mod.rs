@@ -27,6 +27,7 @@ mod audit;
 mod custody;
 mod docs;
 mod exchange;
+mod read;
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -44,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "0004_custody.sql",
         sql: include_str!("../../../migrations/sqlite/0004_custody.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_read_model.sql",
+        sql: include_str!("../../../migrations/sqlite/0005_read_model.sql"),
     },
 ];
 
@@ -156,9 +162,9 @@ fn device_in(conn: &Connection, id: DeviceId) -> Result<Option<Device>> {
     conn.query_row(&sql, [id.to_string()], device_row).optional()?.map(device_from).transpose()
 }
 
-type RecordRow = (String, String, String, String, String, String, String, String, String);
+pub(super) type RecordRow = (String, String, String, String, String, String, String, String, String);
 
-fn record_from(row: RecordRow) -> Result<StoredRecord> {
+pub(super) fn record_from(row: RecordRow) -> Result<StoredRecord> {
     let (entity, entity_id, op, payload, changed_at, change_id, device_id, inspector_name, batch_id) = row;
     Ok(StoredRecord {
         entity: parse::<EntityKind>(&entity)?,
@@ -173,11 +179,11 @@ fn record_from(row: RecordRow) -> Result<StoredRecord> {
     })
 }
 
-const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
+pub(super) const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
     i.name, c.batch_id FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id
     JOIN change c ON c.id = r.change_id";
 
-fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+pub(super) fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
@@ -520,6 +526,34 @@ impl Repo for SqliteRepo {
         self.run(move |c| docs::write(c, &writes, &events, &by, now)).await
     }
 
+    fn sql(&self) -> &dyn super::read_model::Sql {
+        self
+    }
+
+    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>> {
+        let ids = ids.to_vec();
+        self.run(move |c| read::records_where(c, entity.as_str(), "entity_id", &ids)).await
+    }
+
+    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>> {
+        let ids = parents.to_vec();
+        self.run(move |c| read::records_where(c, entity.as_str(), "parent_id", &ids)).await
+    }
+
+    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>> {
+        let (kind, ids) = (kind.to_owned(), ids.to_vec());
+        self.run(move |c| read::docs_in(c, &kind, &ids)).await
+    }
+
+    async fn apply(&self, stmts: Vec<super::read_model::Stmt>) -> Result<()> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            read::apply(&tx, &stmts)?;
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+
     async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
         let entry = entry.clone();
         self.run(move |c| audit::append(c, &entry)).await
@@ -528,5 +562,12 @@ impl Repo for SqliteRepo {
     async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
         let query = query.clone();
         self.run(move |c| audit::read(c, &query)).await
+    }
+}
+
+#[async_trait]
+impl super::read_model::Sql for SqliteRepo {
+    async fn rows(&self, sql: String, args: Vec<super::read_model::Arg>) -> Result<Vec<Vec<super::read_model::Cell>>> {
+        self.run(move |c| read::rows(c, &sql, &args)).await
     }
 }

@@ -189,6 +189,17 @@ try {
   await page.waitForSelector(`${t('dashboard-chart-unit')} canvas`)
   await shot(page, 'console-dashboard')
 
+  // A page of one row: the second comes with 「加载更多」, numbered on, and no more after it.
+  step = 'page through the ledger'
+  await page.goto(`${URL_}/#/ledger?limit=1`)
+  await page.waitForSelector(t('ledger-more'))
+  const seqs = () => page.$$eval(`${t('ledger-row')} td.num`, (tds) => tds.map((td) => td.textContent.trim()).join())
+  if ((await seqs()) !== '1') throw new Error(`first page of one: ${await seqs()}`)
+  await page.click(t('ledger-more'))
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, t('ledger-row'))
+  if ((await seqs()) !== '1,2') throw new Error(`after 加载更多: ${await seqs()}`)
+  await page.waitForSelector(t('ledger-more'), { state: 'detached' })
+
   step = 'export the ledger'
   await page.goto(`${URL_}/#/ledger`)
   await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, t('ledger-row'))

@@ -128,9 +128,18 @@ describe('query strings', () => {
   })
 
   it('asks for open findings by state', async () => {
-    const f = mockFetch(answer(200, []))
+    const f = mockFetch(answer(200, { rows: [], total: 0, next: null }))
     await api.findings({ state: 'open' })
     expect(f.mock.calls[0][0]).toBe('/api/console/findings?state=open')
+  })
+
+  it('asks for the page after a cursor, the cursor escaped', async () => {
+    const page = () => answer(200, { rows: [], total: 0, next: null })
+    const f = mockFetch(page(), page())
+    await api.findings({ batch: 'b1' }, { limit: 20, after: '2026-11-10T01:20:00.000000Z~f1' })
+    expect(f.mock.calls[0][0]).toBe('/api/console/findings?batch=b1&limit=20&after=2026-11-10T01%3A20%3A00.000000Z%7Ef1')
+    await api.problems({ q: '脱岗' }, { after: 'x~p' })
+    expect(f.mock.calls[1][0]).toBe(`/api/console/problems?q=${encodeURIComponent('脱岗')}&after=x%7Ep`)
   })
 })
 

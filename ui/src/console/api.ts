@@ -5,7 +5,7 @@ import type {
   Account, AccountPatch, Assignment, AuditPage, AuditQuery, Batch, CategoryLeaf, Dashboard, DashboardQuery, EnrollToken,
   FeedbackLink, FeedbackSummary, FindingQuery, FindingView, Inspector, Ledger, LedgerFilters, Lights, Me,
   NewAccount, NewNotice, Notice, NoticeSettings, ProblemDetail, TemplateInfo, Device, Unit, UnitProblemView,
-  UploadedFile, Verification, PhotoCheck,
+  UploadedFile, Verification, PhotoCheck, Page, PageAt,
 } from './types'
 
 export class ConsoleError extends Error {
@@ -99,9 +99,10 @@ export function queryString(params: Record<string, string | number | boolean | n
 }
 
 /** The ledger's filters as a query string, in the contract's order. */
-export function ledgerQuery(f: LedgerFilters): string {
+export function ledgerQuery(f: LedgerFilters, at: PageAt = {}): string {
   return queryString({
     unit: f.unit, category: f.category, from: f.from, to: f.to, method: f.method, stage: f.stage, light: f.light, q: f.q,
+    limit: at.limit, after: at.after,
   })
 }
 
@@ -160,8 +161,8 @@ export const api = {
 
   // review
   batches: () => request<Batch[]>('GET', `${C}/batches`),
-  findings: (q: FindingQuery = {}) =>
-    request<FindingView[]>('GET', `${C}/findings${queryString({ state: q.state, batch: q.batch, inspector: q.inspector, unit: q.unit })}`),
+  findings: (q: FindingQuery = {}, at: PageAt = {}) =>
+    request<Page<FindingView>>('GET', `${C}/findings${queryString({ state: q.state, batch: q.batch, inspector: q.inspector, unit: q.unit, limit: at.limit, after: at.after })}`),
   finding: (id: string) => request<FindingView>('GET', `${C}/findings/${enc(id)}`),
   accept: (id: string) => request<FindingView>('POST', `${C}/findings/${enc(id)}/accept`, {}),
   returnFinding: (id: string, comment: string) => request<FindingView>('POST', `${C}/findings/${enc(id)}/return`, { comment }),
@@ -169,7 +170,8 @@ export const api = {
   merge: (id: string, into: string) => request<FindingView>('POST', `${C}/findings/${enc(id)}/merge`, { into }),
 
   // ledger and rectification
-  problems: (f: LedgerFilters = {}) => request<Ledger>('GET', `${C}/problems${ledgerQuery(f)}`),
+  problems: (f: LedgerFilters = {}, at: PageAt = {}) =>
+    request<Ledger>('GET', `${C}/problems${ledgerQuery(f, at)}`),
   ledgerXlsxUrl: (f: LedgerFilters = {}) => `${C}/ledger.xlsx${ledgerQuery(f)}`,
   problem: (id: string) => request<ProblemDetail>('GET', `${C}/problems/${enc(id)}`),
   /** The same route, as a unit reads it. */

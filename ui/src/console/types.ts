@@ -165,6 +165,19 @@ export interface FindingQuery {
   unit?: string
 }
 
+/** One page of a long list: `next` is the cursor of the page after it, null on the last. */
+export interface Page<T> {
+  rows: T[]
+  total: number
+  next: string | null
+}
+
+/** Which page to read: how many rows (1–500, 50 if unsaid), after which cursor. */
+export interface PageAt {
+  limit?: number
+  after?: string | null
+}
+
 // ---- ledger ----
 
 export type Stage = 'pending' | 'assigned' | 'reported' | 'verified' | 'closed'
@@ -203,10 +216,7 @@ export interface LedgerFilters {
   q?: string
 }
 
-export interface Ledger {
-  rows: LedgerRow[]
-  total: number
-}
+export type Ledger = Page<LedgerRow>
 
 export interface UploadedFile {
   sha256: string

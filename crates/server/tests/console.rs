@@ -5,6 +5,8 @@
 
 #[macro_use]
 mod support;
+#[path = "console/pages.rs"]
+mod pages;
 
 use chrono::{Duration, FixedOffset, Local, TimeZone, Utc};
 use mingcha_core::change::{ChangeOp, EntityKind};

@@ -16,7 +16,7 @@ use mingcha_office::problem::{FileRef, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
-use super::{Versioned, kind, load, load_all, put_doc};
+use super::{Versioned, kind, load, put_doc};
 use crate::api::{AppState, Body, PathParam};
 use crate::error::{Error, Result};
 use crate::repo::DocWrite;
@@ -189,11 +189,18 @@ async fn unit_may_read(state: &AppState, username: &str, unit: &str, sha256: &st
     if upload.value.owners.contains(&Uploader::Account(username.to_owned())) {
         return Ok(true);
     }
-    let problems: Vec<(String, Versioned<Problem>)> = load_all(&*state.repo, kind::PROBLEM).await?;
-    Ok(problems.iter().any(|(_, p)| {
-        p.value.assignment.as_ref().is_some_and(|a| a.unit_id == unit)
-            && p.value.feedback.iter().flat_map(|f| &f.files).any(|f| f.sha256 == sha256)
-    }))
+    // Only the problems handed to the unit are read (the ledger's rows say which), not the ledger.
+    let handed = crate::repo::read_model::ledger::handed_to(state.repo.sql(), unit).await?;
+    for doc in state.repo.docs_in(kind::PROBLEM, &handed).await? {
+        let p: Problem = serde_json::from_value(doc.body)
+            .map_err(|e| Error::Internal(format!("problem {} does not read back: {e}", doc.id)))?;
+        if p.assignment.as_ref().is_some_and(|a| a.unit_id == unit)
+            && p.feedback.iter().flat_map(|f| &f.files).any(|f| f.sha256 == sha256)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A blob's bytes: anything the office holds for office staff; for a unit, see

@@ -48,12 +48,7 @@ fn day(d: NaiveDate) -> String {
 }
 
 pub(super) fn upsert(i: &LedgerIndex) -> Vec<Stmt> {
-    let updates = COLUMNS
-        .split(", ")
-        .skip(1)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = COLUMNS.split(", ").skip(1).map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
     // The row is updated in place; its grams are written anew.
     let mut out = vec![Stmt::new("DELETE FROM ledger_gram WHERE problem_id = ?1", vec![i.problem_id.as_str().into()])];
     out.push(Stmt::new(
@@ -177,7 +172,8 @@ impl LedgerQuery {
             w.push(format!("stage = {}", b.push(s.as_str())));
         }
         if let Some((light, today)) = self.light {
-            let yellow_until = today + chrono::Days::new(mingcha_core::rectification::YELLOW_WITHIN_DAYS.unsigned_abs());
+            let yellow_until =
+                today + chrono::Days::new(mingcha_core::rectification::YELLOW_WITHIN_DAYS.unsigned_abs());
             w.push(match light {
                 LightFilter::Red => format!("stage IN {LIT_STAGES} AND deadline < {}", b.push(day(today))),
                 LightFilter::Yellow => format!(
@@ -222,9 +218,7 @@ pub struct LedgerPage {
 }
 
 fn parse_day(c: &Cell) -> Result<Option<NaiveDate>> {
-    c.opt_text()?
-        .map(|s| s.parse().map_err(|e| Error::Internal(format!("a ledger row's day `{s}`: {e}"))))
-        .transpose()
+    c.opt_text()?.map(|s| s.parse().map_err(|e| Error::Internal(format!("a ledger row's day `{s}`: {e}")))).transpose()
 }
 
 /// One page of the rows `q` selects, `limit` long, after `after`.
@@ -260,6 +254,12 @@ pub async fn position(db: &dyn Sql, q: &LedgerQuery, problem_id: &str) -> Result
     count(db, &conds, b.args).await.map(Some)
 }
 
+/// The problems handed to `unit` (交办), by id.
+pub async fn handed_to(db: &dyn Sql, unit: &str) -> Result<Vec<String>> {
+    let sql = "SELECT problem_id FROM ledger_row WHERE responsible_unit_id = ?1 ORDER BY found_at, problem_id";
+    db.rows(sql.into(), vec![unit.into()]).await?.iter().map(|r| r[0].text()).collect()
+}
+
 /// The categories of the rows `q` selects (what a unit is told the labels of).
 pub async fn categories(db: &dyn Sql, q: &LedgerQuery) -> Result<Vec<String>> {
     let mut b = Binds::default();
@@ -273,7 +273,14 @@ async fn count(db: &dyn Sql, conds: &[String], args: Vec<Arg>) -> Result<u64> {
     rows.first().and_then(|r| r.first()).map_or(Ok(0), Cell::count)
 }
 
-async fn read(db: &dyn Sql, conds: Vec<String>, mut b: Binds, limit: u32, total: u64, first: u64) -> Result<LedgerPage> {
+async fn read(
+    db: &dyn Sql,
+    conds: Vec<String>,
+    mut b: Binds,
+    limit: u32,
+    total: u64,
+    first: u64,
+) -> Result<LedgerPage> {
     let lim = b.push(i64::from(limit) + 1);
     let sql = format!(
         "SELECT row_json, stage, deadline, found_at, problem_id FROM ledger_row {} ORDER BY found_at, problem_id LIMIT {lim}",

@@ -16,13 +16,13 @@ use mingcha_office::ledger::LedgerRow;
 use mingcha_office::problem::{AssignInput, Feedback, Problem};
 use serde::{Deserialize, Serialize};
 
-use super::session::Signed;
-use super::unit_view::UnitProblemView;
-use super::uploads::Uploader;
 use super::ledger_index::{self, cursor, parse_cursor};
 use super::review::{Page, page_limit};
-use super::world::{FindingView, World, resolve_unit};
+use super::session::Signed;
 use super::today;
+use super::unit_view::UnitProblemView;
+use super::uploads::Uploader;
+use super::world::{FindingView, World, resolve_unit};
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
 use crate::repo::read_model::{self, LedgerCursor, LedgerQuery, LightFilter};
@@ -72,7 +72,12 @@ pub(super) fn query(reader: Reader<'_>, filter: &LedgerFilter, day: NaiveDate) -
 }
 
 /// One page of the ledger for `signed`.
-async fn page(state: &AppState, reader: Reader<'_>, params: &LedgerParams, now: DateTime<Utc>) -> Result<Page<LedgerRow>> {
+async fn page(
+    state: &AppState,
+    reader: Reader<'_>,
+    params: &LedgerParams,
+    now: DateTime<Utc>,
+) -> Result<Page<LedgerRow>> {
     let day = today(now);
     let q = query(reader, &params.filter, day)?;
     let limit = match params.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -92,7 +97,12 @@ async fn page(state: &AppState, reader: Reader<'_>, params: &LedgerParams, now: 
 }
 
 /// Every row `reader` may see that passes `filter`, page by page.
-pub(super) async fn all_rows(state: &AppState, reader: Reader<'_>, filter: &LedgerFilter, now: DateTime<Utc>) -> Result<Vec<LedgerRow>> {
+pub(super) async fn all_rows(
+    state: &AppState,
+    reader: Reader<'_>,
+    filter: &LedgerFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<LedgerRow>> {
     let mut params = LedgerParams { filter: filter.clone(), limit: Some("500".into()), after: None };
     let mut rows = Vec::new();
     loop {
@@ -185,7 +195,12 @@ async fn detail(state: &AppState, signed: &Signed, id: &str, now: DateTime<Utc>)
     let seq = read_model::ledger::position(state.repo.sql(), &q, id).await?;
     if let Reader::Unit(_) = reader {
         let seq = seq.ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
-        return Ok(ProblemAnswer::Unit(Box::new(UnitProblemView::of(&world, &p, u32::try_from(seq).unwrap_or(u32::MAX), day)?)));
+        return Ok(ProblemAnswer::Unit(Box::new(UnitProblemView::of(
+            &world,
+            &p,
+            u32::try_from(seq).unwrap_or(u32::MAX),
+            day,
+        )?)));
     }
     let h = world.held(&p.finding_id)?;
     let mut row = world.ledger_row(&p, h, day);

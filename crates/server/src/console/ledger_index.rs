@@ -11,7 +11,7 @@ use mingcha_office::review::Review;
 use super::world::{Held, World};
 use super::{Versioned, kind, today};
 use crate::error::{Error, Result};
-use crate::repo::read_model::{self, Cell, LedgerIndex, Latest, Stmt};
+use crate::repo::read_model::{self, Cell, Latest, LedgerIndex, Stmt};
 use crate::repo::{DocWrite, Repo};
 
 /// The name the read model is built under: a new name rebuilds it once.
@@ -97,10 +97,7 @@ pub fn parse_cursor(s: &str) -> Result<(String, String)> {
 /// finding's queue row, every evidence file's parent, every review's state and every problem's
 /// ledger row, in one transaction.
 pub async fn rebuild_if_needed(repo: &dyn Repo) -> Result<()> {
-    let built = repo
-        .sql()
-        .rows("SELECT built_at FROM read_model WHERE name = ?1".into(), vec![BUILT.into()])
-        .await?;
+    let built = repo.sql().rows("SELECT built_at FROM read_model WHERE name = ?1".into(), vec![BUILT.into()]).await?;
     if built.first().and_then(|r| r.first()).is_some_and(|c| *c != Cell::Null) {
         return Ok(());
     }

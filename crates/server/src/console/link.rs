@@ -178,7 +178,8 @@ pub async fn link_feedback(
     p.value.report(&input.text, files, &unit, now)?;
     link.value.spent_at = Some(now);
     // The report and the spent link in one write: a link reports once.
-    let writes = vec![super::ledger_index::write_alone(&*state.repo, &p).await?, link.write(kind::FEEDBACK_LINK, &key)?];
+    let writes =
+        vec![super::ledger_index::write_alone(&*state.repo, &p).await?, link.write(kind::FEEDBACK_LINK, &key)?];
     state.repo.write_docs(writes, vec![], &format!("link:{unit}"), now).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -11,8 +11,8 @@ use mingcha_office::problem::Problem;
 use mingcha_office::review::{Review, ReviewState};
 use serde::{Deserialize, Serialize};
 
-use super::session::Signed;
 use super::ledger_index::{self, cursor, parse_cursor};
+use super::session::Signed;
 use super::world::{FindingView, Held, World, current, resolve_unit};
 use super::{kind, new_id, put_doc};
 use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
@@ -96,7 +96,9 @@ fn state_filter(wanted: Option<&str>) -> Result<StateFilter> {
         Some(s) => {
             let wanted: ReviewState = serde_json::from_value(serde_json::Value::String(s.to_owned()))
                 .map_err(|_| Error::Invalid(format!("no review state `{s}`")))?;
-            StateFilter::Is(serde_json::to_value(wanted).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            StateFilter::Is(
+                serde_json::to_value(wanted).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            )
         }
     })
 }

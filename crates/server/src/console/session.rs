@@ -259,7 +259,8 @@ async fn trip(state: &AppState, client: &ClientAddr, now: DateTime<Utc>, who: &s
 pub async fn logout(State(state): State<AppState>, client: ClientAddr, signed: Signed) -> Result<Response> {
     let now = Utc::now();
     if let Some(s) = state.repo.doc(kind::SESSION, &signed.session).await? {
-        let end = DocWrite { kind: kind::SESSION, id: signed.session.clone(), expect: s.version, body: None, ledger: None };
+        let end =
+            DocWrite { kind: kind::SESSION, id: signed.session.clone(), expect: s.version, body: None, ledger: None };
         state.repo.write_docs(vec![end], vec![], &signed.account.username, now).await?;
     }
     let who = &signed.account.username;

@@ -108,7 +108,10 @@ enum Scope {
     Some,
 }
 
-fn decoded<T: serde::de::DeserializeOwned>(docs: Vec<crate::repo::Doc>, kind: &str) -> Result<Vec<(String, Versioned<T>)>> {
+fn decoded<T: serde::de::DeserializeOwned>(
+    docs: Vec<crate::repo::Doc>,
+    kind: &str,
+) -> Result<Vec<(String, Versioned<T>)>> {
     docs.into_iter()
         .map(|d| {
             let value = serde_json::from_value(d.body)

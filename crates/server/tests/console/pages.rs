@@ -85,7 +85,10 @@ async fn the_full_text_follows_a_rewording_and_takes_like_characters_literally(a
 
     assert_eq!(total(office.read(&q("上班时间")).await), 1);
     office
-        .ok(&format!("/api/console/findings/{}/wording", day.findings[0]), json!({"text": "3号窗口工作人员擅离岗位二十分钟"}))
+        .ok(
+            &format!("/api/console/findings/{}/wording", day.findings[0]),
+            json!({"text": "3号窗口工作人员擅离岗位二十分钟"}),
+        )
         .await;
     assert_eq!(total(office.read(&q("上班时间")).await), 0, "the ledger no longer says what the office reworded");
     let found = office.read(&q("擅离岗位")).await;

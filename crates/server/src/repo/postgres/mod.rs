@@ -139,7 +139,8 @@ async fn device_in(c: &impl GenericClient, id: DeviceId) -> Result<Option<Device
     c.query_opt(&sql, &[id.as_uuid()]).await?.as_ref().map(device_from).transpose()
 }
 
-pub(super) const RECORD_SELECT: &str = "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
+pub(super) const RECORD_SELECT: &str =
+    "SELECT r.entity, r.entity_id, r.op, r.payload, r.changed_at, r.change_id, r.device_id,
     i.name, c.batch_id FROM record r JOIN device d ON d.id = r.device_id JOIN inspector i ON i.id = d.inspector_id
     JOIN change c ON c.id = r.change_id";
 

@@ -71,7 +71,8 @@ pub(super) async fn records_where(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("{RECORD_SELECT} WHERE r.entity = $1 AND r.{column} = ANY($2) ORDER BY r.changed_at, r.entity_id");
+    let sql =
+        format!("{RECORD_SELECT} WHERE r.entity = $1 AND r.{column} = ANY($2) ORDER BY r.changed_at, r.entity_id");
     c.query(&sql, &[&entity, &ids]).await?.iter().map(record_from).collect()
 }
 

@@ -10,9 +10,9 @@
 //! - [`on_doc`]: what a review or a ledger problem written by the office writes;
 //! - [`findings`] and [`ledger`]: the paged, filtered reads.
 
+mod binds;
 pub mod findings;
 pub mod ledger;
-mod binds;
 
 use std::borrow::Cow;
 
@@ -259,9 +259,9 @@ pub fn on_doc(
             )])
         }
         (PROBLEM, Some(_)) => {
-            let index = index.filter(|i| i.problem_id == id).ok_or_else(|| {
-                Error::Internal(format!("ledger problem {id} written without its ledger row"))
-            })?;
+            let index = index
+                .filter(|i| i.problem_id == id)
+                .ok_or_else(|| Error::Internal(format!("ledger problem {id} written without its ledger row")))?;
             Ok(ledger::upsert(index))
         }
         (PROBLEM, None) => Ok(ledger::remove(id)),

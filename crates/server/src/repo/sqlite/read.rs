@@ -59,7 +59,10 @@ pub(super) fn records_where(c: &Connection, entity: &str, column: &str, ids: &[S
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("{RECORD_SELECT} WHERE r.entity = ?1 AND r.{column} IN ({}) ORDER BY r.changed_at, r.entity_id", list(2, ids.len()));
+    let sql = format!(
+        "{RECORD_SELECT} WHERE r.entity = ?1 AND r.{column} IN ({}) ORDER BY r.changed_at, r.entity_id",
+        list(2, ids.len())
+    );
     let mut stmt = c.prepare(&sql)?;
     let args = std::iter::once(entity.to_owned()).chain(ids.iter().cloned());
     let rows = stmt.query_map(rusqlite::params_from_iter(args), record_row)?;
@@ -73,6 +76,8 @@ pub(super) fn docs_in(c: &Connection, kind: &str, ids: &[String]) -> Result<Vec<
     let sql = format!("{} WHERE kind = ?1 AND id IN ({}) ORDER BY id", super::docs::SELECT, list(2, ids.len()));
     let mut stmt = c.prepare(&sql)?;
     let args = std::iter::once(kind.to_owned()).chain(ids.iter().cloned());
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), super::docs::doc_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), super::docs::doc_from)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(super::docs::build).collect()
 }

@@ -377,9 +377,11 @@ pub(super) async fn commit(
         .map(|(c, _)| c)
         .collect();
     upsert_records(&tx, &new).await?;
+    let mut index = Vec::new();
     for c in &new {
-        super::read::apply(&tx, &crate::repo::read_model::on_change(c, batch_id)?).await?;
+        index.extend(crate::repo::read_model::on_change(c, batch_id)?);
     }
+    super::read::apply(&tx, &index).await?;
     let items = manifest
         .changes
         .iter()

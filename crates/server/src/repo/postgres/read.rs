@@ -26,13 +26,16 @@ fn refs(b: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
     b.iter().map(|x| &**x as &(dyn ToSql + Sync)).collect()
 }
 
-/// Run `stmts` on `c` (a transaction), in order.
+/// Run `stmts` on `c` (a transaction), in order, pipelined: they are sent one after another
+/// without waiting for each answer, so a batch of a thousand changes costs a few round trips,
+/// not a thousand (the connection runs them in the order sent).
 pub(super) async fn apply(c: &impl GenericClient, stmts: &[Stmt]) -> Result<()> {
+    let mut prepared = Vec::with_capacity(stmts.len());
     for s in stmts {
-        let args = bind(&s.args);
-        let stmt = c.prepare_cached(&dollar_placeholders(&s.sql)).await?;
-        c.execute(&stmt, &refs(&args)).await?;
+        prepared.push((c.prepare_cached(&dollar_placeholders(&s.sql)).await?, bind(&s.args)));
     }
+    let runs = prepared.iter().map(|(stmt, args)| async move { c.execute(stmt, &refs(args)).await });
+    futures_util::future::try_join_all(runs).await?;
     Ok(())
 }
 

@@ -528,7 +528,8 @@ fn start_postgres() -> Result<String> {
 }
 
 /// The benchmarks in release mode: the desktop's first screen, the store (list and search
-/// against raw SQL), photo import (against vipsthumbnail), sync (against curl), and then
+/// against raw SQL), photo import (against vipsthumbnail), sync (against curl), the office
+/// console on SQLite and PostgreSQL (against curl on its health route and raw SQL), and then
 /// coverage-guided fuzzing of every target (20 s each with `--quick`, else 600 s), which the
 /// test run leaves to the replay of the committed corpus. `--quick` runs smaller sizes.
 fn bench(args: &[String]) -> Result<()> {
@@ -553,6 +554,13 @@ fn bench(args: &[String]) -> Result<()> {
             .args(extra);
         status(&mut cmd)
     };
+    let office = |extra: &[&str], pg: &str| {
+        let mut cmd = cargo();
+        cmd.args(["run", "--release", "--quiet", "--package", "mingcha-tests", "--bin", "office-bench", "--"])
+            .args(extra)
+            .env("MINGCHA_TEST_PG", pg);
+        status(&mut cmd)
+    };
     let pg = start_postgres()?;
     if quick {
         desktop(&["--findings", "10000", "--runs", "3"])?;
@@ -560,6 +568,8 @@ fn bench(args: &[String]) -> Result<()> {
         run(&["import", "--photos", "40", "--distinct", "10"])?;
         sync(&["day", "--photos", "40"])?;
         sync(&["fleet", "--devices", "20", "--database-url", &pg])?;
+        office(&["--findings", "10000"], &pg)?;
+        office(&["--findings", "10000", "--postgres"], &pg)?;
         fuzz(FUZZ_TARGETS, FUZZ_QUICK_SECS)
     } else {
         desktop(&[])?;
@@ -567,6 +577,8 @@ fn bench(args: &[String]) -> Result<()> {
         run(&["import", "--photos", "200", "--distinct", "20"])?;
         sync(&["day"])?;
         sync(&["fleet", "--database-url", &pg])?;
+        office(&["--findings", "100000"], &pg)?;
+        office(&["--findings", "100000", "--postgres"], &pg)?;
         fuzz(FUZZ_TARGETS, FUZZ_MANUAL_SECS)
     }
 }

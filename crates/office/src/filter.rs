@@ -80,15 +80,7 @@ impl LedgerFilter {
 
 /// Every whitespace-separated term of `q` occurs in one of the searched columns.
 pub fn full_text(row: &LedgerRow, q: &str) -> bool {
-    let fields = [
-        &row.description,
-        &row.unit,
-        &row.category_label,
-        &row.responsible,
-        &row.measures,
-        &row.rectification,
-        &row.verification,
-    ];
+    let fields = row.searched();
     q.split_whitespace().all(|term| {
         let term = term.to_lowercase();
         fields.iter().any(|f| f.to_lowercase().contains(&term))

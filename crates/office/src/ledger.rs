@@ -70,3 +70,19 @@ pub struct LedgerRow {
     /// 亮灯, while the unit still has something to do.
     pub light: Option<Light>,
 }
+
+impl LedgerRow {
+    /// The columns the ledger's full text searches: 问题描述, 单位, 问题类别, 责任单位/责任人,
+    /// 整改措施, 整改情况, 复核情况.
+    pub fn searched(&self) -> [&str; 7] {
+        [
+            &self.description,
+            &self.unit,
+            &self.category_label,
+            &self.responsible,
+            &self.measures,
+            &self.rectification,
+            &self.verification,
+        ]
+    }
+}

@@ -21,19 +21,7 @@ const BUILT: &str = "v1";
 pub fn index(world: &World, p: &Problem, h: &Held, review: &Review) -> Result<LedgerIndex> {
     let mut row = world.ledger_row_with(p, h, review, today(Utc::now()));
     row.light = None;
-    let search = [
-        &row.description,
-        &row.unit,
-        &row.category_label,
-        &row.responsible,
-        &row.measures,
-        &row.rectification,
-        &row.verification,
-    ]
-    .iter()
-    .map(|f| f.to_lowercase())
-    .collect::<Vec<_>>()
-    .join("\n");
+    let search = row.searched().iter().map(|f| f.to_lowercase()).collect::<Vec<_>>().join("\n");
     let stage = serde_json::to_value(row.stage)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -28,6 +28,8 @@ CREATE INDEX finding_row_state ON finding_row (deleted, state, observed_at, find
 CREATE INDEX finding_row_open ON finding_row (deleted, is_open, observed_at, finding_id);
 CREATE INDEX finding_row_all ON finding_row (deleted, observed_at, finding_id);
 CREATE INDEX finding_row_batch ON finding_row (batch_id, observed_at, finding_id);
+-- What the batch list counts, read from the index alone.
+CREATE INDEX finding_row_batch_counts ON finding_row (batch_id, is_open, deleted);
 CREATE INDEX finding_row_unit ON finding_row (unit_id, observed_at, finding_id);
 
 -- One row per ledger problem (台账): what the ledger's filters, lights and dashboard read.

@@ -2,7 +2,7 @@
 //! review state now, paged by the time it was observed.
 
 use super::binds::Binds;
-use super::{Cell, OPEN_STATES, Sql};
+use super::{OPEN_STATES, Sql, count, cut_page, where_clause};
 use crate::error::Result;
 
 /// Which findings to list; deleted ones never are.
@@ -62,21 +62,18 @@ fn conditions(q: &FindingQuery, b: &mut Binds) -> Vec<String> {
 pub async fn page(db: &dyn Sql, q: &FindingQuery, after: Option<&FindingCursor>, limit: u32) -> Result<FindingPage> {
     let mut b = Binds::default();
     let mut conds = conditions(q, &mut b);
-    let where_ = conds.join(" AND ");
-    let total = db.rows(format!("SELECT count(*) FROM finding_row WHERE {where_}"), b.args.clone()).await?;
-    let total = total.first().and_then(|r| r.first()).map_or(Ok(0), Cell::count)?;
+    let total = count(db, "finding_row", &conds, b.args.clone()).await?;
     if let Some(c) = after {
         let (at, id) = (b.push(c.observed_at.as_str()), b.push(c.finding_id.as_str()));
         conds.push(format!("(observed_at > {at} OR (observed_at = {at} AND finding_id > {id}))"));
     }
     let lim = b.push(i64::from(limit) + 1);
     let sql = format!(
-        "SELECT finding_id, observed_at FROM finding_row WHERE {} ORDER BY observed_at, finding_id LIMIT {lim}",
-        conds.join(" AND ")
+        "SELECT finding_id, observed_at FROM finding_row {} ORDER BY observed_at, finding_id LIMIT {lim}",
+        where_clause(&conds)
     );
     let mut rows = db.rows(sql, b.args).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
+    let more = cut_page(&mut rows, limit);
     let next = match (more, rows.last()) {
         (true, Some(r)) => Some(FindingCursor { finding_id: r[0].text()?, observed_at: r[1].text()? }),
         _ => None,

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::binds::Binds;
-use super::{Arg, Cell, Sql, Stmt};
+use super::{Arg, Cell, Sql, Stmt, cut_page, where_clause};
 use crate::error::{Error, Result};
 
 /// What the ledger's reads need of one problem, made by the application whenever the problem
@@ -194,10 +194,6 @@ impl LedgerQuery {
     }
 }
 
-fn where_clause(conds: &[String]) -> String {
-    if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) }
-}
-
 /// Where a page starts: after this row of the order (`found_at`, `problem_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerCursor {
@@ -241,17 +237,20 @@ pub async fn page(db: &dyn Sql, q: &LedgerQuery, after: Option<&LedgerCursor>, l
 /// Where problem `problem_id` stands among the rows `q` selects, from 1; `None` when it is not
 /// among them.
 pub async fn position(db: &dyn Sql, q: &LedgerQuery, problem_id: &str) -> Result<Option<u64>> {
+    // One count of the rows up to the problem, which also says whether the problem is itself
+    // among them (the filters may leave it out).
     let mut b = Binds::default();
     let mut conds = q.conditions(&mut b);
     let id = b.push(problem_id);
-    let mut own = conds.clone();
-    own.push(format!("problem_id = {id}"));
-    if count(db, &own, b.args.clone()).await? == 0 {
-        return Ok(None);
-    }
     let at = format!("(SELECT found_at FROM ledger_row WHERE problem_id = {id})");
     conds.push(format!("(found_at < {at} OR (found_at = {at} AND problem_id <= {id}))"));
-    count(db, &conds, b.args).await.map(Some)
+    let sql = format!(
+        "SELECT count(*), count(CASE WHEN problem_id = {id} THEN 1 END) FROM ledger_row {}",
+        where_clause(&conds)
+    );
+    let rows = db.rows(sql, b.args).await?;
+    let row = rows.first().ok_or_else(|| Error::Internal("a count without a row".into()))?;
+    Ok(if row[1].count()? == 0 { None } else { Some(row[0].count()?) })
 }
 
 /// The problems handed to `unit` (交办), by id.
@@ -269,8 +268,7 @@ pub async fn categories(db: &dyn Sql, q: &LedgerQuery) -> Result<Vec<String>> {
 }
 
 async fn count(db: &dyn Sql, conds: &[String], args: Vec<Arg>) -> Result<u64> {
-    let rows = db.rows(format!("SELECT count(*) FROM ledger_row {}", where_clause(conds)), args).await?;
-    rows.first().and_then(|r| r.first()).map_or(Ok(0), Cell::count)
+    super::count(db, "ledger_row", conds, args).await
 }
 
 async fn read(
@@ -287,8 +285,7 @@ async fn read(
         where_clause(&conds)
     );
     let mut rows = db.rows(sql, b.args).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
+    let more = cut_page(&mut rows, limit);
     let next = match (more, rows.last()) {
         (true, Some(r)) => Some(LedgerCursor { found_at: r[3].text()?, problem_id: r[4].text()? }),
         _ => None,

@@ -120,6 +120,25 @@ pub trait Sql: Send + Sync {
     async fn rows(&self, sql: String, args: Vec<Arg>) -> Result<Vec<Vec<Cell>>>;
 }
 
+/// `WHERE` and the conditions joined, or nothing when there are none.
+fn where_clause(conds: &[String]) -> String {
+    if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) }
+}
+
+/// How many rows of `table` pass `conds`.
+async fn count(db: &dyn Sql, table: &str, conds: &[String], args: Vec<Arg>) -> Result<u64> {
+    let rows = db.rows(format!("SELECT count(*) FROM {table} {}", where_clause(conds)), args).await?;
+    rows.first().and_then(|r| r.first()).map_or(Ok(0), Cell::count)
+}
+
+/// Cut rows read with `LIMIT limit + 1` to `limit`, and say whether there were more: the last
+/// row kept is then where the next page starts.
+fn cut_page(rows: &mut Vec<Vec<Cell>>, limit: u32) -> bool {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    more
+}
+
 /// The same statement with PostgreSQL's `$1` placeholders: `?` followed by digits becomes `$`.
 pub fn dollar_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
@@ -239,6 +258,7 @@ pub const PROBLEM: &str = "problem";
 /// What writing (or deleting) an office document also writes. A ledger problem must come
 /// with its [`LedgerIndex`], made by the application from the problem, its finding and its
 /// review; a problem written without one is refused, so no write can leave the ledger stale.
+/// A review may bring its problem's row too: its wording is the row's description.
 pub fn on_doc(
     kind: &str,
     id: &str,
@@ -250,13 +270,15 @@ pub fn on_doc(
             let field = |name: &str| body.and_then(|b| b.get(name)).and_then(|v| v.as_str()).map(str::to_owned);
             let review_state = field("state").unwrap_or_else(|| "new".to_owned());
             let state = state_now("?2", "?3", "change_id");
-            Ok(vec![Stmt::new(
+            let mut out = vec![Stmt::new(
                 format!(
                     "UPDATE finding_row SET review_state = ?2, returned_change = ?3, state = {state},
                         is_open = ({state}) IN {OPEN_STATES} WHERE finding_id = ?1"
                 ),
                 vec![id.into(), review_state.into(), field("returned_change").into()],
-            )])
+            )];
+            out.extend(index.map(ledger::upsert).unwrap_or_default());
+            Ok(out)
         }
         (PROBLEM, Some(_)) => {
             let index = index

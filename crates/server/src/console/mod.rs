@@ -36,8 +36,7 @@ use crate::repo::{DocWrite, Repo};
 pub(crate) mod kind {
     pub const ACCOUNT: &str = "account";
     pub const SESSION: &str = "session";
-    pub const REVIEW: &str = "review";
-    pub const PROBLEM: &str = "problem";
+    pub use crate::repo::read_model::{PROBLEM, REVIEW};
     pub const NOTICE: &str = "notice";
     pub const NOTICE_SERIAL: &str = "notice_serial";
     pub const SETTINGS: &str = "settings";

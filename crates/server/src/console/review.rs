@@ -183,19 +183,21 @@ pub(crate) async fn decide_with(
     let h = world.held(id)?;
     let mut review = world.review(id);
     let (event, mut writes) = step(&mut review.value, h, by, now)?;
-    // The finding's ledger row shows the review's wording: it is written again with it.
-    if let Some(problem_id) = &review.value.problem_id
-        && !writes.iter().any(|w| w.kind == kind::PROBLEM)
-        && let Ok(p) = world.problem(problem_id)
-    {
-        writes.push(p.write(kind::PROBLEM, problem_id)?);
-    }
     for w in writes.iter_mut().filter(|w| w.kind == kind::PROBLEM && w.body.is_some()) {
         let body = w.body.clone().unwrap_or_default();
         let p: Problem = serde_json::from_value(body).map_err(|e| Error::Internal(e.to_string()))?;
         w.ledger = Some(ledger_index::index(&world, &p, h, &review.value)?);
     }
-    writes.insert(0, review.write(kind::REVIEW, id)?);
+    let mut review_write = review.write(kind::REVIEW, id)?;
+    // The finding's ledger row shows the review's wording: when no problem write carries the
+    // row, the review does (the problem itself is unchanged and is not written again).
+    if !writes.iter().any(|w| w.kind == kind::PROBLEM)
+        && let Some(problem_id) = &review.value.problem_id
+        && let Ok(p) = world.problem(problem_id)
+    {
+        review_write.ledger = Some(ledger_index::index(&world, &p.value, h, &review.value)?);
+    }
+    writes.insert(0, review_write);
     let events = match event {
         Some(body) => vec![to_inspector(repo, h, body).await?],
         None => vec![],
@@ -304,11 +306,12 @@ pub async fn merge(
     let (mut review, mut into) = (world.review(&id), world.review(&into_h.record.entity_id));
     let now = Utc::now();
     review.value.merge_into(&current(h), &mut into.value, &current(into_h), signed.name(), now)?;
-    let mut writes = vec![review.write(kind::REVIEW, &id)?, into.write(kind::REVIEW, &into_h.record.entity_id)?];
-    // The surviving finding's ledger row, if it has one, shows its wording.
+    let mut into_write = into.write(kind::REVIEW, &into_h.record.entity_id)?;
+    // The surviving finding's ledger row, if it has one, shows its wording: it goes with the review.
     if let Some(p) = into.value.problem_id.as_deref().and_then(|p| world.problem(p).ok()) {
-        writes.push(ledger_index::write(&world, &p, into_h, &into.value)?);
+        into_write.ledger = Some(ledger_index::index(&world, &p.value, into_h, &into.value)?);
     }
+    let writes = vec![review.write(kind::REVIEW, &id)?, into_write];
     state.repo.write_docs(writes, vec![], &signed.account.username, now).await?;
     answer(&state, &into_h.record.entity_id).await
 }

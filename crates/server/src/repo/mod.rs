@@ -146,7 +146,8 @@ pub struct DocWrite {
     pub expect: u64,
     /// The new body, or `None` to delete it.
     pub body: Option<serde_json::Value>,
-    /// A ledger problem's row in the read model, written with it (required for a problem).
+    /// A ledger problem's row in the read model, written with it: required for a problem, and
+    /// carried by a review whose wording changes its problem's row.
     pub ledger: Option<read_model::LedgerIndex>,
 }
 

@@ -187,23 +187,33 @@ pub enum ProblemAnswer {
 
 /// One problem, for `signed`: the office's view, or a unit's view of one of its own.
 async fn detail(state: &AppState, signed: &Signed, id: &str, now: DateTime<Utc>) -> Result<ProblemAnswer> {
-    let day = today(now);
     let (world, p) = World::of_problem(&*state.repo, id).await?;
-    let p = p.value;
+    detail_of(state, signed, &world, &p.value, now).await
+}
+
+/// [`detail`] of problem `p` as it stands, with `world` holding its finding.
+async fn detail_of(
+    state: &AppState,
+    signed: &Signed,
+    world: &World,
+    p: &Problem,
+    now: DateTime<Utc>,
+) -> Result<ProblemAnswer> {
+    let (day, id) = (today(now), p.id.as_str());
     let reader = signed.account.reader();
     let q = query(reader, &LedgerFilter::default(), day)?;
     let seq = read_model::ledger::position(state.repo.sql(), &q, id).await?;
     if let Reader::Unit(_) = reader {
         let seq = seq.ok_or_else(|| Error::NotFound(format!("no problem {id} in the ledger")))?;
         return Ok(ProblemAnswer::Unit(Box::new(UnitProblemView::of(
-            &world,
-            &p,
+            world,
+            p,
             u32::try_from(seq).unwrap_or(u32::MAX),
             day,
         )?)));
     }
     let h = world.held(&p.finding_id)?;
-    let mut row = world.ledger_row(&p, h, day);
+    let mut row = world.ledger_row(p, h, day);
     row.seq = seq.map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX));
     Ok(ProblemAnswer::Office(Box::new(ProblemDetail {
         row,
@@ -243,7 +253,8 @@ async fn change(
     let h = world.held(&p.value.finding_id)?;
     let write = ledger_index::write(&world, &p, h, &world.review(&h.record.entity_id).value)?;
     state.repo.write_docs(vec![write], vec![], &signed.account.username, now).await?;
-    Ok(Json(detail(state, signed, id, now).await?))
+    // Answered from what was just written: the finding and its review did not change.
+    Ok(Json(detail_of(state, signed, &world, &p.value, now).await?))
 }
 
 #[derive(Debug, Deserialize)]

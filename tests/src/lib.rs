@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod bench;
 pub mod desktop;
 pub mod field;
 pub mod office;

@@ -10,32 +10,20 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
-use mingcha_core::clock::Clock;
+use chrono::{FixedOffset, NaiveDate, TimeZone};
 use mingcha_core::finding::Severity;
-use mingcha_core::inspection::InspectionKind;
 use mingcha_core::unit::NewUnit;
 use mingcha_store::findings::NewFinding;
-use mingcha_store::visits::NewVisit;
-use mingcha_store::{DataDir, InitOptions, KdfParams, Store};
+use mingcha_store::{DataDir, Store};
+use mingcha_tests::bench::{covert_visit, laptop as laptop_store};
 use mingcha_tests::{Office, seed_sentences};
 
-const PASS: &str = "bench passphrase 2026";
 const PASSWORD: &str = "bench password 2026";
 /// Findings of one visit (one day's inspection, from 08:00 a minute apart).
 const PER_VISIT: usize = 500;
-
-#[derive(Debug)]
-struct WallClock;
-impl Clock for WallClock {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T> {
     match args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)) {
@@ -157,29 +145,15 @@ fn enc(s: &str) -> String {
 /// A laptop with one unit and `n` findings from the seed speeches: a visit a day from
 /// 2021-01-01, [`PER_VISIT`] findings each, a minute apart.
 fn laptop(dir: &DataDir, n: usize) -> Result<Store> {
-    let opts = InitOptions {
-        inspector_name: "李明".into(),
-        device_name: "李明的笔记本".into(),
-        kdf: KdfParams { memory_kib: 8 * 1024, iterations: 1, parallelism: 1 },
-    };
-    let mut store = Store::init(dir, PASS, &opts, Arc::new(WallClock))?;
-    store.add_unit(NewUnit { name: "城东区政务服务中心".into(), region: None, spots: vec![] })?;
+    let mut store =
+        laptop_store(dir, "李明", NewUnit { name: "城东区政务服务中心".into(), region: None, spots: vec![] })?;
     let first_day = NaiveDate::from_ymd_opt(2021, 1, 1).context("date")?;
     let tz = FixedOffset::east_opt(8 * 3600).context("offset")?;
     let seeds = seed_sentences();
     let categories = ["表面文章", "脱岗离岗", "推诿扯皮"];
     for first in (0..n).step_by(PER_VISIT) {
         let day = first_day + chrono::Days::new((first / PER_VISIT) as u64);
-        let visit = store.add_visit(NewVisit {
-            unit: "城东区政务服务中心".into(),
-            spot: None,
-            plan: None,
-            kind: InspectionKind::Covert,
-            date: day,
-            arrived_at: None,
-            inspectors: vec!["李明".into()],
-            notes: None,
-        })?;
+        let visit = covert_visit(&mut store, "城东区政务服务中心", day, "李明")?;
         let start = tz.from_local_datetime(&day.and_hms_opt(8, 0, 0).context("time")?).single().context("time")?;
         let news = (first..(first + PER_VISIT).min(n))
             .map(|i| NewFinding {

@@ -17,29 +17,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
-use mingcha_core::clock::Clock;
 use mingcha_core::finding::Severity;
-use mingcha_core::inspection::InspectionKind;
 use mingcha_core::sync::{Manifest, SignedManifest, header, request_message};
 use mingcha_core::unit::NewUnit;
 use mingcha_evidence::sample::{SampleExif, camera_photo};
 use mingcha_store::evidence::TargetRef;
 use mingcha_store::findings::NewFinding;
 use mingcha_store::sync::SyncEvent;
-use mingcha_store::visits::NewVisit;
-use mingcha_store::{DataDir, InitOptions, KdfParams, Store};
+use mingcha_store::{DataDir, Store};
+use mingcha_tests::bench::{PASS, WallClock, covert_visit, laptop};
 use mingcha_tests::{Office, seed_sentences};
 use sha2::{Digest, Sha256};
-
-const PASS: &str = "bench passphrase 2026";
-
-#[derive(Debug)]
-struct WallClock;
-impl Clock for WallClock {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 /// The sealed originals, decrypted as sync reads them (the cost of that is in the figures).
 fn blobs_of(store: &Store, dir: &DataDir) -> mingcha_evidence::blobs::BlobStore {
@@ -68,26 +56,11 @@ fn main() -> Result<()> {
 
 /// A store with one visit and `findings` findings, each with its share of `photos`.
 fn field_store(dir: &DataDir, inspector: &str, findings: usize, photos: &[PathBuf]) -> Result<Store> {
-    let opts = InitOptions {
-        inspector_name: inspector.into(),
-        device_name: format!("{inspector}的笔记本"),
-        kdf: KdfParams { memory_kib: 8 * 1024, iterations: 1, parallelism: 1 },
-    };
-    let mut store = Store::init(dir, PASS, &opts, Arc::new(WallClock))?;
-    store.add_unit(NewUnit {
-        name: "城东区政务服务中心".into(), region: None, spots: vec!["综合受理区".into()]
-    })?;
+    let unit =
+        NewUnit { name: "城东区政务服务中心".into(), region: None, spots: vec!["综合受理区".into()] };
+    let mut store = laptop(dir, inspector, unit)?;
     let day = NaiveDate::from_ymd_opt(2026, 11, 10).context("date")?;
-    let visit = store.add_visit(NewVisit {
-        unit: "城东区政务服务中心".into(),
-        spot: None,
-        plan: None,
-        kind: InspectionKind::Covert,
-        date: day,
-        arrived_at: None,
-        inspectors: vec![inspector.into()],
-        notes: None,
-    })?;
+    let visit = covert_visit(&mut store, "城东区政务服务中心", day, inspector)?;
     let tz = FixedOffset::east_opt(8 * 3600).context("offset")?;
     let seeds = seed_sentences();
     let news = (0..findings)

@@ -10,13 +10,15 @@
 //! - [`review`]: the office's decision on each finding (审核), with its wordings;
 //! - [`problem`]: one problem of the ledger driven through 交办 → 整改 → 复核 → 销号;
 //! - [`filter`]: the ledger's filters and its Chinese full-text match;
-//! - [`dashboard`]: counts by unit, category and month, and 屡查屡犯.
+//! - [`dashboard`]: counts by unit, category and month, and 屡查屡犯;
+//! - [`custody`]: the end-to-end custody checks (证据链核验) over what the office read.
 //!
 //! **Architecture invariant:** no I/O and no clock. Times come in as arguments.
 
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod custody;
 pub mod dashboard;
 pub mod docx;
 mod error;

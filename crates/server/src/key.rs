@@ -14,6 +14,9 @@ use mingcha_core::custody::{SignedTreeHead, TreeHead};
 use mingcha_core::hex;
 use mingcha_core::sync::{Receipt, SignedReceipt};
 
+/// The signature and digest helpers are the custody checks' own, so both sides agree.
+pub use mingcha_office::custody::{parse_public_key, sha256_hex, signature_verifies as verifies};
+
 use crate::config::sync_dir;
 use crate::error::{Error, Result};
 
@@ -69,21 +72,4 @@ impl ServerKey {
     pub fn verifying_key(&self) -> VerifyingKey {
         self.0.verifying_key()
     }
-}
-
-/// Parse a device's public key (hex).
-pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
-    VerifyingKey::from_bytes(&hex::decode_array::<32>(hex_key)?).ok()
-}
-
-/// Does `signature_hex` verify `message` under `key`?
-pub fn verifies(key: &VerifyingKey, message: &[u8], signature_hex: &str) -> bool {
-    let Some(bytes) = hex::decode_array::<64>(signature_hex) else { return false };
-    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&bytes)).is_ok()
-}
-
-/// SHA-256 of `bytes`, hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(bytes))
 }

@@ -344,7 +344,7 @@ async fn execute(office: &Office, command: Command, json: bool) -> Result<()> {
             })
         }
         Command::Verify { what } => {
-            use mingcha_server::custody::verify::Scope;
+            use mingcha_office::custody::Scope;
             let scope = match what {
                 None => Scope::Everything,
                 Some(VerifyCmd::Photo { sha256 }) => Scope::Photo(sha256.trim().to_ascii_lowercase()),

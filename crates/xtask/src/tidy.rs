@@ -42,18 +42,6 @@ pub const KNOWN: &[Known] = &[
     },
     Known {
         rule: "file-length",
-        subject: "crates/server/src/custody/verify.rs",
-        modules: &[],
-        reason: "issue 16: being split with the office's custody checks",
-    },
-    Known {
-        rule: "result-string",
-        subject: "crates/server/src/custody/verify.rs",
-        modules: &[],
-        reason: "issue 16: its helpers get a typed error when it is split",
-    },
-    Known {
-        rule: "file-length",
         subject: "crates/server/tests/api.rs",
         modules: &[],
         reason: "issue 16: the server's tests are being reorganised with the server",

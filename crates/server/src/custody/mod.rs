@@ -1,27 +1,25 @@
 //! The office's side of the chain of custody (证据保管链, see `mingcha_core::custody`): the
 //! rule a batch must meet to continue a device's chain, the day a signed head belongs to, and
-//! [`verify`], the end-to-end check behind `mingcha-server verify` and the console's mark.
+//! [`verify_scope`], the end-to-end check behind `mingcha-server verify` and the console's
+//! mark: it reads what the checks need and hashes the blobs, and the checks themselves are
+//! `mingcha_office::custody`'s (re-exported here as [`verify`]).
 //!
 //! The stores (`repo/sqlite`, `repo/postgres`) gather what they hold and call
 //! [`check_continuation`] inside the transaction that stores or commits the batch, so both
 //! backends refuse exactly the same batches.
 
-pub mod verify;
+pub use mingcha_office::custody as verify;
+pub use mingcha_office::custody::office_day;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use chrono::{DateTime, Utc};
 use mingcha_core::custody::{self, Frontier, Hash, SignedTreeHead, TreeHead};
+use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::sync::Manifest;
 
 use crate::error::{Error, Result};
 use crate::key::ServerKey;
-
-/// China Standard Time (UTC+08:00): the office's day, for its signed heads.
-pub fn office_day(t: DateTime<Utc>) -> NaiveDate {
-    let cst = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
-    t.with_timezone(&cst).date_naive()
-}
 
 /// What the office holds of a device's chain, as far as one batch needs it.
 #[derive(Debug, Clone, Default)]
@@ -138,19 +136,15 @@ pub async fn verify_scope(
     scope: &verify::Scope,
 ) -> Result<verify::Report> {
     let h = holdings(repo).await?;
-    let scope = verify::resolve(&h, scope)?;
-    verify::verify(&h, blobs, office_key, &scope).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_office_day_is_china_standard_time() {
-        let late: DateTime<Utc> = "2026-11-22T15:59:59Z".parse().unwrap_or_default();
-        let next: DateTime<Utc> = "2026-11-22T16:00:00Z".parse().unwrap_or_default();
-        assert_eq!(office_day(late).to_string(), "2026-11-22");
-        assert_eq!(office_day(next).to_string(), "2026-11-23");
+    let scope = verify::resolve(&h, scope).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let mut hashed = verify::BlobDigests::new();
+    for sha in verify::blobs_to_hash(&h, &scope) {
+        // Hashed as it is read: a 2 GiB video is checked without being held in memory.
+        let held = match Sha256Hex::parse(&sha) {
+            Ok(s) => blobs.digest(&s).await?,
+            Err(_) => None,
+        };
+        hashed.insert(sha, held);
     }
+    Ok(verify::verify(&h, &hashed, office_key, &scope))
 }

@@ -271,8 +271,8 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     async fn committed_batches(&self) -> Result<Vec<CommittedBatch>>;
 
     /// The raw bytes the chain-of-custody checks read: devices, committed batches, changes,
-    /// the log, the daily heads and the blob list (see [`crate::custody::verify`]).
-    async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings>;
+    /// the log, the daily heads and the blob list (see [`mingcha_office::custody`]).
+    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings>;
     /// Every signed daily head, oldest first.
     async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>>;
     /// The log's stored leaf hashes, in index order.

@@ -6,8 +6,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use deadpool_postgres::Pool;
 use uuid::Uuid;
 
-use crate::custody::verify::{HeldBatch, HeldChange, HeldDevice, HeldHead, HeldLogRow, Holdings};
 use crate::error::Result;
+use mingcha_office::custody::{HeldBatch, HeldChange, HeldDevice, HeldHead, HeldLogRow, Holdings};
 
 pub(super) async fn holdings(pool: &Pool) -> Result<Holdings> {
     let c = pool.get().await?;

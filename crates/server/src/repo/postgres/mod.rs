@@ -439,7 +439,7 @@ impl Repo for PgRepo {
         docs::committed_batches(&self.pool).await
     }
 
-    async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings> {
+    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings> {
         custody::holdings(&self.pool).await
     }
 

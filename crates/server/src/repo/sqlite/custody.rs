@@ -4,8 +4,8 @@
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
-use crate::custody::verify::{HeldBatch, HeldChange, HeldDevice, HeldHead, HeldLogRow, Holdings};
 use crate::error::Result;
+use mingcha_office::custody::{HeldBatch, HeldChange, HeldDevice, HeldHead, HeldLogRow, Holdings};
 
 fn bytes(v: ValueRef<'_>) -> Vec<u8> {
     match v {

@@ -484,7 +484,7 @@ impl Repo for SqliteRepo {
         self.run(docs::committed_batches).await
     }
 
-    async fn custody_holdings(&self) -> Result<crate::custody::verify::Holdings> {
+    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings> {
         self.run(custody::holdings).await
     }
 

@@ -8,14 +8,11 @@ use mingcha_core::change::{ChangeOp, EntityKind};
 use mingcha_core::id::{DeviceId, InspectorId, PlanId};
 use mingcha_core::inspection::InspectionKind;
 use mingcha_core::sync::{OfficeEventBody, PlanAssignment};
-use mingcha_core::taxonomy::Taxonomy;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::key::sha256_hex;
 use crate::repo::{Audience, Device, Inspector, Repo};
-
-pub(crate) const BUILTIN_TAXONOMY: &str = include_str!("../../../assets/taxonomy.json");
 
 pub async fn add_inspector(repo: &dyn Repo, name: &str, now: DateTime<Utc>) -> Result<Inspector> {
     let name = name.trim();
@@ -151,7 +148,7 @@ pub async fn decide_finding(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Published> {
-    use crate::console::review::{accept_step, decide_with, return_step};
+    use crate::app::review::{accept_step, decide_with, return_step};
     let by = by.trim();
     let (seq, kind) = match decision {
         Decision::Return { comment } => {
@@ -165,25 +162,13 @@ pub async fn decide_finding(
     Ok(Published { event_seq, kind, subject: finding.to_owned() })
 }
 
-/// The taxonomy templates are checked against: the last one the office published, else the
-/// built-in one.
-pub(crate) async fn current_taxonomy(repo: &dyn Repo) -> Result<Taxonomy> {
-    let published = repo.latest_broadcast("taxonomy_published").await?;
-    if let Some(OfficeEventBody::TaxonomyPublished { taxonomy }) = published
-        && let Ok(t) = assets::parse_taxonomy("published taxonomy", &taxonomy.to_string())
-    {
-        return Ok(t);
-    }
-    assets::parse_taxonomy("assets/taxonomy.json", BUILTIN_TAXONOMY).map_err(|e| Error::Internal(e.to_string()))
-}
-
 fn as_json(file: &str, text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| Error::Invalid(format!("{file}: {e}")))
 }
 
 /// Check a checklist template file and publish it to every inspector.
 pub async fn publish_template(repo: &dyn Repo, file: &str, text: &str, now: DateTime<Utc>) -> Result<Published> {
-    let template = assets::parse_template(file, text, &current_taxonomy(repo).await?)
+    let template = assets::parse_template(file, text, &crate::app::current_taxonomy(repo).await?)
         .map_err(|e| Error::Invalid(e.to_string()))?;
     let body = OfficeEventBody::TemplatePublished { template: as_json(file, text)? };
     let seq = repo.append_event(Audience::Everyone, Some(&template.code), &body, now).await?;

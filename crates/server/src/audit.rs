@@ -16,25 +16,24 @@
 //! the next refusal after it, at the minute tick of `serve`, or when `serve` stops. A crash
 //! loses at most the count of an open run, never its first rows.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Json, Response};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::{AppState, QueryParam};
 use crate::bounds::{AUDIT_DETAIL_MAX, AUDIT_TEXT_MAX, cut};
-use crate::console::session::{Signed, signed_in_username};
 use crate::error::{Error, Result};
 use crate::key::sha256_hex;
+pub use crate::memory::{REPEAT_WINDOW_MINUTES, REPEATS_WRITTEN, Repeats};
 use crate::repo::{AuditEntry, AuditPage, AuditQuery, Repo};
+use crate::session::{Signed, signed_in_username};
+use crate::state::{AppState, QueryParam};
 
 /// The most rows one page of the audit log holds.
 pub const PAGE_MAX: u64 = 200;
@@ -131,104 +130,6 @@ async fn append(repo: &dyn Repo, entry: AuditEntry) {
     if let Err(e) = repo.append_audit(&entry).await {
         eprintln!("mingcha-server: could not write the audit row {entry:?}: {e}");
     }
-}
-
-/// How long a run of identical refusals is counted before its row is written.
-pub const REPEAT_WINDOW_MINUTES: i64 = 10;
-/// How many refusals of a run are written one by one before the rest are only counted.
-pub const REPEATS_WRITTEN: u32 = 5;
-/// Runs open at once; past this the oldest is closed early (its row written), so memory stays
-/// bounded whatever varies between refusals.
-const RUNS_MAX: usize = 1000;
-
-/// Runs of identical refusals, in memory (see the module's documentation).
-#[derive(Debug, Default)]
-pub struct Repeats {
-    runs: Mutex<HashMap<String, Run>>,
-}
-
-#[derive(Debug)]
-struct Run {
-    /// The first refusal of the run, as written.
-    entry: AuditEntry,
-    written: u32,
-    /// Refusals counted and not written, and when the first and last of them came.
-    counted: u64,
-    counted_from: Option<DateTime<Utc>>,
-    last: DateTime<Utc>,
-}
-
-impl Run {
-    fn closes_at(&self) -> DateTime<Utc> {
-        self.entry.at + Duration::minutes(REPEAT_WINDOW_MINUTES)
-    }
-
-    /// The run's row, if it counted anything.
-    fn row(self) -> Option<AuditEntry> {
-        let from = self.counted_from?;
-        let mut row = self.entry;
-        let mut detail = match row.detail {
-            serde_json::Value::Object(map) => map,
-            other => [("detail".to_owned(), other)].into_iter().collect(),
-        };
-        detail.insert("repeated".into(), json!(self.counted));
-        detail.insert("first_at".into(), json!(from));
-        detail.insert("last_at".into(), json!(self.last));
-        row.at = self.last;
-        row.detail = serde_json::Value::Object(detail);
-        Some(row)
-    }
-}
-
-fn run_key(e: &AuditEntry) -> String {
-    json!([e.actor, e.action, e.target, e.client, e.detail]).to_string()
-}
-
-impl Repeats {
-    /// The rows to append for the refusal `entry`: itself while its run is young, nothing once
-    /// it is only counted, and the rows of the runs that closed meanwhile.
-    pub fn note(&self, entry: AuditEntry) -> Vec<AuditEntry> {
-        let now = entry.at;
-        let Ok(mut runs) = self.runs.lock() else { return vec![entry] };
-        let mut out = close_runs(&mut runs, Some(now));
-        let key = run_key(&entry);
-        match runs.get_mut(&key) {
-            Some(run) if run.written < REPEATS_WRITTEN => {
-                run.written += 1;
-                run.last = now;
-                out.push(entry);
-            }
-            Some(run) => {
-                run.counted += 1;
-                run.counted_from.get_or_insert(now);
-                run.last = now;
-            }
-            None => {
-                if runs.len() >= RUNS_MAX
-                    && let Some(oldest) = runs.iter().min_by_key(|(_, r)| r.entry.at).map(|(k, _)| k.clone())
-                {
-                    out.extend(runs.remove(&oldest).and_then(Run::row));
-                }
-                let run = Run { entry: entry.clone(), written: 1, counted: 0, counted_from: None, last: now };
-                runs.insert(key, run);
-                out.push(entry);
-            }
-        }
-        out
-    }
-
-    /// Close the runs whose window ended by `now` (all of them for `None`): their rows.
-    pub fn close(&self, now: Option<DateTime<Utc>>) -> Vec<AuditEntry> {
-        self.runs.lock().map(|mut runs| close_runs(&mut runs, now)).unwrap_or_default()
-    }
-}
-
-fn close_runs(runs: &mut HashMap<String, Run>, now: Option<DateTime<Utc>>) -> Vec<AuditEntry> {
-    let ended: Vec<String> =
-        runs.iter().filter(|(_, r)| now.is_none_or(|now| r.closes_at() <= now)).map(|(k, _)| k.clone()).collect();
-    let mut rows: Vec<AuditEntry> = ended.into_iter().filter_map(|k| runs.remove(&k)).filter_map(Run::row).collect();
-    rows.sort_by_key(|r| r.at);
-    rows
 }
 
 /// The console routes that write their own, more telling rows.

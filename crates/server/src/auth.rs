@@ -3,9 +3,6 @@
 //! that checks the headers before the handler reads the body; the handler then checks the
 //! body against the signed digest with [`SignedDevice::check_body`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -13,10 +10,10 @@ use chrono::{DateTime, Utc};
 use mingcha_core::id::DeviceId;
 use mingcha_core::sync::{REQUEST_WINDOW_SECS, header, request_message};
 
-use crate::api::AppState;
 use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex, verifies};
 use crate::repo::Device;
+use crate::state::AppState;
 
 /// A request whose headers were signed by an enrolled, unrevoked device.
 #[derive(Debug, Clone)]
@@ -29,40 +26,6 @@ impl SignedDevice {
     /// Refuse a body that is not the one the device signed.
     pub fn check_body(&self, body: &[u8]) -> Result<()> {
         if sha256_hex(body) == self.body_sha256 { Ok(()) } else { Err(Error::BodyDigestMismatch) }
-    }
-}
-
-/// Nonces seen in the last [`REQUEST_WINDOW_SECS`], per device.
-///
-/// Memory is enough: a request older than the window is refused as stale whatever its nonce,
-/// so a nonce only has to be remembered for the window, and the map never holds more than a
-/// device's requests of the last few minutes. A restart forgets them, so a request captured in
-/// the minutes before a restart could be replayed once after it; every call is idempotent (a
-/// manifest gives its state again, a blob chunk at a held offset is refused, a commit returns
-/// the same receipt, a pull only reads), so such a replay changes nothing. Several server
-/// processes behind one database would need the nonces in the database instead.
-#[derive(Debug, Default)]
-pub struct NonceCache {
-    seen: Mutex<HashMap<DeviceId, HashMap<String, i64>>>,
-}
-
-impl NonceCache {
-    /// Record `nonce` for `device` at `now`; false if it was already seen in the window.
-    fn remember(&self, device: DeviceId, nonce: &str, now: i64) -> Result<bool> {
-        let mut seen = self.seen.lock().map_err(|_| Error::Internal("nonce cache poisoned".into()))?;
-        let nonces = seen.entry(device).or_default();
-        nonces.retain(|_, expires| *expires > now);
-        if nonces.contains_key(nonce) {
-            return Ok(false);
-        }
-        // Kept until a request with the same time would be stale on either side of the clock.
-        nonces.insert(nonce.to_owned(), now + 2 * REQUEST_WINDOW_SECS + 1);
-        Ok(true)
-    }
-
-    fn seen(&self, device: DeviceId, nonce: &str, now: i64) -> Result<bool> {
-        let seen = self.seen.lock().map_err(|_| Error::Internal("nonce cache poisoned".into()))?;
-        Ok(seen.get(&device).and_then(|n| n.get(nonce)).is_some_and(|expires| *expires > now))
     }
 }
 

@@ -1,7 +1,7 @@
 //! How much the office takes from outside: every length, count and size it accepts, in one
 //! place, checked where a request is parsed, before anything is hashed, looked up or stored.
 //!
-//! - **Text fields.** Every JSON body the office parses ([`crate::api::parse_json`]) is walked
+//! - **Text fields.** Every JSON body the office parses ([`crate::state::parse_json`]) is walked
 //!   once before it is decoded ([`check_json`]): a field of the request (a key of the body's
 //!   top-level object) is held to its limit in [`FIELDS`] (in characters, as the domain counts
 //!   them), anything not named there, and anything nested deeper (a manifest's payloads, a

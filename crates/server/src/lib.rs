@@ -5,11 +5,21 @@
 //! latest state of every record for the office's views, and sends the office's decisions
 //! (findings returned or accepted, templates, the taxonomy, plans) back through pull.
 //!
-//! Layout: [`config`] (the data folder), [`key`] (the office's signing key), [`repo`] (the
-//! tables behind one trait, SQLite or PostgreSQL), [`blobs`] (write-once blob storage behind
-//! a trait), [`tls`] (the certificate devices pin, the TLS listener), [`auth`] (signed requests), [`api`] (the axum routes), [`console`] (the office
-//! console's API and pages), [`intake`] (what a batch's changes may be and write), [`openapi`], [`admin`] (the staff's commands), and [`Office`] /
-//! [`spawn`] here to run it all.
+//! Layout, from the bottom up (a module names only those on its own line or below; `cargo
+//! xtask tidy` fails on any cycle):
+//!
+//! - [`error`], [`config`] (the data folder), [`key`] (the office's signing key), [`bounds`],
+//!   [`intake`] (what a batch's changes may be and write);
+//! - [`repo`] (the tables behind one trait, SQLite or PostgreSQL, with the exchange and its
+//!   chain rule), [`blobs`] (write-once blob storage behind a trait);
+//! - [`app`] (the use cases without HTTP: the office's documents, the findings a request
+//!   shows, the ledger row, the decision on a finding), [`admin`] (the staff's commands),
+//!   [`custody`] (the end-to-end verification);
+//! - [`memory`] (what one process remembers: nonces, runs of refusals), [`limits`], [`state`]
+//!   (what every handler reaches, the extractors), [`session`] (who is asking the console),
+//!   [`auth`] (signed device requests), [`audit`];
+//! - [`api`] (the device routes), [`console`] (the console's routes and pages), [`openapi`],
+//!   [`tls`], and [`Office`] / [`spawn`] here to run it all.
 //!
 //! **Architecture invariant:** the server knows nothing about the device's store. It speaks
 //! only the wire types of `mingcha_core::sync` and never links `mingcha-store`; what a device
@@ -20,6 +30,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
@@ -31,8 +42,11 @@ pub mod error;
 pub mod intake;
 pub mod key;
 pub mod limits;
+pub mod memory;
 pub mod openapi;
 pub mod repo;
+pub mod session;
+pub mod state;
 pub mod tls;
 
 use std::future::Future;
@@ -44,11 +58,11 @@ use tokio::net::TcpListener;
 pub use config::Config;
 pub use error::{Error, Result};
 
-use crate::api::AppState;
-use crate::auth::NonceCache;
 use crate::blobs::DiskBlobStore;
 use crate::key::ServerKey;
+use crate::memory::NonceCache;
 use crate::repo::Repo;
+use crate::state::AppState;
 use crate::tls::{TlsIdentity, TlsListener};
 
 /// What `serve` speaks.
@@ -81,7 +95,7 @@ impl Office {
     pub async fn open(config: Config) -> Result<Self> {
         config.prepare()?;
         let repo = repo::open(&config).await?;
-        console::ledger_index::rebuild_if_needed(repo.as_ref()).await?;
+        app::ledger_index::rebuild_if_needed(repo.as_ref()).await?;
         let blobs = Arc::new(DiskBlobStore::new(config.blobs_dir(), config.uploads_dir()));
         let limits = Arc::new(limits::Limits::new(config.limits));
         Ok(Self { config, repo, blobs, limits, repeats: Arc::default() })

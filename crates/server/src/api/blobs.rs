@@ -9,10 +9,10 @@ use mingcha_core::evidence::Sha256Hex;
 use mingcha_core::sync::UploadState;
 use serde::Deserialize;
 
-use super::{AppState, Body, PathParam};
 use crate::auth::SignedDevice;
 use crate::blobs::Progress;
 use crate::error::{Error, Result};
+use crate::state::{AppState, Body, PathParam};
 
 #[derive(Debug, Deserialize)]
 struct Offset {

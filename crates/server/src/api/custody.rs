@@ -10,9 +10,9 @@ use axum::response::Json;
 use mingcha_core::custody::{self, Hash, SignedTreeHead};
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, Body, QueryParam};
 use crate::auth::SignedDevice;
 use crate::error::{Error, Result};
+use crate::state::{AppState, Body, QueryParam};
 
 /// `GET /api/v1/custody/heads`: every signed daily head, oldest first.
 pub async fn heads(

@@ -10,9 +10,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
-use super::AppState;
 use crate::audit;
 use crate::error::Error;
+use crate::state::AppState;
 
 /// Refused requests of every kind (any 4xx but the limit's own 429) count against their
 /// address; past [`crate::limits::Settings::refusals_per_address`] within the window, every

@@ -8,11 +8,11 @@ use chrono::Utc;
 use mingcha_core::enroll_token::EnrollToken;
 use mingcha_core::sync::{EnrollRequest, EnrollResponse};
 
-use super::{AppState, Body, parse_json};
 use crate::audit::{self, ClientAddr};
 use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex};
 use crate::repo::NewDevice;
+use crate::state::{AppState, Body, parse_json};
 
 /// Enroll a device. Every refused enrollment counts against the client's address (a wrong
 /// token, a body too large or malformed, a field too long, a resent enrollment…), counted as an

@@ -5,9 +5,9 @@ use axum::response::Json;
 use mingcha_core::sync::Pull;
 use serde::Deserialize;
 
-use super::{AppState, Body, QueryParam};
 use crate::auth::SignedDevice;
 use crate::error::Result;
+use crate::state::{AppState, Body, QueryParam};
 
 /// The most events one pull carries; `more` says to ask again.
 pub const PULL_MAX: usize = 500;

@@ -5,11 +5,11 @@ use axum::response::Json;
 use chrono::Utc;
 use mingcha_core::sync::{BatchState, SignedManifest, SignedReceipt};
 
-use super::{AppState, Body, PathParam, parse_json};
 use crate::auth::SignedDevice;
 use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex, verifies};
 use crate::repo::NewBatch;
+use crate::state::{AppState, Body, PathParam, parse_json};
 
 /// `POST /api/v1/batches`: check the manifest and every record in it (see [`crate::intake`]),
 /// store it as `open`, say which blobs are missing.

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::api::{AppState, PathParam};
+use crate::state::{AppState, PathParam};
 
 mod built {
     include!(concat!(env!("OUT_DIR"), "/console_assets.rs"));

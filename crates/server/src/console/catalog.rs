@@ -18,9 +18,9 @@ use super::session::Signed;
 use super::world::{UnitRow, units as units_of};
 use super::{Versioned, kind, load, load_all, put_doc, today};
 use crate::admin;
-use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
 use crate::repo::{Audience, Device, NewEvent, Repo};
+use crate::state::{AppState, Body, PathParam, QueryParam, parse_json};
 
 #[derive(Debug, Serialize)]
 pub struct InspectorRow {
@@ -98,7 +98,7 @@ pub struct CategoryRow {
 /// The taxonomy's leaves with their labels. A unit is told only the labels of its own
 /// problems' categories, not what else the office looks for.
 pub async fn categories(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<CategoryRow>>> {
-    let t = admin::current_taxonomy(&*state.repo).await?;
+    let t = crate::app::current_taxonomy(&*state.repo).await?;
     let own: Option<HashSet<String>> = match signed.account.reader() {
         Reader::Office => None,
         Reader::Unit(_) => {
@@ -128,7 +128,7 @@ pub async fn taxonomy(State(state): State<AppState>, signed: Signed) -> Result<J
     {
         return Ok(Json(taxonomy));
     }
-    serde_json::from_str(admin::BUILTIN_TAXONOMY).map(Json).map_err(|e| Error::Internal(e.to_string()))
+    serde_json::from_str(crate::app::BUILTIN_TAXONOMY).map(Json).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// The templates every laptop starts with (`assets/templates`).
@@ -211,7 +211,7 @@ pub async fn publish_template(
 ) -> Result<Json<serde_json::Value>> {
     signed.admin()?;
     let text = std::str::from_utf8(&body).map_err(|_| Error::Invalid("the template is not UTF-8 text".into()))?;
-    let taxonomy = admin::current_taxonomy(&*state.repo).await?;
+    let taxonomy = crate::app::current_taxonomy(&*state.repo).await?;
     let t = assets::parse_template("template", text, &taxonomy).map_err(|e| Error::Invalid(e.to_string()))?;
     let value: serde_json::Value = parse_json(&body)?;
     let in_force = templates_in_force(&*state.repo).await?;
@@ -246,7 +246,7 @@ pub async fn publish_taxonomy(
     signed.admin()?;
     let text = std::str::from_utf8(&body).map_err(|_| Error::Invalid("the taxonomy is not UTF-8 text".into()))?;
     let t = assets::parse_taxonomy("taxonomy", text).map_err(|e| Error::Invalid(e.to_string()))?;
-    let current = admin::current_taxonomy(&*state.repo).await?;
+    let current = crate::app::current_taxonomy(&*state.repo).await?;
     if t.version <= current.version {
         return Err(Error::Invalid(format!(
             "the taxonomy in force is version {}: publish this one as version {} or higher",
@@ -284,7 +284,7 @@ pub async fn dashboard(
     if !(1..=3650).contains(&q.window) {
         return Err(Error::Invalid("the repeat window is 1 to 3650 days".into()));
     }
-    let taxonomy = crate::admin::current_taxonomy(&*state.repo).await?;
+    let taxonomy = crate::app::current_taxonomy(&*state.repo).await?;
     let day = today(Utc::now());
     let facts: Vec<Fact> = crate::repo::read_model::ledger::facts(state.repo.sql(), None, None)
         .await?

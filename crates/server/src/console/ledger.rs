@@ -23,9 +23,9 @@ use super::today;
 use super::unit_view::UnitProblemView;
 use super::uploads::Uploader;
 use super::world::{FindingView, World, resolve_unit};
-use crate::api::{AppState, Body, PathParam, QueryParam, parse_json};
 use crate::error::{Error, Result};
 use crate::repo::read_model::{self, LedgerCursor, LedgerQuery, LightFilter};
+use crate::state::{AppState, Body, PathParam, QueryParam, parse_json};
 
 /// A ledger request: the filters, and which page.
 #[derive(Debug, Default, Deserialize)]

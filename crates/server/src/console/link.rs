@@ -17,10 +17,10 @@ use super::unit_view::ProblemFacts;
 use super::uploads::{Uploader, store_upload, uploaded};
 use super::world::World;
 use super::{Versioned, kind, load, put_doc, today};
-use crate::api::{AppState, Body, PathParam, parse_json};
 use crate::error::{Error, Result};
 use crate::key::sha256_hex;
 use crate::repo::Repo;
+use crate::state::{AppState, Body, PathParam, parse_json};
 
 /// How long a unit's link stays valid.
 const LINK_DAYS: i64 = 14;

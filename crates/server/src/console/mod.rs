@@ -9,14 +9,12 @@ mod assets;
 mod catalog;
 mod files;
 mod ledger;
-pub(crate) mod ledger_index;
 mod link;
 mod notices;
-pub(crate) mod review;
+mod review;
 pub mod session;
 mod unit_view;
 mod uploads;
-pub(crate) mod world;
 
 use axum::Router;
 use axum::extract::Request;
@@ -24,26 +22,10 @@ use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, patch, post, put};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::api::AppState;
+pub(crate) use crate::app::{Versioned, kind, ledger_index, load, load_all, new_id, put_doc, today, world};
 use crate::error::{Error, Result};
-use crate::repo::{DocWrite, Repo};
-
-/// The kinds of document the console keeps (`office_doc.kind`).
-pub(crate) mod kind {
-    pub const ACCOUNT: &str = "account";
-    pub const SESSION: &str = "session";
-    pub use crate::repo::read_model::{PROBLEM, REVIEW};
-    pub const NOTICE: &str = "notice";
-    pub const NOTICE_SERIAL: &str = "notice_serial";
-    pub const SETTINGS: &str = "settings";
-    pub const UPLOAD: &str = "upload";
-    pub const FEEDBACK_LINK: &str = "feedback_link";
-    pub const TEMPLATE: &str = "template";
-}
+use crate::state::AppState;
 
 /// The header every console write carries: a page on another site cannot set it on a
 /// cross-site request without the office's permission (there is no CORS), so together with the
@@ -129,65 +111,4 @@ async fn require_console_header(req: Request, next: Next) -> Result<Response> {
         return Err(Error::Csrf);
     }
     Ok(next.run(req).await)
-}
-
-/// The office's calendar day: deadlines and lights are judged on it.
-pub(crate) fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&chrono::Local).date_naive()
-}
-
-/// A document read with its version, to write back.
-#[derive(Debug, Clone)]
-pub(crate) struct Versioned<T> {
-    pub version: u64,
-    pub value: T,
-}
-
-impl<T: Serialize> Versioned<T> {
-    /// The write that replaces this version with the (changed) value.
-    pub fn write(&self, kind: &'static str, id: &str) -> Result<DocWrite> {
-        put_doc(kind, id, self.version, &self.value)
-    }
-}
-
-pub(crate) fn put_doc<T: Serialize>(kind: &'static str, id: &str, expect: u64, value: &T) -> Result<DocWrite> {
-    let body = serde_json::to_value(value).map_err(|e| Error::Internal(format!("{kind}: {e}")))?;
-    Ok(DocWrite { kind, id: id.to_owned(), expect, body: Some(body), ledger: None })
-}
-
-fn decode<T: DeserializeOwned>(kind: &str, id: &str, body: serde_json::Value) -> Result<T> {
-    serde_json::from_value(body).map_err(|e| Error::Internal(format!("{kind} {id} does not read back: {e}")))
-}
-
-pub(crate) async fn load<T: DeserializeOwned>(repo: &dyn Repo, kind: &str, id: &str) -> Result<Option<Versioned<T>>> {
-    match repo.doc(kind, id).await? {
-        Some(d) => Ok(Some(Versioned { version: d.version, value: decode(kind, id, d.body)? })),
-        None => Ok(None),
-    }
-}
-
-pub(crate) async fn load_all<T: DeserializeOwned>(repo: &dyn Repo, kind: &str) -> Result<Vec<(String, Versioned<T>)>> {
-    repo.docs(kind)
-        .await?
-        .into_iter()
-        .map(|d| Ok((d.id.clone(), Versioned { version: d.version, value: decode(kind, &d.id, d.body)? })))
-        .collect()
-}
-
-/// `mingcha_office`'s refusals as the office's errors.
-impl From<mingcha_office::OfficeError> for Error {
-    fn from(e: mingcha_office::OfficeError) -> Self {
-        use mingcha_office::OfficeError as O;
-        match e {
-            O::Invalid(m) => Error::Invalid(m),
-            O::WrongStage(m) => Error::WrongStage(m),
-            O::DeadlinePast { deadline, today } => Error::DeadlinePast { deadline, today },
-            O::Internal(m) => Error::Internal(m),
-        }
-    }
-}
-
-/// A new UUIDv7 as text: problem and notice ids.
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::session::Signed;
 use super::world::{FindingView, World};
 use super::{Versioned, kind, load, load_all, new_id, put_doc, today};
-use crate::api::{AppState, Body, PathParam, parse_json};
 use crate::error::{Error, Result};
+use crate::state::{AppState, Body, PathParam, parse_json};
 
 /// What every notice of this office prints: its red header, its 发文字号 prefix, its 落款.
 #[derive(Debug, Clone, Serialize, Deserialize)]

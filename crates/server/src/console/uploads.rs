@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
 use super::{Versioned, kind, load, put_doc};
-use crate::api::{AppState, Body, PathParam};
 use crate::error::{Error, Result};
 use crate::repo::DocWrite;
+use crate::state::{AppState, Body, PathParam};
 
 /// Who uploaded a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

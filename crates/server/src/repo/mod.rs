@@ -9,6 +9,7 @@
 //! The office console's own work lives in `office_doc` (versioned JSON documents, see [`Doc`])
 //! with every version kept in `office_doc_log`.
 
+pub mod chain;
 pub mod postgres;
 pub mod read_model;
 pub mod sqlite;

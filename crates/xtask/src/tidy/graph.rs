@@ -33,7 +33,12 @@ pub fn module_graph(root: &Path, base: &Path) -> Result<ModuleGraph> {
     for name in declared {
         let Some(file) = module_file(root, &name, true) else { continue };
         // The files of A: its own file, and every file in the folder of its submodules.
-        let folder = file.parent().map(|p| p.join(&name)).filter(|d| d.is_dir());
+        // (`a/mod.rs` owns its own folder; `a.rs` the folder `a/` beside it.)
+        let folder = if file.file_name().is_some_and(|n| n == "mod.rs") {
+            file.parent().map(Path::to_path_buf)
+        } else {
+            file.parent().map(|p| p.join(&name)).filter(|d| d.is_dir())
+        };
         let mut under = match &folder {
             Some(dir) => rust_files(dir, &["."])?,
             None => Vec::new(),
@@ -310,6 +315,27 @@ mod tests {
         assert_eq!(edges, ["0->1 src/a/inner.rs:2", "0->2 src/a.rs:2", "1->0 src/b.rs:1"]);
         let pairs: Vec<_> = graph.edges.keys().copied().collect();
         assert_eq!(cycles(graph.modules.len(), &pairs), vec![vec![0, 1]]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_module_in_a_folder_with_mod_rs_counts_every_file_under_it() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("xtask-tidy-graph-mod-rs-{}", std::process::id()));
+        let write = |p: &str, text: &str| -> Result<()> {
+            let path = dir.join(p);
+            std::fs::create_dir_all(path.parent().context("a parent")?)?;
+            Ok(std::fs::write(path, text)?)
+        };
+        write("src/lib.rs", "mod a;\nmod b;\n")?;
+        write("src/a/mod.rs", "mod deep;\n")?;
+        write("src/a/deep/mod.rs", "mod x;\n")?;
+        write("src/a/deep/x.rs", "use crate::b::B;\n")?;
+        write("src/b.rs", "pub fn f() { crate::a::g() }\n")?;
+        let graph = module_graph(&dir.join("src/lib.rs"), &dir);
+        std::fs::remove_dir_all(&dir)?;
+        let graph = graph?;
+        let edges: Vec<_> = graph.edges.iter().map(|((a, b), at)| format!("{a}->{b} {at}")).collect();
+        assert_eq!(edges, ["0->1 src/a/deep/x.rs:1", "1->0 src/b.rs:1"]);
         Ok(())
     }
 }

@@ -13,10 +13,10 @@ use mingcha_core::sync::{BatchStage, BatchState, BlobRef, Manifest, Receipt, Rec
 use uuid::Uuid;
 
 use super::{json, to_json};
-use crate::custody::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::error::{Error, Result};
 use crate::intake::{self, Holders, Landing, Touched};
 use crate::key::ServerKey;
+use crate::repo::chain::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
 
 /// Lock the device's row for the rest of the transaction and give its acknowledged seq.

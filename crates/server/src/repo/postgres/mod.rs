@@ -452,7 +452,7 @@ impl Repo for PgRepo {
     async fn custody_leaves(&self) -> Result<Vec<Hash>> {
         let client = self.pool.get().await?;
         let rows = client.query("SELECT leaf_hash FROM custody_log ORDER BY idx", &[]).await?;
-        rows.iter().map(|r| crate::custody::stored_hash(r.try_get(0)?)).collect()
+        rows.iter().map(|r| super::chain::stored_hash(r.try_get(0)?)).collect()
     }
 
     async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {

@@ -9,10 +9,10 @@ use mingcha_core::sync::{BatchStage, BatchState, BlobRef, Manifest, Receipt, Rec
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{json, to_json, ts};
-use crate::custody::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::error::{Error, Result};
 use crate::intake::{self, Holders, Landing, Touched};
 use crate::key::ServerKey;
+use crate::repo::chain::{StoredChain, check_continuation, links, sign_head, stored_hash};
 use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
 
 fn batch_state(tx: &Transaction<'_>, batch_id: uuid::Uuid) -> Result<BatchState> {

@@ -501,7 +501,7 @@ impl Repo for SqliteRepo {
         self.run(|c| {
             let mut stmt = c.prepare("SELECT leaf_hash FROM custody_log ORDER BY idx")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.map(|r| crate::custody::stored_hash(&r?)).collect()
+            rows.map(|r| super::chain::stored_hash(&r?)).collect()
         })
         .await
     }

@@ -247,7 +247,7 @@ impl World {
             });
         }
         let reviews = l.reviews.into_iter().collect();
-        let taxonomy = crate::admin::current_taxonomy(repo).await?;
+        let taxonomy = super::current_taxonomy(repo).await?;
         Ok(Self { findings, by_id, units, spots, evidence, devices, reviews, problems: l.problems, taxonomy })
     }
 

@@ -6,8 +6,8 @@
 //! signature would not verify at the office).
 
 use mingcha_core::sync::{Manifest, SignedManifest};
-use mingcha_server::api::parse_json;
 use mingcha_server::key::{parse_public_key, sha256_hex, verifies};
+use mingcha_server::state::parse_json;
 
 /// The public key of the device that signed the seed corpus (secret key: 32 bytes of 7).
 pub const DEVICE_KEY: &str = "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";

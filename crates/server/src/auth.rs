@@ -12,7 +12,7 @@ use mingcha_core::sync::{REQUEST_WINDOW_SECS, header, request_message};
 
 use crate::error::{Error, Result};
 use crate::key::{parse_public_key, sha256_hex, verifies};
-use crate::repo::Device;
+use crate::repo::{Device, RepoError};
 use crate::state::AppState;
 
 /// A request whose headers were signed by an enrolled, unrevoked device.
@@ -89,9 +89,9 @@ pub async fn authenticate(state: &AppState, parts: &Parts, now: DateTime<Utc>) -
     let SignedHeaders { device_id, time, nonce, body_sha256, signature } = signed_headers(&parts.headers)?;
 
     // Read on every request, never cached: a revocation takes effect at the next request.
-    let device = state.repo.device(device_id).await?.ok_or(Error::UnknownDevice)?;
+    let device = state.repo.device(device_id).await?.ok_or(Error::Refused(RepoError::UnknownDevice))?;
     if device.revoked_at.is_some() {
-        return Err(Error::DeviceRevoked);
+        return Err(Error::Refused(RepoError::DeviceRevoked));
     }
     let now = now.timestamp();
     check_fresh(time, now)?;

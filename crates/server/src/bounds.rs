@@ -23,6 +23,7 @@ use chrono::Duration;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{Error, Result};
+use crate::repo::RepoError;
 
 /// A console username (as `mingcha_office::account::check_username` allows), also the key the
 /// sign-in limiter counts under: an unbounded name could not be one.
@@ -250,7 +251,7 @@ impl BlobQuota {
 
     pub fn check_file(&self, size: u64) -> Result<()> {
         if size > self.file_max {
-            return Err(Error::BlobTooLarge { size, max: self.file_max });
+            return Err(Error::Refused(RepoError::BlobTooLarge { size, max: self.file_max }));
         }
         Ok(())
     }

@@ -13,8 +13,10 @@
 //! The folders are made readable by the server's account only (0700), and so are the files
 //! in them (0600): evidence of covert visits, the keys and the tables are nobody else's.
 
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use mingcha_office_db::fs::{narrow, private_dir};
 
 use crate::limits::Settings;
 
@@ -81,41 +83,9 @@ impl Config {
     }
 }
 
-/// Make `dir` (and missing parents) with mode 0700, and take group and other access away from
-/// one that exists.
-pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    narrow(dir, 0o700)
-}
-
 /// Make `path` an empty file with mode 0600 if it is missing, and take group and other access
 /// away from one that exists.
 fn private_file(path: &Path) -> std::io::Result<()> {
     std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
     narrow(path, 0o600)
-}
-
-/// Take group and other access away from `path`. One the server's account does not own (a
-/// folder an admin made for it as root, say) is left as it is, with a warning.
-fn narrow(path: &Path, keep: u32) -> std::io::Result<()> {
-    let mode = std::fs::metadata(path)?.permissions().mode();
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & keep)) {
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            eprintln!(
-                "mingcha-server: {} is open to others (mode {:o}) and cannot be narrowed: {e}",
-                path.display(),
-                mode & 0o777
-            );
-            Ok(())
-        }
-        other => other,
-    }
-}
-
-/// fsync a folder, so that a name just created or removed in it survives a power cut.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }

@@ -4,10 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use mingcha_core::change::EntityKind;
-use mingcha_core::custody::Hash;
-use mingcha_core::sync::{ApiError, BlobRef, ManifestError};
+use mingcha_core::sync::{ApiError, ManifestError};
+use mingcha_office_db::RepoError;
 use serde_json::json;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -25,20 +23,8 @@ pub enum Error {
     NotFound(String),
     #[error("this route does not take that method")]
     MethodNotAllowed,
-
     // Enrollment.
-    #[error("the enrollment token is unknown, spent or expired")]
-    BadToken,
-    #[error("this device id or public key is already enrolled")]
-    AlreadyEnrolled,
-    #[error("the token was made for inspector {expected}, not {given}")]
-    InspectorMismatch { expected: String, given: String },
-
     // Device authentication.
-    #[error("no device with this id is enrolled")]
-    UnknownDevice,
-    #[error("this device was revoked by the office")]
-    DeviceRevoked,
     #[error("the request was signed {skew} s away from the office's clock (at most 300 s)")]
     StaleRequest { skew: i64 },
     #[error("this nonce was already used by this device")]
@@ -55,39 +41,14 @@ pub enum Error {
     ForeignManifest,
     #[error("{0}")]
     Manifest(#[from] ManifestError),
-    #[error(
-        "the batch starts after seq {after_seq}, but the office holds this device's changes only up to {acked_seq}"
-    )]
-    SequenceGap { after_seq: u64, acked_seq: u64 },
-    #[error("seq {seq} of this device is already stored with another change id")]
-    Fork { seq: u64 },
-    #[error(
-        "the batch does not continue this device's chain as the office holds it: at seq {seq} the office holds {}, \
-         the batch offers {}", .expected.short(), .offered.short()
-    )]
-    ChainFork { seq: u64, expected: Hash, offered: Hash },
-    #[error("the office already holds every change of this batch (up to seq {acked_seq}); nothing new to store")]
-    ChainReplay { acked_seq: u64, chain_head: Option<Hash> },
-    #[error("a batch with this id and other content was already received")]
-    BatchConflict,
     #[error("no open batch of this device names this blob")]
     BlobNotExpected,
-    #[error("the office holds {received} bytes of this blob; send from there")]
-    OffsetMismatch { received: u64 },
-    #[error("the chunk runs past the blob's size of {size} bytes")]
-    BeyondSize { size: u64 },
-    #[error("the uploaded bytes do not hash to the blob's name; the upload was discarded")]
-    DigestMismatch,
     #[error("a blob is named by 64 lower-case hex characters")]
     BadDigest,
-    #[error("{} blob(s) of this batch are not uploaded yet", .0.len())]
-    MissingBlobs(Vec<BlobRef>),
 
     // Admin.
     #[error("no inspector named {0}")]
     UnknownInspector(String),
-    #[error("an inspector named {0} already exists")]
-    InspectorExists(String),
     #[error("the office holds no finding {0}")]
     UnknownFinding(String),
     #[error("{0}")]
@@ -116,16 +77,13 @@ pub enum Error {
     WrongStage(String),
     #[error("too many failed attempts; try again in {retry_after} s")]
     RateLimited { retry_after: u64 },
-
     // The office's own failures: reported as 500 `internal`, details go to the log.
-    #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
-    #[error("PostgreSQL pool: {0}")]
-    Pool(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// The office's store refused (enrollment, the exchange, a blob): its code and detail are
+    /// the store's ([`RepoError::code`]).
+    #[error(transparent)]
+    Refused(RepoError),
     #[error("{0}")]
     Internal(String),
 
@@ -139,30 +97,9 @@ pub enum Error {
     TooMany { field: String, max: usize },
     #[error("the office is checking too many passwords or enrollments at once; try again in a moment")]
     Busy,
-    #[error("a file of {size} bytes is over the office's limit of {max} bytes a file")]
-    BlobTooLarge { size: u64, max: u64 },
     #[error("the batch's files have {size} bytes together, over the office's limit of {max} bytes a batch")]
     BatchOverQuota { size: u64, max: u64 },
     // What a laptop may write (see `crate::intake`).
-    #[error(
-        "change {seq} writes to {entity} {id}, a record another laptop made; a laptop changes only its own records, \
-         so nothing of this batch was stored"
-    )]
-    ForeignRecord { entity: EntityKind, id: String, seq: u64 },
-    #[error(
-        "change {seq} ({entity} {id}) is dated {at}, outside what the office takes from this laptop ({earliest} to \
-         {latest}); nothing of this batch was stored"
-    )]
-    ChangeTimeOutOfRange {
-        entity: EntityKind,
-        id: String,
-        seq: u64,
-        at: DateTime<Utc>,
-        earliest: DateTime<Utc>,
-        latest: DateTime<Utc>,
-    },
-    #[error("change {seq} ({entity} {id}) cannot be read: {reason}; nothing of this batch was stored")]
-    UnreadableRecord { entity: EntityKind, id: String, seq: u64, reason: String },
     #[error("this call must be signed by an enrolled device: {0}")]
     Unsigned(String),
 }
@@ -176,11 +113,6 @@ impl Error {
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::BadToken => "bad_token",
-            Self::AlreadyEnrolled => "already_enrolled",
-            Self::InspectorMismatch { .. } => "inspector_mismatch",
-            Self::UnknownDevice => "unknown_device",
-            Self::DeviceRevoked => "device_revoked",
             Self::StaleRequest { .. } => "stale_request",
             Self::ReplayedRequest => "replayed_request",
             Self::BadSignature => "bad_signature",
@@ -188,19 +120,9 @@ impl Error {
             Self::BadManifestSignature => "bad_manifest_signature",
             Self::ForeignManifest => "foreign_manifest",
             Self::Manifest(e) => e.code(),
-            Self::SequenceGap { .. } => "sequence_gap",
-            Self::Fork { .. } => "fork",
-            Self::ChainFork { .. } => "chain_fork",
-            Self::ChainReplay { .. } => "chain_replay",
-            Self::BatchConflict => "batch_conflict",
             Self::BlobNotExpected => "blob_not_expected",
-            Self::OffsetMismatch { .. } => "offset_mismatch",
-            Self::BeyondSize { .. } => "beyond_size",
-            Self::DigestMismatch => "digest_mismatch",
             Self::BadDigest => "bad_digest",
-            Self::MissingBlobs(_) => "missing_blobs",
             Self::UnknownInspector(_) => "unknown_inspector",
-            Self::InspectorExists(_) => "inspector_exists",
             Self::UnknownFinding(_) => "unknown_finding",
             Self::Invalid(_) => "invalid_input",
             Self::NotSignedIn => "not_signed_in",
@@ -214,16 +136,13 @@ impl Error {
             Self::BadUpload(_) => "bad_upload",
             Self::WrongStage(_) => "wrong_stage",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => "internal",
+            Self::Io(_) | Self::Internal(_) => "internal",
+            Self::Refused(r) => r.code(),
             Self::LinkQuota { .. } => "link_quota_exceeded",
             Self::TooLong { .. } => "too_long",
             Self::TooMany { .. } => "too_many",
             Self::Busy => "busy",
-            Self::BlobTooLarge { .. } => "blob_too_large",
             Self::BatchOverQuota { .. } => "batch_over_quota",
-            Self::ForeignRecord { .. } => "foreign_record",
-            Self::ChangeTimeOutOfRange { .. } => "change_time_out_of_range",
-            Self::UnreadableRecord { .. } => "unreadable_record",
             Self::Unsigned(_) => "unsigned_request",
         }
     }
@@ -233,7 +152,6 @@ impl Error {
             Self::MalformedJson(_)
             | Self::BadRequest(_)
             | Self::BodyDigestMismatch
-            | Self::BeyondSize { .. }
             | Self::BadDigest
             | Self::Invalid(_)
             | Self::DeadlinePast { .. }
@@ -243,72 +161,36 @@ impl Error {
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::UnknownUnit(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::WrongStage(_) => StatusCode::CONFLICT,
-            Self::BadToken
-            | Self::UnknownDevice
-            | Self::StaleRequest { .. }
-            | Self::ReplayedRequest
-            | Self::BadSignature
-            | Self::BadManifestSignature => StatusCode::UNAUTHORIZED,
-            Self::InspectorMismatch { .. } | Self::DeviceRevoked | Self::ForeignManifest => StatusCode::FORBIDDEN,
+            Self::StaleRequest { .. } | Self::ReplayedRequest | Self::BadSignature | Self::BadManifestSignature => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::ForeignManifest => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::BlobNotExpected | Self::UnknownInspector(_) | Self::UnknownFinding(_) => {
                 StatusCode::NOT_FOUND
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::AlreadyEnrolled
-            | Self::SequenceGap { .. }
-            | Self::Fork { .. }
-            | Self::ChainFork { .. }
-            | Self::ChainReplay { .. }
-            | Self::BatchConflict
-            | Self::OffsetMismatch { .. }
-            | Self::MissingBlobs(_)
-            | Self::InspectorExists(_) => StatusCode::CONFLICT,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Manifest(_) | Self::DigestMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Sqlite(_) | Self::Postgres(_) | Self::Pool(_) | Self::Io(_) | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Manifest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Io(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::LinkQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooLong { .. } | Self::TooMany { .. } => StatusCode::BAD_REQUEST,
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
-            Self::BlobTooLarge { .. } | Self::BatchOverQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::ForeignRecord { .. } => StatusCode::FORBIDDEN,
-            Self::ChangeTimeOutOfRange { .. } | Self::UnreadableRecord { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BatchOverQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unsigned(_) => StatusCode::UNAUTHORIZED,
+            Self::Refused(r) => refused_status(r),
         }
     }
 
     fn detail(&self) -> Option<serde_json::Value> {
         match self {
-            Self::OffsetMismatch { received } => Some(json!({ "received": received })),
-            Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
-            Self::BeyondSize { size } => Some(json!({ "size": size })),
-            Self::SequenceGap { after_seq, acked_seq } => {
-                Some(json!({ "after_seq": after_seq, "acked_seq": acked_seq }))
-            }
-            Self::Fork { seq } => Some(json!({ "seq": seq })),
-            Self::ChainFork { seq, expected, offered } => {
-                Some(json!({ "seq": seq, "expected": expected, "offered": offered }))
-            }
-            Self::ChainReplay { acked_seq, chain_head } => {
-                Some(json!({ "acked_seq": acked_seq, "chain_head": chain_head }))
-            }
             Self::StaleRequest { skew } => Some(json!({ "skew_secs": skew })),
             Self::RateLimited { retry_after } => Some(json!({ "retry_after_secs": retry_after })),
             Self::LinkQuota { files, bytes } => Some(json!({ "max_files": files, "max_bytes": bytes })),
             Self::TooLong { field, max } | Self::TooMany { field, max } => Some(json!({ "field": field, "max": max })),
             Self::Busy => Some(json!({ "retry_after_secs": 1 })),
-            Self::BlobTooLarge { size, max } | Self::BatchOverQuota { size, max } => {
-                Some(json!({ "size": size, "max": max }))
-            }
-            Self::ForeignRecord { entity, id, seq } => Some(json!({ "entity": entity, "id": id, "seq": seq })),
-            Self::ChangeTimeOutOfRange { entity, id, seq, at, earliest, latest } => Some(json!({
-                "entity": entity, "id": id, "seq": seq, "at": at, "earliest": earliest, "latest": latest,
-            })),
-            Self::UnreadableRecord { entity, id, seq, reason } => {
-                Some(json!({ "entity": entity, "id": id, "seq": seq, "reason": reason }))
-            }
+            Self::BatchOverQuota { size, max } => Some(json!({ "size": size, "max": max })),
+            Self::Refused(r) => r.detail(),
             _ => None,
         }
     }
@@ -325,9 +207,46 @@ impl Error {
     }
 }
 
-impl From<deadpool_postgres::PoolError> for Error {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        Self::Pool(e.to_string())
+/// The HTTP status of a refusal of the office's store.
+fn refused_status(r: &RepoError) -> StatusCode {
+    use RepoError as R;
+    match r {
+        R::BadRequest(_) | R::Invalid(_) | R::BeyondSize { .. } => StatusCode::BAD_REQUEST,
+        R::NotFound(_) => StatusCode::NOT_FOUND,
+        R::BadToken | R::UnknownDevice => StatusCode::UNAUTHORIZED,
+        R::InspectorMismatch { .. } | R::DeviceRevoked | R::ForeignRecord { .. } => StatusCode::FORBIDDEN,
+        R::Conflict(_)
+        | R::AlreadyEnrolled
+        | R::SequenceGap { .. }
+        | R::Fork { .. }
+        | R::ChainFork { .. }
+        | R::ChainReplay { .. }
+        | R::BatchConflict
+        | R::OffsetMismatch { .. }
+        | R::MissingBlobs(_)
+        | R::InspectorExists(_) => StatusCode::CONFLICT,
+        R::BlobTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        R::DigestMismatch | R::ChangeTimeOutOfRange { .. } | R::UnreadableRecord { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        R::Sqlite(_) | R::Postgres(_) | R::Pool(_) | R::Io(_) | R::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The store's errors as the office's: the kinds the server has too become those, a refusal
+/// stays the store's with its code and detail, and a database failure is internal.
+impl From<RepoError> for Error {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::BadRequest(m) => Self::BadRequest(m),
+            RepoError::NotFound(m) => Self::NotFound(m),
+            RepoError::Invalid(m) => Self::Invalid(m),
+            RepoError::Conflict(m) => Self::Conflict(m),
+            RepoError::Io(e) => Self::Io(e),
+            RepoError::Internal(m) => Self::Internal(m),
+            e @ (RepoError::Sqlite(_) | RepoError::Postgres(_) | RepoError::Pool(_)) => Self::Internal(e.to_string()),
+            refused => Self::Refused(refused),
+        }
     }
 }
 
@@ -347,5 +266,55 @@ impl IntoResponse for Error {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use mingcha_core::change::EntityKind;
+
+    use super::*;
+
+    #[test]
+    fn a_refusal_of_the_store_keeps_its_code_detail_and_status() {
+        let at = Utc::now();
+        let cases = [
+            (RepoError::BadToken, "bad_token", 401),
+            (RepoError::DeviceRevoked, "device_revoked", 403),
+            (RepoError::SequenceGap { after_seq: 5, acked_seq: 3 }, "sequence_gap", 409),
+            (RepoError::OffsetMismatch { received: 7 }, "offset_mismatch", 409),
+            (RepoError::BlobTooLarge { size: 9, max: 8 }, "blob_too_large", 413),
+            (RepoError::DigestMismatch, "digest_mismatch", 422),
+            (
+                RepoError::ChangeTimeOutOfRange {
+                    entity: EntityKind::Unit,
+                    id: "u".into(),
+                    seq: 1,
+                    at,
+                    earliest: at,
+                    latest: at,
+                },
+                "change_time_out_of_range",
+                422,
+            ),
+            (
+                RepoError::UnreadableRecord { entity: EntityKind::Unit, id: "u".into(), seq: 1, reason: "r".into() },
+                "unreadable_record",
+                422,
+            ),
+            (RepoError::NotFound("x".into()), "not_found", 404),
+            (RepoError::Internal("disk".into()), "internal", 500),
+        ];
+        for (refusal, code, status) in cases {
+            let detail = refusal.detail();
+            let e = Error::from(refusal);
+            assert_eq!((e.code(), e.status().as_u16()), (code, status), "{e}");
+            assert_eq!(e.to_api().detail, detail, "{code}");
+        }
+        let offset = Error::from(RepoError::OffsetMismatch { received: 7 }).to_api();
+        assert_eq!(offset.detail, Some(json!({ "received": 7 })));
+        let internal = Error::from(RepoError::Internal("/var/lib/mingcha: disk full".into())).to_api();
+        assert!(!internal.message.contains("disk full"), "internal failures stay in the office's log");
     }
 }

@@ -23,10 +23,13 @@
 //!
 //! **Architecture invariant:** the server knows nothing about the device's store. It speaks
 //! only the wire types of `mingcha_core::sync` and never links `mingcha-store`; what a device
-//! keeps, and how, is the device's business. Its tables are its own, migrated here.
+//! keeps, and how, is the device's business. Its tables are its own (`mingcha-office-db`).
 
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
+
+pub use mingcha_office_db as repo;
+pub use mingcha_office_db::{intake, key};
 
 pub mod admin;
 pub mod api;
@@ -39,12 +42,9 @@ pub mod config;
 pub mod console;
 pub mod custody;
 pub mod error;
-pub mod intake;
-pub mod key;
 pub mod limits;
 pub mod memory;
 pub mod openapi;
-pub mod repo;
 pub mod session;
 pub mod state;
 pub mod tls;
@@ -94,7 +94,7 @@ impl Office {
     /// Create the data folder if missing, open the tables and bring their schema up to date.
     pub async fn open(config: Config) -> Result<Self> {
         config.prepare()?;
-        let repo = repo::open(&config).await?;
+        let repo = repo::open(config.database_url.as_deref(), &config.sqlite_path()).await?;
         app::ledger_index::rebuild_if_needed(repo.as_ref()).await?;
         let blobs = Arc::new(DiskBlobStore::new(config.blobs_dir(), config.uploads_dir()));
         let limits = Arc::new(limits::Limits::new(config.limits));
@@ -103,7 +103,7 @@ impl Office {
 
     /// The office's signing key, made at first start.
     pub fn key(&self) -> Result<ServerKey> {
-        ServerKey::load_or_create(&self.config.key_path())
+        Ok(ServerKey::load_or_create(&self.config.key_path())?)
     }
 
     /// The self-signed certificate in the data folder, made at first use.

@@ -112,7 +112,7 @@ fn create_self_signed(dir: &Path, cert: &Path, key: &Path) -> Result<()> {
     let tmp = cert.with_extension("pem.tmp");
     std::fs::write(&tmp, made.pem())?;
     std::fs::rename(&tmp, cert)?;
-    crate::config::sync_dir(dir)?;
+    mingcha_office_db::fs::sync_dir(dir)?;
     Ok(())
 }
 

@@ -117,5 +117,5 @@ pub async fn rebuild_if_needed(repo: &dyn Repo) -> Result<()> {
         sql: "INSERT INTO read_model (name, built_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING".into(),
         args: vec![BUILT.into(), Utc::now().to_rfc3339().into()],
     });
-    repo.apply(stmts).await
+    Ok(repo.apply(stmts).await?)
 }

@@ -12,6 +12,7 @@ use super::session::Signed;
 use super::world::{FindingView, World};
 use super::{Versioned, kind, load, load_all, new_id, put_doc, today};
 use crate::error::{Error, Result};
+use crate::repo::RepoError;
 use crate::state::{AppState, Body, PathParam, parse_json};
 
 /// What every notice of this office prints: its red header, its 发文字号 prefix, its 落款.
@@ -273,8 +274,8 @@ async fn photos_of(state: &AppState, view: &FindingView) -> Result<Vec<NoticePho
         // Only a photo of a size a notice can use is read into memory; a larger one is left out.
         let bytes = match state.blobs.read_at_most(&digest, crate::bounds::NOTICE_PHOTO_READ_MAX).await {
             Ok(Some(bytes)) => bytes,
-            Ok(None) | Err(Error::BlobTooLarge { .. }) => continue,
-            Err(e) => return Err(e),
+            Ok(None) | Err(RepoError::BlobTooLarge { .. }) => continue,
+            Err(e) => return Err(e.into()),
         };
         let Some((jpeg, width, height)) = tokio::task::spawn_blocking(move || shrink(&bytes))
             .await

@@ -13,7 +13,7 @@ use super::{Versioned, kind, load, load_all, put_doc};
 use crate::audit::{self, ClientAddr};
 use crate::error::{Error, Result};
 use crate::key::sha256_hex;
-use crate::repo::{DocWrite, Repo};
+use crate::repo::{DocWrite, Repo, RepoError};
 pub use crate::session::{COOKIE_NAME, Signed, signed_in_username};
 use crate::state::{AppState, Body, PathParam, parse_json};
 
@@ -345,8 +345,8 @@ pub async fn create_account(repo: &dyn Repo, input: NewAccount, by: &str) -> Res
         Account { username, display_name, role: input.role, unit, password_hash, disabled: false, created_at: now };
     let write = put_doc(kind::ACCOUNT, &account.username, 0, &account)?;
     repo.write_docs(vec![write], vec![], by, now).await.map_err(|e| match e {
-        Error::Conflict(_) => Error::Invalid(format!("an account named {} already exists", account.username)),
-        e => e,
+        RepoError::Conflict(_) => Error::Invalid(format!("an account named {} already exists", account.username)),
+        e => e.into(),
     })?;
     Ok(account)
 }

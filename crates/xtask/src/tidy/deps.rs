@@ -29,9 +29,9 @@ pub const IO_CRATES: &[&str] = &[
 pub const PURE_PACKAGES: &[&str] = &["mingcha-core", "mingcha-office"];
 
 /// The database drivers, and the packages that may depend on them directly: the device store and
-/// the office server (later: the office-database crate, in the server's place).
+/// the office's store.
 pub const DB_DRIVERS: &[&str] = &["rusqlite", "tokio-postgres", "deadpool-postgres", "postgres", "sqlx"];
-pub const DB_DRIVER_PACKAGES: &[&str] = &["mingcha-store", "mingcha-server"];
+pub const DB_DRIVER_PACKAGES: &[&str] = &["mingcha-store", "mingcha-office-db"];
 /// The HTTP server framework, and the one package that may serve HTTP with it.
 pub const HTTP_SERVER_CRATES: &[&str] = &["axum"];
 pub const HTTP_SERVER_PACKAGES: &[&str] = &["mingcha-server"];

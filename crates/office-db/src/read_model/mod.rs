@@ -23,7 +23,7 @@ use mingcha_core::evidence::EvidenceTarget;
 use mingcha_core::finding::Finding;
 use mingcha_core::record::{DisclosureCopyRecord, EvidenceRecord};
 
-use crate::error::{Error, Result};
+use crate::error::{RepoError, Result};
 
 pub use ledger::{LedgerCursor, LedgerIndex, LedgerQuery, LightFilter};
 
@@ -78,7 +78,7 @@ impl Cell {
     pub fn text(&self) -> Result<String> {
         match self {
             Self::Text(s) => Ok(s.clone()),
-            other => Err(Error::Internal(format!("the read model holds {other:?} where text belongs"))),
+            other => Err(RepoError::Internal(format!("the read model holds {other:?} where text belongs"))),
         }
     }
 
@@ -92,12 +92,12 @@ impl Cell {
     pub fn int(&self) -> Result<i64> {
         match self {
             Self::Int(n) => Ok(*n),
-            other => Err(Error::Internal(format!("the read model holds {other:?} where a number belongs"))),
+            other => Err(RepoError::Internal(format!("the read model holds {other:?} where a number belongs"))),
         }
     }
 
     pub fn count(&self) -> Result<u64> {
-        crate::repo::to_u64(self.int()?)
+        crate::to_u64(self.int()?)
     }
 }
 
@@ -184,7 +184,7 @@ pub struct Latest<'a> {
 impl Latest<'_> {
     fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_value(self.payload.clone())
-            .map_err(|e| Error::Internal(format!("{} {} does not read: {e}", self.entity.as_str(), self.entity_id)))
+            .map_err(|e| RepoError::Internal(format!("{} {} does not read: {e}", self.entity.as_str(), self.entity_id)))
     }
 }
 
@@ -283,7 +283,7 @@ pub fn on_doc(
         (PROBLEM, Some(_)) => {
             let index = index
                 .filter(|i| i.problem_id == id)
-                .ok_or_else(|| Error::Internal(format!("ledger problem {id} written without its ledger row")))?;
+                .ok_or_else(|| RepoError::Internal(format!("ledger problem {id} written without its ledger row")))?;
             Ok(ledger::upsert(index))
         }
         (PROBLEM, None) => Ok(ledger::remove(id)),

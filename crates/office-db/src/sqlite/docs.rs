@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{parse_ts, ts};
 use crate::error::Result;
-use crate::repo::parse;
-use crate::repo::{
+use crate::parse;
+use crate::{
     Audience, CommittedBatch, Doc, DocWrite, NewEvent, doc_conflict, event_parts, json, to_i64, to_json, to_u64,
 };
 
@@ -67,7 +67,7 @@ pub(super) fn write(
             "INSERT INTO office_doc_log (kind, id, version, body, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![w.kind, w.id, version, body, at, by],
         )?;
-        let index = crate::repo::read_model::on_doc(w.kind, &w.id, w.body.as_ref(), w.ledger.as_ref())?;
+        let index = crate::read_model::on_doc(w.kind, &w.id, w.body.as_ref(), w.ledger.as_ref())?;
         super::read::apply(&tx, &index)?;
     }
     let mut seqs = Vec::with_capacity(events.len());

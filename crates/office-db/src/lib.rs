@@ -1,4 +1,11 @@
-//! The office's tables, behind one trait with a SQLite and a PostgreSQL implementation.
+//! `mingcha-office-db`: the office's store. Its tables behind one trait ([`Repo`]) with a
+//! SQLite and a PostgreSQL implementation, the exchange with a laptop (enrollment, batches,
+//! the chain rule, receipts), the console's read model, the office's signing key, and where
+//! evidence bytes live ([`blobs::BlobStore`]). Its errors are its own ([`RepoError`]).
+//!
+//! **Architecture invariant:** no HTTP. This crate never links axum or an HTTP client; the
+//! server (`mingcha-server`) serves what it stores, and the office's rules stay in
+//! `mingcha-office`. It may link the database drivers, the only office crate that does.
 //!
 //! Both hold the same tables (see `migrations/sqlite` and `migrations/postgres`): `inspector`,
 //! `enroll_token`, `device`, `batch`, `batch_blob`, `change`, `record`, `office_event` and
@@ -9,10 +16,17 @@
 //! The office console's own work lives in `office_doc` (versioned JSON documents, see [`Doc`])
 //! with every version kept in `office_doc_log`.
 
+pub mod blobs;
 pub mod chain;
+mod error;
+pub mod fs;
+pub mod intake;
+pub mod key;
 pub mod postgres;
 pub mod read_model;
 pub mod sqlite;
+
+pub use error::{RepoError, Result};
 
 use std::sync::Arc;
 
@@ -24,8 +38,6 @@ use mingcha_core::id::{ChangeId, DeviceId, InspectorId};
 use mingcha_core::sync::{BatchState, Manifest, OfficeEvent, OfficeEventBody, SignedReceipt};
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::error::{Error, Result};
 use crate::key::ServerKey;
 
 /// A numbered schema migration, applied once and recorded in `schema_migration` with its
@@ -312,12 +324,12 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage>;
 }
 
-/// Open the tables `config` names (PostgreSQL if it has a URL, else `DIR/office.db`) and
-/// bring their schema up to date.
-pub async fn open(config: &Config) -> Result<Arc<dyn Repo>> {
-    match &config.database_url {
+/// Open the office's tables (PostgreSQL at `database_url` if there is one, else the SQLite file
+/// at `sqlite_path`) and bring their schema up to date.
+pub async fn open(database_url: Option<&str>, sqlite_path: &std::path::Path) -> Result<Arc<dyn Repo>> {
+    match database_url {
         Some(url) => Ok(Arc::new(postgres::PgRepo::connect(url).await?)),
-        None => Ok(Arc::new(sqlite::SqliteRepo::open(&config.sqlite_path()).await?)),
+        None => Ok(Arc::new(sqlite::SqliteRepo::open(sqlite_path).await?)),
     }
 }
 
@@ -328,11 +340,11 @@ pub(crate) fn outcome_name(stored: bool) -> mingcha_core::sync::ItemOutcome {
 
 /// `u64` seqs and sizes live in signed 64-bit columns on both databases.
 pub(crate) fn to_i64(n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| crate::error::Error::BadRequest(format!("{n} is out of range")))
+    i64::try_from(n).map_err(|_| RepoError::BadRequest(format!("{n} is out of range")))
 }
 
 pub(crate) fn to_u64(n: i64) -> Result<u64> {
-    u64::try_from(n).map_err(|_| crate::error::Error::Internal(format!("negative value {n} in a count column")))
+    u64::try_from(n).map_err(|_| RepoError::Internal(format!("negative value {n} in a count column")))
 }
 
 /// A fault hook for the tests that kill the office mid-commit: with
@@ -358,12 +370,12 @@ pub(crate) fn repeated_enrollment(
     match existing {
         Some(device) if spent_by == Some(d.id) && device.public_key == d.public_key => {
             if device.revoked_at.is_some() {
-                Err(Error::DeviceRevoked)
+                Err(RepoError::DeviceRevoked)
             } else {
                 Ok(device)
             }
         }
-        _ => Err(Error::BadToken),
+        _ => Err(RepoError::BadToken),
     }
 }
 
@@ -372,25 +384,25 @@ pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse().map_err(|e| Error::Internal(format!("bad value `{s}` in the database: {e}")))
+    s.parse().map_err(|e| RepoError::Internal(format!("bad value `{s}` in the database: {e}")))
 }
 
 pub(crate) fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::Internal(format!("bad JSON in the database: {e}")))
+    serde_json::from_str(s).map_err(|e| RepoError::Internal(format!("bad JSON in the database: {e}")))
 }
 
 /// The conflict error of a document write, named as a person reads it.
-pub(crate) fn doc_conflict(w: &DocWrite) -> Error {
-    Error::Conflict(format!("{} {}", w.kind, w.id))
+pub(crate) fn doc_conflict(w: &DocWrite) -> RepoError {
+    RepoError::Conflict(format!("{} {}", w.kind, w.id))
 }
 
 /// An event's `kind` tag and JSON body, as both stores keep them.
 pub(crate) fn event_parts(body: &OfficeEventBody) -> Result<(String, serde_json::Value)> {
-    let value = serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?;
+    let value = serde_json::to_value(body).map_err(|e| RepoError::Internal(e.to_string()))?;
     let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
     Ok((kind, value))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Internal(format!("JSON: {e}")))
+    serde_json::to_string(v).map_err(|e| RepoError::Internal(format!("JSON: {e}")))
 }

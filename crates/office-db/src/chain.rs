@@ -11,7 +11,7 @@ use mingcha_core::custody::{self, Frontier, Hash, SignedTreeHead, TreeHead};
 use mingcha_core::sync::Manifest;
 use mingcha_office::custody::office_day;
 
-use crate::error::{Error, Result};
+use crate::error::{RepoError, Result};
 use crate::key::ServerKey;
 
 /// What the office holds of a device's chain, as far as one batch needs it.
@@ -41,7 +41,7 @@ impl StoredChain {
 pub fn check_continuation(m: &Manifest, held: &StoredChain) -> Result<()> {
     let acked = held.acked_seq;
     if m.after_seq > acked {
-        return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
+        return Err(RepoError::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
     let expected_before = if m.after_seq == acked {
         held.head
@@ -54,7 +54,7 @@ pub fn check_continuation(m: &Manifest, held: &StoredChain) -> Result<()> {
     if let Some(expected) = expected_before
         && expected != m.chain_before
     {
-        return Err(Error::ChainFork { seq: m.after_seq, expected, offered: m.chain_before });
+        return Err(RepoError::ChainFork { seq: m.after_seq, expected, offered: m.chain_before });
     }
     let mut link = m.chain_before;
     for c in m.changes.iter().take_while(|c| c.seq <= acked) {
@@ -62,11 +62,11 @@ pub fn check_continuation(m: &Manifest, held: &StoredChain) -> Result<()> {
         if let Some(Some(stored)) = held.links.get(&c.seq)
             && *stored != link
         {
-            return Err(Error::ChainFork { seq: c.seq, expected: *stored, offered: link });
+            return Err(RepoError::ChainFork { seq: c.seq, expected: *stored, offered: link });
         }
     }
     if m.after_seq < acked && m.last_seq() <= acked {
-        return Err(Error::ChainReplay { acked_seq: acked, chain_head: held.head });
+        return Err(RepoError::ChainReplay { acked_seq: acked, chain_head: held.head });
     }
     Ok(())
 }
@@ -95,5 +95,5 @@ pub fn sign_head(key: &ServerKey, frontier: &Frontier, now: DateTime<Utc>) -> Si
 
 /// A hash read back from the database.
 pub fn stored_hash(s: &str) -> Result<Hash> {
-    s.parse().map_err(|e| Error::Internal(format!("a stored chain or log hash is damaged: {e}")))
+    s.parse().map_err(|e| RepoError::Internal(format!("a stored chain or log hash is damaged: {e}")))
 }

@@ -3,7 +3,7 @@
 use deadpool_postgres::Pool;
 
 use crate::error::Result;
-use crate::repo::{AuditEntry, AuditPage, AuditQuery, AuditRow, to_i64, to_u64};
+use crate::{AuditEntry, AuditPage, AuditQuery, AuditRow, to_i64, to_u64};
 
 pub(super) async fn append(pool: &Pool, e: &AuditEntry) -> Result<()> {
     let client = pool.get().await?;

@@ -13,16 +13,16 @@ use mingcha_core::sync::{BatchStage, BatchState, BlobRef, Manifest, Receipt, Rec
 use uuid::Uuid;
 
 use super::{json, to_json};
-use crate::error::{Error, Result};
+use crate::chain::{StoredChain, check_continuation, links, sign_head, stored_hash};
+use crate::error::{RepoError, Result};
 use crate::intake::{self, Holders, Landing, Touched};
 use crate::key::ServerKey;
-use crate::repo::chain::{StoredChain, check_continuation, links, sign_head, stored_hash};
-use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
+use crate::{NewBatch, outcome_name, to_i64, to_u64};
 
 /// Lock the device's row for the rest of the transaction and give its acknowledged seq.
 async fn lock_device(c: &impl GenericClient, id: DeviceId) -> Result<u64> {
     let row = c.query_opt("SELECT acked_seq FROM device WHERE id = $1 FOR UPDATE", &[id.as_uuid()]).await?;
-    to_u64(row.ok_or(Error::UnknownDevice)?.try_get(0)?)
+    to_u64(row.ok_or(RepoError::UnknownDevice)?.try_get(0)?)
 }
 
 async fn missing_blobs(c: &impl GenericClient, batch_id: Uuid) -> Result<Vec<BlobRef>> {
@@ -35,7 +35,7 @@ async fn missing_blobs(c: &impl GenericClient, batch_id: Uuid) -> Result<Vec<Blo
         .await?;
     rows.iter()
         .map(|r| {
-            let sha256 = Sha256Hex::parse(r.try_get(0)?).map_err(|e| Error::Internal(e.to_string()))?;
+            let sha256 = Sha256Hex::parse(r.try_get(0)?).map_err(|e| RepoError::Internal(e.to_string()))?;
             Ok(BlobRef { sha256, size: to_u64(r.try_get(1)?)? })
         })
         .collect()
@@ -74,7 +74,7 @@ async fn held_already(c: &impl GenericClient, device: DeviceId, changes: &[Chang
                 .iter()
                 .zip(&seqs)
                 .find(|(ch, s)| *ch.id.as_uuid() == id || (dev == *device.as_uuid() && **s == seq));
-            return Err(Error::Fork { seq: clash.map_or(0, |(ch, _)| ch.seq) });
+            return Err(RepoError::Fork { seq: clash.map_or(0, |(ch, _)| ch.seq) });
         }
     }
     Ok(held)
@@ -98,7 +98,7 @@ async fn holders(c: &impl GenericClient, t: &Touched) -> Result<Holders> {
         for r in &rows {
             let entity: String = r.try_get(0)?;
             let device: Uuid = r.try_get(2)?;
-            holders.owners.insert((crate::repo::parse(&entity)?, r.try_get(1)?), DeviceId::from_uuid(device));
+            holders.owners.insert((crate::parse(&entity)?, r.try_get(1)?), DeviceId::from_uuid(device));
         }
     }
     if !t.plans.is_empty() {
@@ -130,7 +130,7 @@ async fn stored_chain(c: &impl GenericClient, m: &Manifest) -> Result<StoredChai
     let row = c
         .query_opt("SELECT acked_seq, chain_head FROM device WHERE id = $1", &[m.device_id.as_uuid()])
         .await?
-        .ok_or(Error::UnknownDevice)?;
+        .ok_or(RepoError::UnknownDevice)?;
     let acked_seq = to_u64(row.try_get(0)?)?;
     let head: Option<String> = row.try_get(1)?;
     let range = StoredChain::wanted(m, acked_seq);
@@ -166,7 +166,7 @@ async fn append_log(
     let entry = m.log_entry(manifest_sha256, now);
     let position = frontier.append(entry.leaf_hash());
     let canonical = String::from_utf8(entry.canonical_bytes())
-        .map_err(|_| Error::Internal("canonical JSON is not UTF-8".into()))?;
+        .map_err(|_| RepoError::Internal("canonical JSON is not UTF-8".into()))?;
     c.execute(
         "INSERT INTO custody_log (idx, batch_id, entry, leaf_hash, frontier, at) VALUES ($1, $2, $3, $4, $5, $6)",
         &[&to_i64(position.index)?, &m.batch_id, &canonical, &entry.leaf_hash().to_hex(), &to_json(&frontier)?, &now],
@@ -289,12 +289,12 @@ pub(super) async fn open_batch(pool: &Pool, batch: &NewBatch, now: DateTime<Utc>
     if let Some(row) = existing {
         let (digest, device): (String, Uuid) = (row.try_get(0)?, row.try_get(1)?);
         if digest != batch.manifest_sha256 || device != *m.device_id.as_uuid() {
-            return Err(Error::BatchConflict);
+            return Err(RepoError::BatchConflict);
         }
         return batch_state(&tx, m.batch_id).await;
     }
     if m.after_seq > acked {
-        return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
+        return Err(RepoError::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
     let held = held_already(&tx, m.device_id, &m.changes).await?;
     check_continuation(m, &stored_chain(&tx, m).await?)?;
@@ -318,7 +318,7 @@ pub(super) async fn open_batch(pool: &Pool, batch: &NewBatch, now: DateTime<Utc>
         .await?;
     if inserted == 0 {
         // Another device's batch with the same id.
-        return Err(Error::BatchConflict);
+        return Err(RepoError::BatchConflict);
     }
     for b in &m.blobs {
         tx.execute(
@@ -348,17 +348,17 @@ pub(super) async fn commit(
             &[&batch_id, device.as_uuid()],
         )
         .await?
-        .ok_or_else(|| Error::NotFound(format!("this device sent no batch {batch_id}")))?;
+        .ok_or_else(|| RepoError::NotFound(format!("this device sent no batch {batch_id}")))?;
     if let Some(receipt) = row.try_get::<_, Option<String>>(0)? {
         return json(&receipt);
     }
     let missing = missing_blobs(&tx, batch_id).await?;
     if !missing.is_empty() {
-        return Err(Error::MissingBlobs(missing));
+        return Err(RepoError::MissingBlobs(missing));
     }
     let manifest: Manifest = json(row.try_get(1)?)?;
     if manifest.after_seq > acked {
-        return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
+        return Err(RepoError::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
     }
     let held = held_already(&tx, device, &manifest.changes).await?;
     let chain = stored_chain(&tx, &manifest).await?;
@@ -379,7 +379,7 @@ pub(super) async fn commit(
     upsert_records(&tx, &new).await?;
     let mut index = Vec::new();
     for c in &new {
-        index.extend(crate::repo::read_model::on_change(c, batch_id)?);
+        index.extend(crate::read_model::on_change(c, batch_id)?);
     }
     super::read::apply(&tx, &index).await?;
     let items = manifest

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::binds::Binds;
 use super::{Arg, Cell, Sql, Stmt, cut_page, where_clause};
-use crate::error::{Error, Result};
+use crate::error::{RepoError, Result};
 
 /// What the ledger's reads need of one problem, made by the application whenever the problem
 /// (or what its row shows) changes.
@@ -214,7 +214,9 @@ pub struct LedgerPage {
 }
 
 fn parse_day(c: &Cell) -> Result<Option<NaiveDate>> {
-    c.opt_text()?.map(|s| s.parse().map_err(|e| Error::Internal(format!("a ledger row's day `{s}`: {e}")))).transpose()
+    c.opt_text()?
+        .map(|s| s.parse().map_err(|e| RepoError::Internal(format!("a ledger row's day `{s}`: {e}"))))
+        .transpose()
 }
 
 /// One page of the rows `q` selects, `limit` long, after `after`.
@@ -249,7 +251,7 @@ pub async fn position(db: &dyn Sql, q: &LedgerQuery, problem_id: &str) -> Result
         where_clause(&conds)
     );
     let rows = db.rows(sql, b.args).await?;
-    let row = rows.first().ok_or_else(|| Error::Internal("a count without a row".into()))?;
+    let row = rows.first().ok_or_else(|| RepoError::Internal("a count without a row".into()))?;
     Ok(if row[1].count()? == 0 { None } else { Some(row[0].count()?) })
 }
 
@@ -326,7 +328,8 @@ pub async fn facts(db: &dyn Sql, from: Option<NaiveDate>, to: Option<NaiveDate>)
                 category: r[2].text()?,
                 category_group: r[3].text()?,
                 checklist_item: r[4].opt_text()?,
-                found_on: parse_day(&r[5])?.ok_or_else(|| Error::Internal("a ledger row without its day".into()))?,
+                found_on: parse_day(&r[5])?
+                    .ok_or_else(|| RepoError::Internal("a ledger row without its day".into()))?,
                 stage: r[6].text()?,
                 deadline: parse_day(&r[7])?,
             })

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, Migration, NewBatch, NewDevice, NewEvent, Repo};
 use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
-use crate::error::{Error, Result};
+use crate::error::{RepoError, Result};
 use crate::key::{ServerKey, sha256_hex};
 
 mod audit;
@@ -28,26 +28,18 @@ mod exchange;
 mod read;
 
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_initial.sql",
-        sql: include_str!("../../../migrations/postgres/0001_initial.sql"),
-    },
+    Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../../migrations/postgres/0001_initial.sql") },
     Migration {
         version: 2,
         name: "0002_office_docs.sql",
-        sql: include_str!("../../../migrations/postgres/0002_office_docs.sql"),
+        sql: include_str!("../../migrations/postgres/0002_office_docs.sql"),
     },
-    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../../migrations/postgres/0003_audit.sql") },
-    Migration {
-        version: 4,
-        name: "0004_custody.sql",
-        sql: include_str!("../../../migrations/postgres/0004_custody.sql"),
-    },
+    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../migrations/postgres/0003_audit.sql") },
+    Migration { version: 4, name: "0004_custody.sql", sql: include_str!("../../migrations/postgres/0004_custody.sql") },
     Migration {
         version: 5,
         name: "0005_read_model.sql",
-        sql: include_str!("../../../migrations/postgres/0005_read_model.sql"),
+        sql: include_str!("../../migrations/postgres/0005_read_model.sql"),
     },
 ];
 
@@ -68,9 +60,9 @@ impl PgRepo {
     /// Connect to `url` (`postgres://user:pass@host:port/db`) and bring the schema up to date.
     pub async fn connect(url: &str) -> Result<Self> {
         let config: tokio_postgres::Config =
-            url.parse().map_err(|e| Error::Invalid(format!("the database URL is not valid: {e}")))?;
+            url.parse().map_err(|e| RepoError::Invalid(format!("the database URL is not valid: {e}")))?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(16).build().map_err(|e| Error::Pool(e.to_string()))?;
+        let pool = Pool::builder(manager).max_size(16).build().map_err(|e| RepoError::Pool(e.to_string()))?;
         let repo = Self { pool };
         repo.migrate().await?;
         Ok(repo)
@@ -93,7 +85,7 @@ impl PgRepo {
         let newest: Option<i64> = tx.query_one("SELECT max(version) FROM schema_migration", &[]).await?.get(0);
         let known = MIGRATIONS.last().map_or(0, |m| m.version);
         if newest.unwrap_or(0) > known {
-            return Err(Error::Internal(format!(
+            return Err(RepoError::Internal(format!(
                 "the database schema is newer ({newest:?}) than this build ({known})"
             )));
         }
@@ -102,7 +94,9 @@ impl PgRepo {
             let applied = tx.query_opt("SELECT sha256 FROM schema_migration WHERE version = $1", &[&m.version]).await?;
             match applied.map(|r| r.get::<_, String>(0)) {
                 Some(d) if d == digest => {}
-                Some(_) => return Err(Error::Internal(format!("migration {} changed after it was applied", m.name))),
+                Some(_) => {
+                    return Err(RepoError::Internal(format!("migration {} changed after it was applied", m.name)));
+                }
                 None => {
                     tx.batch_execute(m.sql).await?;
                     tx.execute(
@@ -170,7 +164,7 @@ impl Repo for PgRepo {
                 &[inspector.id.as_uuid(), &inspector.name, &inspector.created_at],
             )
             .await?;
-        if n == 0 { Err(Error::InspectorExists(inspector.name.clone())) } else { Ok(()) }
+        if n == 0 { Err(RepoError::InspectorExists(inspector.name.clone())) } else { Ok(()) }
     }
 
     async fn inspectors(&self) -> Result<Vec<Inspector>> {
@@ -215,7 +209,7 @@ impl Repo for PgRepo {
                 &[&token_sha256],
             )
             .await?
-            .ok_or(Error::BadToken)?;
+            .ok_or(RepoError::BadToken)?;
         let (inspector_id, inspector_name): (Uuid, String) = (row.try_get(0)?, row.try_get(1)?);
         let (expires_at, spent_at): (DateTime<Utc>, Option<DateTime<Utc>>) = (row.try_get(2)?, row.try_get(3)?);
         if spent_at.is_some() {
@@ -224,10 +218,10 @@ impl Repo for PgRepo {
             return super::repeated_enrollment(spent_by.map(DeviceId::from_uuid), existing, d);
         }
         if expires_at <= now {
-            return Err(Error::BadToken);
+            return Err(RepoError::BadToken);
         }
         if inspector_name != d.inspector_name.trim() {
-            return Err(Error::InspectorMismatch { expected: inspector_name, given: d.inspector_name.clone() });
+            return Err(RepoError::InspectorMismatch { expected: inspector_name, given: d.inspector_name.clone() });
         }
         let inserted = tx
             .execute(
@@ -237,14 +231,15 @@ impl Repo for PgRepo {
             )
             .await?;
         if inserted == 0 {
-            return Err(Error::AlreadyEnrolled);
+            return Err(RepoError::AlreadyEnrolled);
         }
         tx.execute(
             "UPDATE enroll_token SET spent_at = $1, spent_by = $2 WHERE token_sha256 = $3",
             &[&now, d.id.as_uuid(), &token_sha256],
         )
         .await?;
-        let device = device_in(&tx, d.id).await?.ok_or_else(|| Error::Internal("enrolled device vanished".into()))?;
+        let device =
+            device_in(&tx, d.id).await?.ok_or_else(|| RepoError::Internal("enrolled device vanished".into()))?;
         tx.commit().await?;
         Ok(device)
     }
@@ -265,7 +260,7 @@ impl Repo for PgRepo {
             .await?
             .execute("UPDATE device SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2", &[&now, id.as_uuid()])
             .await?;
-        if n == 0 { Err(Error::NotFound(format!("no device {id}"))) } else { Ok(()) }
+        if n == 0 { Err(RepoError::NotFound(format!("no device {id}"))) } else { Ok(()) }
     }
 
     async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
@@ -370,7 +365,7 @@ impl Repo for PgRepo {
                 Ok(OfficeEvent {
                     seq: to_u64(r.try_get(0)?)?,
                     at: r.try_get(1)?,
-                    body: serde_json::from_value(body).map_err(|e| Error::Internal(format!("bad event: {e}")))?,
+                    body: serde_json::from_value(body).map_err(|e| RepoError::Internal(format!("bad event: {e}")))?,
                 })
             })
             .collect()
@@ -388,7 +383,7 @@ impl Repo for PgRepo {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let body: serde_json::Value = row.try_get(0)?;
-        serde_json::from_value(body).map(Some).map_err(|e| Error::Internal(format!("bad event: {e}")))
+        serde_json::from_value(body).map(Some).map_err(|e| RepoError::Internal(format!("bad event: {e}")))
     }
 
     async fn finding_decisions(&self) -> Result<Vec<(String, String)>> {

@@ -9,11 +9,11 @@ use mingcha_core::sync::{BatchStage, BatchState, BlobRef, Manifest, Receipt, Rec
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{json, to_json, ts};
-use crate::error::{Error, Result};
+use crate::chain::{StoredChain, check_continuation, links, sign_head, stored_hash};
+use crate::error::{RepoError, Result};
 use crate::intake::{self, Holders, Landing, Touched};
 use crate::key::ServerKey;
-use crate::repo::chain::{StoredChain, check_continuation, links, sign_head, stored_hash};
-use crate::repo::{NewBatch, outcome_name, to_i64, to_u64};
+use crate::{NewBatch, outcome_name, to_i64, to_u64};
 
 fn batch_state(tx: &Transaction<'_>, batch_id: uuid::Uuid) -> Result<BatchState> {
     let (stage, receipt): (String, Option<String>) =
@@ -34,7 +34,7 @@ fn missing_blobs(tx: &Transaction<'_>, batch_id: uuid::Uuid) -> Result<Vec<BlobR
     let mut out = Vec::new();
     for row in rows {
         let (sha, size) = row?;
-        let sha256 = Sha256Hex::parse(&sha).map_err(|e| Error::Internal(e.to_string()))?;
+        let sha256 = Sha256Hex::parse(&sha).map_err(|e| RepoError::Internal(e.to_string()))?;
         out.push(BlobRef { sha256, size: to_u64(size)? });
     }
     Ok(out)
@@ -52,7 +52,7 @@ fn stored_already(tx: &Transaction<'_>, c: &ChangeRecord) -> Result<bool> {
     for row in rows {
         let (id, device, seq) = row?;
         if id != c.id.to_string() || device != c.device_id.to_string() || seq != to_i64(c.seq)? {
-            return Err(Error::Fork { seq: c.seq });
+            return Err(RepoError::Fork { seq: c.seq });
         }
         found = true;
     }
@@ -106,7 +106,7 @@ fn insert_change(
             payload,
             ts(&c.at),
         ])?;
-        super::read::apply(tx, &crate::repo::read_model::on_change(c, batch_id)?)?;
+        super::read::apply(tx, &crate::read_model::on_change(c, batch_id)?)?;
     }
     Ok(inserted == 1)
 }
@@ -118,7 +118,7 @@ fn holders(tx: &Transaction<'_>, t: &Touched) -> Result<Holders> {
     for key in &t.records {
         let device: Option<String> = owner.query_row(params![key.0.as_str(), key.1], |r| r.get(0)).optional()?;
         if let Some(device) = device {
-            holders.owners.insert(key.clone(), crate::repo::parse(&device)?);
+            holders.owners.insert(key.clone(), crate::parse(&device)?);
         }
     }
     let mut office = tx.prepare_cached("SELECT 1 FROM office_event WHERE kind = 'plan_assigned' AND subject = ?1")?;
@@ -141,7 +141,7 @@ fn landings(tx: &Transaction<'_>, m: &Manifest, held: &[bool]) -> Result<Vec<Opt
 fn acked_seq(tx: &Transaction<'_>, device: DeviceId) -> Result<u64> {
     let acked: Option<i64> =
         tx.query_row("SELECT acked_seq FROM device WHERE id = ?1", [device.to_string()], |r| r.get(0)).optional()?;
-    to_u64(acked.ok_or(Error::UnknownDevice)?)
+    to_u64(acked.ok_or(RepoError::UnknownDevice)?)
 }
 
 /// What `m` needs of the device's chain as the office holds it.
@@ -151,7 +151,7 @@ fn stored_chain(tx: &Transaction<'_>, m: &Manifest) -> Result<StoredChain> {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?
-        .ok_or(Error::UnknownDevice)?;
+        .ok_or(RepoError::UnknownDevice)?;
     let acked_seq = to_u64(acked)?;
     let range = StoredChain::wanted(m, acked_seq);
     let mut stmt = tx.prepare_cached("SELECT seq, chain FROM change WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3")?;
@@ -182,7 +182,7 @@ fn append_log(
     let entry = m.log_entry(manifest_sha256, now);
     let position = frontier.append(entry.leaf_hash());
     let canonical = String::from_utf8(entry.canonical_bytes())
-        .map_err(|_| Error::Internal("canonical JSON is not UTF-8".into()))?;
+        .map_err(|_| RepoError::Internal("canonical JSON is not UTF-8".into()))?;
     tx.execute(
         "INSERT INTO custody_log (idx, batch_id, entry, leaf_hash, frontier, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -215,13 +215,13 @@ pub(super) fn open_batch(conn: &mut Connection, batch: &NewBatch, now: DateTime<
         .optional()?;
     if let Some((digest, device)) = existing {
         if digest != batch.manifest_sha256 || device != m.device_id.to_string() {
-            return Err(Error::BatchConflict);
+            return Err(RepoError::BatchConflict);
         }
         return batch_state(&tx, m.batch_id);
     }
     let acked = acked_seq(&tx, m.device_id)?;
     if m.after_seq > acked {
-        return Err(Error::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
+        return Err(RepoError::SequenceGap { after_seq: m.after_seq, acked_seq: acked });
     }
     let held = m.changes.iter().map(|c| stored_already(&tx, c)).collect::<Result<Vec<_>>>()?;
     check_continuation(m, &stored_chain(&tx, m)?)?;
@@ -267,19 +267,19 @@ pub(super) fn commit(
         )
         .optional()?;
     let Some((_, receipt, manifest, manifest_sha256)) = row.filter(|r| r.0 == device.to_string()) else {
-        return Err(Error::NotFound(format!("this device sent no batch {batch_id}")));
+        return Err(RepoError::NotFound(format!("this device sent no batch {batch_id}")));
     };
     if let Some(receipt) = receipt {
         return json(&receipt);
     }
     let missing = missing_blobs(&tx, batch_id)?;
     if !missing.is_empty() {
-        return Err(Error::MissingBlobs(missing));
+        return Err(RepoError::MissingBlobs(missing));
     }
     let manifest: Manifest = json(&manifest)?;
     let acked = acked_seq(&tx, device)?;
     if manifest.after_seq > acked {
-        return Err(Error::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
+        return Err(RepoError::SequenceGap { after_seq: manifest.after_seq, acked_seq: acked });
     }
     let mut held = Vec::with_capacity(manifest.changes.len());
     for c in &manifest.changes {

@@ -1,4 +1,4 @@
-//! The read model's statements and reads on SQLite (see [`crate::repo::read_model`]), and the
+//! The read model's statements and reads on SQLite (see [`crate::read_model`]), and the
 //! console's reads of a few records or documents by id.
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -6,8 +6,8 @@ use rusqlite::{Connection, ToSql, Transaction};
 
 use super::{RECORD_SELECT, record_from, record_row};
 use crate::error::Result;
-use crate::repo::read_model::{Arg, Cell, Stmt};
-use crate::repo::{Doc, StoredRecord};
+use crate::read_model::{Arg, Cell, Stmt};
+use crate::{Doc, StoredRecord};
 
 impl ToSql for Arg {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

@@ -6,7 +6,7 @@ use deadpool_postgres::{GenericClient, Pool};
 use tokio_postgres::Row;
 
 use crate::error::Result;
-use crate::repo::{Audience, CommittedBatch, Doc, DocWrite, NewEvent, doc_conflict, event_parts, to_i64, to_u64};
+use crate::{Audience, CommittedBatch, Doc, DocWrite, NewEvent, doc_conflict, event_parts, to_i64, to_u64};
 
 pub(super) const SELECT: &str = "SELECT kind, id, version, body, updated_at, updated_by FROM office_doc";
 
@@ -84,7 +84,7 @@ pub(super) async fn write(
             &[&w.kind, &w.id, &version, &w.body, &now, &by],
         )
         .await?;
-        let index = crate::repo::read_model::on_doc(w.kind, &w.id, w.body.as_ref(), w.ledger.as_ref())?;
+        let index = crate::read_model::on_doc(w.kind, &w.id, w.body.as_ref(), w.ledger.as_ref())?;
         super::read::apply(&tx, &index).await?;
     }
     if !events.is_empty() {

@@ -4,7 +4,7 @@ use rusqlite::{Connection, params};
 
 use super::{parse_ts, ts};
 use crate::error::Result;
-use crate::repo::{AuditEntry, AuditPage, AuditQuery, AuditRow, json, to_i64, to_json, to_u64};
+use crate::{AuditEntry, AuditPage, AuditQuery, AuditRow, json, to_i64, to_json, to_u64};
 
 pub(super) fn append(c: &mut Connection, e: &AuditEntry) -> Result<()> {
     c.prepare_cached(

@@ -1,13 +1,13 @@
-//! The read model's statements and reads on PostgreSQL (see [`crate::repo::read_model`]), and
+//! The read model's statements and reads on PostgreSQL (see [`crate::read_model`]), and
 //! the console's reads of a few records or documents by id.
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::{RECORD_SELECT, record_from};
-use crate::error::{Error, Result};
-use crate::repo::read_model::{Arg, Cell, Stmt, dollar_placeholders};
-use crate::repo::{Doc, StoredRecord};
+use crate::error::{RepoError, Result};
+use crate::read_model::{Arg, Cell, Stmt, dollar_placeholders};
+use crate::{Doc, StoredRecord};
 
 fn bind(args: &[Arg]) -> Vec<Box<dyn ToSql + Sync + Send>> {
     args.iter()
@@ -55,7 +55,7 @@ pub(super) async fn rows(c: &impl GenericClient, sql: &str, args: &[Arg]) -> Res
                         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
                             r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text)
                         }
-                        other => return Err(Error::Internal(format!("the read model reads no {other} column"))),
+                        other => return Err(RepoError::Internal(format!("the read model reads no {other} column"))),
                     })
                 })
                 .collect()

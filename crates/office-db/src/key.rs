@@ -17,8 +17,8 @@ use mingcha_core::sync::{Receipt, SignedReceipt};
 /// The signature and digest helpers are the custody checks' own, so both sides agree.
 pub use mingcha_office::custody::{parse_public_key, sha256_hex, signature_verifies as verifies};
 
-use crate::config::sync_dir;
-use crate::error::{Error, Result};
+use crate::error::{RepoError, Result};
+use crate::fs::sync_dir;
 
 #[derive(Clone)]
 pub struct ServerKey(SigningKey);
@@ -34,7 +34,7 @@ impl ServerKey {
     pub fn load_or_create(path: &Path) -> Result<Self> {
         if !path.exists() {
             let mut seed = [0u8; 32];
-            getrandom::getrandom(&mut seed).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+            getrandom::getrandom(&mut seed).map_err(|e| RepoError::Internal(format!("no randomness: {e}")))?;
             let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
             let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
             f.write_all(hex::encode(&seed).as_bytes())?;
@@ -50,7 +50,7 @@ impl ServerKey {
         }
         let text = std::fs::read_to_string(path)?;
         let seed = hex::decode_array::<32>(text.trim())
-            .ok_or_else(|| Error::Internal(format!("{} is not a 32-byte hex seed", path.display())))?;
+            .ok_or_else(|| RepoError::Internal(format!("{} is not a 32-byte hex seed", path.display())))?;
         Ok(Self(SigningKey::from_bytes(&seed)))
     }
 

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, Migration, NewBatch, NewDevice, NewEvent, Repo};
 use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
-use crate::error::{Error, Result};
+use crate::error::{RepoError, Result};
 use crate::key::{ServerKey, sha256_hex};
 
 mod audit;
@@ -30,26 +30,18 @@ mod exchange;
 mod read;
 
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_initial.sql",
-        sql: include_str!("../../../migrations/sqlite/0001_initial.sql"),
-    },
+    Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../../migrations/sqlite/0001_initial.sql") },
     Migration {
         version: 2,
         name: "0002_office_docs.sql",
-        sql: include_str!("../../../migrations/sqlite/0002_office_docs.sql"),
+        sql: include_str!("../../migrations/sqlite/0002_office_docs.sql"),
     },
-    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../../migrations/sqlite/0003_audit.sql") },
-    Migration {
-        version: 4,
-        name: "0004_custody.sql",
-        sql: include_str!("../../../migrations/sqlite/0004_custody.sql"),
-    },
+    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../migrations/sqlite/0003_audit.sql") },
+    Migration { version: 4, name: "0004_custody.sql", sql: include_str!("../../migrations/sqlite/0004_custody.sql") },
     Migration {
         version: 5,
         name: "0005_read_model.sql",
-        sql: include_str!("../../../migrations/sqlite/0005_read_model.sql"),
+        sql: include_str!("../../migrations/sqlite/0005_read_model.sql"),
     },
 ];
 
@@ -69,25 +61,25 @@ impl SqliteRepo {
             conn.busy_timeout(Duration::from_secs(10))?;
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                return Err(Error::Internal(format!("{} refused WAL mode ({mode})", path.display())));
+                return Err(RepoError::Internal(format!("{} refused WAL mode ({mode})", path.display())));
             }
             conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
             migrate(&mut conn)?;
             Ok(conn)
         })
         .await
-        .map_err(|e| Error::Internal(format!("opening the database: {e}")))??;
+        .map_err(|e| RepoError::Internal(format!("opening the database: {e}")))??;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| Error::Internal("the database mutex is poisoned".into()))?;
+            let mut conn = conn.lock().map_err(|_| RepoError::Internal("the database mutex is poisoned".into()))?;
             f(&mut conn)
         })
         .await
-        .map_err(|e| Error::Internal(format!("database task: {e}")))?
+        .map_err(|e| RepoError::Internal(format!("database task: {e}")))?
     }
 }
 
@@ -100,7 +92,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     let newest: Option<i64> = tx.query_row("SELECT max(version) FROM schema_migration", [], |r| r.get(0))?;
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if newest.unwrap_or(0) > known {
-        return Err(Error::Internal(format!("the database schema is newer ({newest:?}) than this build ({known})")));
+        return Err(RepoError::Internal(format!(
+            "the database schema is newer ({newest:?}) than this build ({known})"
+        )));
     }
     for m in MIGRATIONS {
         let digest = sha256_hex(m.sql.as_bytes());
@@ -109,7 +103,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             .optional()?;
         match applied {
             Some(d) if d == digest => {}
-            Some(_) => return Err(Error::Internal(format!("migration {} changed after it was applied", m.name))),
+            Some(_) => return Err(RepoError::Internal(format!("migration {} changed after it was applied", m.name))),
             None => {
                 tx.execute_batch(m.sql)?;
                 tx.execute(
@@ -131,7 +125,7 @@ fn ts(t: &DateTime<Utc>) -> String {
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::Internal(format!("bad time `{s}` in the database: {e}")))
+        .map_err(|e| RepoError::Internal(format!("bad time `{s}` in the database: {e}")))
 }
 
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.inspector_id, i.name, d.public_key, d.enrolled_at, d.revoked_at,
@@ -197,7 +191,7 @@ impl Repo for SqliteRepo {
                 "INSERT INTO inspector (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING",
                 params![i.id.to_string(), i.name, ts(&i.created_at)],
             )?;
-            if n == 0 { Err(Error::InspectorExists(i.name)) } else { Ok(()) }
+            if n == 0 { Err(RepoError::InspectorExists(i.name)) } else { Ok(()) }
         })
         .await
     }
@@ -247,17 +241,17 @@ impl Repo for SqliteRepo {
                 )
                 .optional()?;
             let Some((inspector_id, inspector_name, expires_at, spent_at, spent_by)) = row else {
-                return Err(Error::BadToken);
+                return Err(RepoError::BadToken);
             };
             if spent_at.is_some() {
                 let spent_by = spent_by.and_then(|s| s.parse().ok());
                 return super::repeated_enrollment(spent_by, device_in(&tx, d.id)?, &d);
             }
             if parse_ts(&expires_at)? <= now {
-                return Err(Error::BadToken);
+                return Err(RepoError::BadToken);
             }
             if inspector_name != d.inspector_name.trim() {
-                return Err(Error::InspectorMismatch { expected: inspector_name, given: d.inspector_name });
+                return Err(RepoError::InspectorMismatch { expected: inspector_name, given: d.inspector_name });
             }
             let taken: i64 = tx.query_row(
                 "SELECT count(*) FROM device WHERE id = ?1 OR public_key = ?2",
@@ -265,7 +259,7 @@ impl Repo for SqliteRepo {
                 |r| r.get(0),
             )?;
             if taken > 0 {
-                return Err(Error::AlreadyEnrolled);
+                return Err(RepoError::AlreadyEnrolled);
             }
             tx.execute(
                 "INSERT INTO device (id, inspector_id, name, public_key, enrolled_at, chain_head)
@@ -276,7 +270,7 @@ impl Repo for SqliteRepo {
                 "UPDATE enroll_token SET spent_at = ?1, spent_by = ?2 WHERE token_sha256 = ?3",
                 params![ts(&now), d.id.to_string(), token],
             )?;
-            let device = device_in(&tx, d.id)?.ok_or_else(|| Error::Internal("enrolled device vanished".into()))?;
+            let device = device_in(&tx, d.id)?.ok_or_else(|| RepoError::Internal("enrolled device vanished".into()))?;
             tx.commit()?;
             Ok(device)
         })
@@ -302,7 +296,7 @@ impl Repo for SqliteRepo {
                 "UPDATE device SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
                 params![ts(&now), id.to_string()],
             )?;
-            if n == 0 { Err(Error::NotFound(format!("no device {id}"))) } else { Ok(()) }
+            if n == 0 { Err(RepoError::NotFound(format!("no device {id}"))) } else { Ok(()) }
         })
         .await
     }

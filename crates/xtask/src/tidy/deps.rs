@@ -209,7 +209,8 @@ mod tests {
     fn drivers_axum_and_tauri_are_allowed_only_where_named() {
         let meta = metadata(&[
             ("mingcha-store", &[("rusqlite", None)]),
-            ("mingcha-server", &[("rusqlite", None), ("axum", None), ("tokio-postgres", None)]),
+            ("mingcha-office-db", &[("rusqlite", None), ("tokio-postgres", None)]),
+            ("mingcha-server", &[("axum", None), ("rusqlite", None)]),
             ("mingcha-cli", &[("rusqlite", None), ("axum", Some("dev")), ("ureq", Some("dev"))]),
             ("mingcha-desktop-old", &[("ureq", None)]),
             ("mingcha-tests", &[("rusqlite", None), ("tauri", None)]),
@@ -217,6 +218,14 @@ mod tests {
             ("mingcha-evidence", &[("tauri-plugin-fs", None), ("tauri-build", Some("build"))]),
         ]);
         let found: Vec<_> = check(&meta).iter().map(|b| format!("{} {}", b.rule, b.subject)).collect();
-        assert_eq!(found, ["db-driver mingcha-cli", "http-client mingcha-desktop-old", "tauri mingcha-evidence"]);
+        assert_eq!(
+            found,
+            [
+                "db-driver mingcha-server",
+                "db-driver mingcha-cli",
+                "http-client mingcha-desktop-old",
+                "tauri mingcha-evidence"
+            ]
+        );
     }
 }

@@ -221,10 +221,10 @@ mod tests {
         assert_eq!(
             found,
             [
-                "db-driver mingcha-server",
                 "db-driver mingcha-cli",
                 "http-client mingcha-desktop-old",
-                "tauri mingcha-evidence"
+                "tauri mingcha-evidence",
+                "db-driver mingcha-server"
             ]
         );
     }

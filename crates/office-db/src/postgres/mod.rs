@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_read_model.sql",
         sql: include_str!("../../migrations/postgres/0005_read_model.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_finding_counts.sql",
+        sql: include_str!("../../migrations/postgres/0006_finding_counts.sql"),
+    },
 ];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.

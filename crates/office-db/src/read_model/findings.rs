@@ -1,8 +1,9 @@
 //! The review queue (审核) in SQL: one `finding_row` per finding the devices sent, with its
-//! review state now, paged by the time it was observed.
+//! review state now, paged by the time it was observed. Triggers keep `finding_count` (findings
+//! per batch, state and deletion) in step, so totals and the batch list read counters, not rows.
 
 use super::binds::Binds;
-use super::{OPEN_STATES, Sql, count, cut_page, where_clause};
+use super::{OPEN_STATES, Sql, count, cut_page, sum_counts, where_clause};
 use crate::error::Result;
 
 /// Which findings to list; deleted ones never are.
@@ -62,7 +63,12 @@ fn conditions(q: &FindingQuery, b: &mut Binds) -> Vec<String> {
 pub async fn page(db: &dyn Sql, q: &FindingQuery, after: Option<&FindingCursor>, limit: u32) -> Result<FindingPage> {
     let mut b = Binds::default();
     let mut conds = conditions(q, &mut b);
-    let total = count(db, "finding_row", &conds, b.args.clone()).await?;
+    // The counters know batches and states; an inspector or a unit is counted on the rows.
+    let total = if q.inspector.is_none() && q.unit_id.is_none() {
+        sum_counts(db, "finding_count", &conds, b.args.clone()).await?
+    } else {
+        count(db, "finding_row", &conds, b.args.clone()).await?
+    };
     if let Some(c) = after {
         let (at, id) = (b.push(c.observed_at.as_str()), b.push(c.finding_id.as_str()));
         conds.push(format!("(observed_at > {at} OR (observed_at = {at} AND finding_id > {id}))"));
@@ -90,8 +96,9 @@ pub async fn batch_counts(db: &dyn Sql, batches: &[String]) -> Result<Vec<(Strin
     let mut b = Binds::default();
     let list = batches.iter().map(|x| b.push(x.as_str())).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "SELECT batch_id, count(*), sum(CASE WHEN is_open AND NOT deleted THEN 1 ELSE 0 END)
-           FROM finding_row WHERE batch_id IN ({list}) GROUP BY batch_id"
+        "SELECT batch_id, CAST(SUM(n) AS BIGINT),
+                CAST(SUM(CASE WHEN state IN {OPEN_STATES} AND NOT deleted THEN n ELSE 0 END) AS BIGINT)
+           FROM finding_count WHERE batch_id IN ({list}) GROUP BY batch_id"
     );
     db.rows(sql, b.args).await?.iter().map(|r| Ok((r[0].text()?, r[1].count()?, r[2].count()?))).collect()
 }

@@ -131,6 +131,13 @@ async fn count(db: &dyn Sql, table: &str, conds: &[String], args: Vec<Arg>) -> R
     rows.first().and_then(|r| r.first()).map_or(Ok(0), Cell::count)
 }
 
+/// The sum of a counter table's `n` over the rows `conds` select (0 when none).
+async fn sum_counts(db: &dyn Sql, table: &str, conds: &[String], args: Vec<Arg>) -> Result<u64> {
+    let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM {table} {}", where_clause(conds));
+    let rows = db.rows(sql, args).await?;
+    rows.first().and_then(|r| r.first()).map_or(Ok(0), Cell::count)
+}
+
 /// Cut rows read with `LIMIT limit + 1` to `limit`, and say whether there were more: the last
 /// row kept is then where the next page starts.
 fn cut_page(rows: &mut Vec<Vec<Cell>>, limit: u32) -> bool {

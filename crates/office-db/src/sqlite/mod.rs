@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_read_model.sql",
         sql: include_str!("../../migrations/sqlite/0005_read_model.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_finding_counts.sql",
+        sql: include_str!("../../migrations/sqlite/0006_finding_counts.sql"),
+    },
 ];
 
 #[derive(Debug, Clone)]

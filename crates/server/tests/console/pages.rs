@@ -58,8 +58,11 @@ async fn the_review_list_and_the_ledger_come_in_pages_numbered_on(app: App) {
     }
 
     let problems = accept_all(&office, &day).await;
-    let (open, _) = all_pages(&office, "/api/console/findings?state=open", 2).await;
+    let (open, pages) = all_pages(&office, "/api/console/findings?state=open", 2).await;
     assert!(open.is_empty(), "accepted findings leave the queue: {open:?}");
+    assert_eq!(pages, [(0, 0)], "and its total");
+    let (all, pages) = all_pages(&office, "/api/console/findings?state=accepted", 5).await;
+    assert_eq!((all.len(), pages), (5, vec![(5, 5)]));
     let (rows, pages) = all_pages(&office, "/api/console/problems", 2).await;
     assert_eq!(pages, [(5, 2), (5, 2), (5, 1)]);
     assert_eq!(ids(&rows), problems, "in order of discovery");
@@ -100,18 +103,38 @@ async fn the_full_text_follows_a_rewording_and_takes_like_characters_literally(a
     assert_eq!(total(office.read(&q("岗")).await), 2, "one character is found too");
 }
 
-/// Undo migration 5 as if this office had been made by the version before it.
+/// Undo migrations 5 and 6 (the read model and its counters) as if this office had been made by
+/// the version before them.
 async fn forget_the_read_model(app: &App) {
-    let config = &app.server.office.config;
     let statements = [
+        "DROP TABLE finding_count",
         "DROP TABLE ledger_gram",
         "DROP TABLE ledger_row",
         "DROP TABLE finding_row",
         "DROP TABLE read_model",
         "DROP INDEX record_parent",
         "ALTER TABLE record DROP COLUMN parent_id",
-        "DELETE FROM schema_migration WHERE version = 5",
+        "DELETE FROM schema_migration WHERE version IN (5, 6)",
     ];
+    forget(app, &statements).await;
+}
+
+/// Run `statements` on the office's database behind its back.
+async fn forget(app: &App, statements: &[&str]) {
+    let config = &app.server.office.config;
+    let mut statements = statements.to_vec();
+    if statements.contains(&"DROP TABLE finding_count") {
+        // The counting triggers go with the counters (migration 6 makes them again).
+        let triggers: &[&str] = match config.database_url {
+            Some(_) => &["DROP FUNCTION finding_row_count() CASCADE"],
+            None => &[
+                "DROP TRIGGER finding_row_counted_insert",
+                "DROP TRIGGER finding_row_counted_update",
+                "DROP TRIGGER finding_row_counted_delete",
+            ],
+        };
+        statements.splice(0..0, triggers.iter().copied());
+    }
     match &config.database_url {
         None => {
             let db = rusqlite::Connection::open(config.sqlite_path()).unwrap();
@@ -132,10 +155,32 @@ async fn an_office_made_before_the_read_model_builds_it_once_and_answers_the_sam
     for f in &day.findings[..3] {
         office.ok(&format!("/api/console/findings/{f}/accept"), json!({})).await;
     }
-    let reads = ["/api/console/findings?limit=500", "/api/console/problems?limit=500", "/api/console/batches"];
+    // 3 accepted, 1 returned, 1 waiting: what the counters say, before and after the rebuild.
+    let batches = office.read("/api/console/batches").await;
+    assert_eq!((batches[0]["findings"].as_u64(), batches[0]["undecided"].as_u64()), (Some(5), Some(1)));
+    let total = |v: Value| v["total"].as_u64().unwrap();
+    assert_eq!(total(office.read("/api/console/findings?state=open").await), 1);
+    assert_eq!(total(office.read("/api/console/findings?state=returned").await), 1);
+    let batch = batches[0]["batch_id"].as_str().unwrap();
+    assert_eq!(total(office.read(&format!("/api/console/findings?batch={batch}&state=open")).await), 1);
+    let reads = [
+        "/api/console/findings?limit=500",
+        "/api/console/findings?state=open",
+        "/api/console/problems?limit=500",
+        "/api/console/batches",
+    ];
     let mut before = Vec::new();
     for path in reads {
         before.push(office.read(path).await);
+    }
+
+    // An office made at migration 5 counts its rows once when migration 6 comes.
+    forget(&app, &["DROP TABLE finding_count", "DELETE FROM schema_migration WHERE version = 6"]).await;
+    let counted = mingcha_server::spawn(app.server.office.config.clone(), "127.0.0.1:0").await.unwrap();
+    for (path, was) in reads.iter().zip(&before) {
+        let r = http(counted.addr, "GET", path, &office.headers(), b"").await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(&r.json::<Value>(), was, "{path} answers as before the counters were made");
     }
 
     forget_the_read_model(&app).await;

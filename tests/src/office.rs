@@ -80,6 +80,11 @@ impl Office {
         office
     }
 
+    /// The PostgreSQL database the tables are in, if they are not in `office.db`.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
+    }
+
     /// Whether the tables are in PostgreSQL (`office.db` is then absent).
     pub fn on_postgres(&self) -> bool {
         self.database_url.is_some()

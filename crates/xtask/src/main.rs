@@ -5,7 +5,8 @@
 //! - `cargo xtask demo`  — the CLI's tour: a demo store, shown command by command, synced.
 //! - `cargo xtask tidy`  — the architecture's invariants (docs/architecture.md), in seconds.
 //! - `cargo xtask test`  — tidy, install system packages, lint, and run every test, timing each phase.
-//! - `cargo xtask bench` — the benchmarks, in release mode, then the fuzz targets.
+//! - `cargo xtask bench` — the benchmarks, in release mode, then the fuzz targets;
+//!   `cargo xtask bench office [--quick] [--findings N]` the office console's alone.
 //! - `cargo xtask postgres` — start the local PostgreSQL the server's tests use and print
 //!   the `MINGCHA_TEST_PG` to export for running them by hand.
 //! - `cargo xtask fuzz [TARGET] [SECONDS]` — the fuzz targets in `fuzz/`, longer than CI runs them.
@@ -107,7 +108,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|tidy|test|bench [--quick]|postgres|fuzz [TARGET] [SECONDS]|schemathesis>"
+                "usage: cargo xtask <setup|run [DATA_DIR]|office [DATA_DIR]|demo [DATA_DIR]|tidy|test|bench [office] [--quick]|postgres|fuzz [TARGET] [SECONDS]|schemathesis>"
             );
             bail!("unknown task")
         }
@@ -562,6 +563,18 @@ fn bench(args: &[String]) -> Result<()> {
         status(&mut cmd)
     };
     let pg = start_postgres()?;
+    if args.first().is_some_and(|a| a == "office") {
+        // The office alone, on both backends: `--findings N` (10,000 with --quick, else 100,000).
+        let findings = match args.iter().position(|a| a == "--findings").and_then(|i| args.get(i + 1)) {
+            Some(n) => n.parse::<u64>().map_err(|_| anyhow::anyhow!("--findings takes a number, not `{n}`"))?,
+            None if quick => 10_000,
+            None => 100_000,
+        };
+        let n = findings.to_string();
+        let accept = (findings / 5).clamp(1, 200_000).to_string();
+        office(&["--findings", &n, "--accept", &accept], &pg)?;
+        return office(&["--findings", &n, "--accept", &accept, "--postgres"], &pg);
+    }
     if quick {
         desktop(&["--findings", "10000", "--runs", "3"])?;
         run(&["store", "--findings", "10000", "--evidence", "50000", "--runs", "50"])?;

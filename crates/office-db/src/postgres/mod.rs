@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_finding_counts.sql",
         sql: include_str!("../../migrations/postgres/0006_finding_counts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_list_indexes.sql",
+        sql: include_str!("../../migrations/postgres/0007_list_indexes.sql"),
+    },
 ];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.

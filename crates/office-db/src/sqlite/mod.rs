@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_finding_counts.sql",
         sql: include_str!("../../migrations/sqlite/0006_finding_counts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_list_indexes.sql",
+        sql: include_str!("../../migrations/sqlite/0007_list_indexes.sql"),
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -103,8 +103,8 @@ async fn the_full_text_follows_a_rewording_and_takes_like_characters_literally(a
     assert_eq!(total(office.read(&q("岗")).await), 2, "one character is found too");
 }
 
-/// Undo migrations 5 and 6 (the read model and its counters) as if this office had been made by
-/// the version before them.
+/// Undo migrations 5 to 7 (the read model, its counters and indexes) as if this office had been
+/// made by the version before them.
 async fn forget_the_read_model(app: &App) {
     let statements = [
         "DROP TABLE finding_count",
@@ -114,7 +114,8 @@ async fn forget_the_read_model(app: &App) {
         "DROP TABLE read_model",
         "DROP INDEX record_parent",
         "ALTER TABLE record DROP COLUMN parent_id",
-        "DELETE FROM schema_migration WHERE version IN (5, 6)",
+        "DROP INDEX batch_committed",
+        "DELETE FROM schema_migration WHERE version IN (5, 6, 7)",
     ];
     forget(app, &statements).await;
 }

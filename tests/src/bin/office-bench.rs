@@ -234,7 +234,8 @@ fn reads(db: &mut RawDb, one: &str) -> Result<Vec<Read>> {
             path: "/api/console/batches".into(),
             sql: vec![
                 "SELECT b.id, CAST(SUM(c.n) AS BIGINT) FROM batch b LEFT JOIN finding_count c \
-                 ON c.batch_id = CAST(b.id AS TEXT) WHERE b.id IN (SELECT id FROM batch WHERE stage = 'committed' ORDER BY committed_at DESC LIMIT 100) \
+                 ON c.batch_id = CAST(b.id AS TEXT) \
+                 WHERE b.id IN (SELECT id FROM batch WHERE stage = 'committed' ORDER BY committed_at DESC LIMIT 100) \
                  GROUP BY b.id"
                     .into(),
             ],

@@ -11,7 +11,7 @@
 //! finding, batch or notice, and the whole-log checks always come along, since a rewritten log
 //! endangers every entry.
 //!
-//! Nothing here reads a file: the caller asks [`blobs_to_hash`] which blobs a scope needs,
+//! Nothing here reads a file: the caller asks a [`Plan`] which blobs a scope needs,
 //! hashes them as it streams them from its store, and passes what it found to [`verify`].
 
 mod batches;
@@ -29,9 +29,9 @@ use serde::Serialize;
 
 pub use held::{HeldBatch, HeldChange, HeldDevice, HeldHead, HeldLogRow, Holdings};
 pub use report::{Check, Report, Scope, Subject};
-pub use scope::{AmbiguousScope, blobs_to_hash, resolve};
+pub use scope::{AmbiguousScope, Plan, resolve};
 
-/// What the blob store answered for each blob [`blobs_to_hash`] asked for: the SHA-256 (hex)
+/// What the blob store answered for each blob [`Plan::blobs_to_hash`] asked for: the SHA-256 (hex)
 /// and length of the bytes it holds under that name, or `None` when it holds nothing there.
 pub type BlobDigests = HashMap<String, Option<(String, u64)>>;
 
@@ -42,21 +42,21 @@ pub fn office_day(t: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Verify `scope` against what the office holds. `office_key` is the office's public key;
-/// `hashed` is what the blob store holds for the blobs of [`blobs_to_hash`].
-pub fn verify(h: &Holdings, hashed: &BlobDigests, office_key: &VerifyingKey, scope: &Scope) -> Report {
+/// `hashed` is what the blob store holds for the blobs of [`Plan::blobs_to_hash`].
+pub fn verify(h: &Holdings, hashed: &BlobDigests, office_key: &VerifyingKey, plan: &Plan) -> Report {
     let mut c = Checks(Vec::new());
     let batches = batches::batches(h, office_key, &mut c);
     batches::changes(h, &batches, &mut c);
     log::log(h, &batches, office_key, &mut c);
-    let wanted = scope::wanted_subjects(h, scope);
+    let wanted = &plan.wanted;
     blobs::blobs(h, hashed, wanted.as_ref(), &mut c);
 
-    let checks = match &wanted {
+    let checks = match wanted {
         None => c.0,
         Some(w) => c.0.into_iter().filter(|ch| ch.about.iter().any(|s| *s == Subject::Log || w.contains(s))).collect(),
     };
-    let mut scope_text = scope.describe();
-    if let Some(w) = &wanted
+    let mut scope_text = plan.scope.describe();
+    if let Some(w) = wanted
         && !w.iter().any(|s| matches!(s, Subject::Change(_) | Subject::Blob(_) | Subject::Batch(_)))
     {
         // Checks of the log as a whole would only say that something else holds.
@@ -149,8 +149,9 @@ mod tests {
         let sha = "a".repeat(64);
         let h = Holdings { blobs: vec![(sha.clone(), 3)], ..Holdings::default() };
         let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
-        assert_eq!(blobs_to_hash(&h, &Scope::Everything), vec![sha.clone()]);
-        let report = |held| verify(&h, &BlobDigests::from([(sha.clone(), held)]), &key, &Scope::Everything);
+        let plan = Plan::new(&h, &Scope::Everything);
+        assert_eq!(plan.blobs_to_hash(&h), vec![sha.clone()]);
+        let report = |held| verify(&h, &BlobDigests::from([(sha.clone(), held)]), &key, &plan);
         assert!(report(Some((sha.clone(), 3))).holds);
         let altered = report(Some(("b".repeat(64), 3)));
         assert!(!altered.holds && altered.failures().any(|c| c.message.contains("do NOT hash to its name")));

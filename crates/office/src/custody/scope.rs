@@ -12,15 +12,28 @@ use super::{HeldChange, Holdings, Scope, Subject};
 #[error("{0}")]
 pub struct AmbiguousScope(pub String);
 
-/// The blobs [`super::verify`] needs hashed for `scope`: those it covers, all for everything.
-pub fn blobs_to_hash(h: &Holdings, scope: &Scope) -> Vec<String> {
-    let wanted = wanted_subjects(h, scope);
-    h.blobs
-        .iter()
-        .map(|(sha, _)| sha)
-        .filter(|sha| wanted.as_ref().is_none_or(|w| w.contains(&Subject::Blob((*sha).clone()))))
-        .cloned()
-        .collect()
+/// What a verification of one scope covers, worked out once: the subjects it picks (`None` for
+/// everything), whose blobs the caller hashes and whose checks [`super::verify`] keeps.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub(super) scope: Scope,
+    pub(super) wanted: Option<BTreeSet<Subject>>,
+}
+
+impl Plan {
+    pub fn new(h: &Holdings, scope: &Scope) -> Self {
+        Self { scope: scope.clone(), wanted: wanted_subjects(h, scope) }
+    }
+
+    /// The blobs [`super::verify`] needs hashed: those the scope covers, all for everything.
+    pub fn blobs_to_hash(&self, h: &Holdings) -> Vec<String> {
+        h.blobs
+            .iter()
+            .map(|(sha, _)| sha)
+            .filter(|sha| self.wanted.as_ref().is_none_or(|w| w.contains(&Subject::Blob((*sha).clone()))))
+            .cloned()
+            .collect()
+    }
 }
 
 /// A scope named by a prefix of its digest or id, the way a person copies one from a listing
@@ -81,7 +94,7 @@ fn names(row: &HeldChange, pointer: &str, needle: &str) -> bool {
 }
 
 /// The subjects a scope covers; `None` for everything.
-pub(super) fn wanted_subjects(h: &Holdings, scope: &Scope) -> Option<BTreeSet<Subject>> {
+fn wanted_subjects(h: &Holdings, scope: &Scope) -> Option<BTreeSet<Subject>> {
     let mut findings: Vec<String> = Vec::new();
     let mut photos: Vec<String> = Vec::new();
     let mut batches: Vec<String> = Vec::new();

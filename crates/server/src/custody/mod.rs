@@ -42,8 +42,9 @@ pub async fn verify_scope(
 ) -> Result<verify::Report> {
     let h = holdings(repo).await?;
     let scope = verify::resolve(&h, scope).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let plan = verify::Plan::new(&h, &scope);
     let mut hashed = verify::BlobDigests::new();
-    for sha in verify::blobs_to_hash(&h, &scope) {
+    for sha in plan.blobs_to_hash(&h) {
         // Hashed as it is read: a 2 GiB video is checked without being held in memory.
         let held = match Sha256Hex::parse(&sha) {
             Ok(s) => blobs.digest(&s).await?,
@@ -51,5 +52,5 @@ pub async fn verify_scope(
         };
         hashed.insert(sha, held);
     }
-    Ok(verify::verify(&h, &hashed, office_key, &scope))
+    Ok(verify::verify(&h, &hashed, office_key, &plan))
 }

@@ -161,14 +161,14 @@ fn main() -> Result<()> {
 
 /// The reads timed, each with its hand-written SQL; `one` is the finding read alone.
 fn reads(db: &mut RawDb, one: &str) -> Result<Vec<Read>> {
-    let first = db.column(
-        "SELECT unit_id || ' ' || category || ' ' || found_on FROM ledger_row ORDER BY found_at, problem_id LIMIT 1",
-    )?;
-    let first = first.first().context("the ledger is empty; accept some findings (--accept)")?;
-    let mut parts = first.split(' ');
-    let (unit, category, found) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let group = category.split('.').next().unwrap_or(category);
-    let day = NaiveDate::parse_from_str(found, "%Y-%m-%d").context("a ledger row's day")?;
+    // The oldest problem's unit, category and day: filters that select something.
+    let mut oldest = |column: &str| -> Result<String> {
+        let sql = format!("SELECT {column} FROM ledger_row ORDER BY found_at, problem_id LIMIT 1");
+        db.column(&sql)?.into_iter().next().context("the ledger is empty; accept some findings (--accept)")
+    };
+    let (unit, category, found) = (oldest("unit_id")?, oldest("category")?, oldest("found_on")?);
+    let group = category.split('.').next().unwrap_or(&category);
+    let day = NaiveDate::parse_from_str(&found, "%Y-%m-%d").context("a ledger row's day")?;
     let (from, to) = month_of(day).context("a month")?;
     let open = "deleted = FALSE AND state IN ('new', 'resent')";
     let page = |w: &str| {

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mingcha_core::sync::{ApiError, ManifestError};
+use mingcha_office_app::Error as AppError;
 use mingcha_office_db::RepoError;
 use serde_json::json;
 
@@ -233,20 +234,37 @@ fn refused_status(r: &RepoError) -> StatusCode {
     }
 }
 
-/// The store's errors as the office's: the kinds the server has too become those, a refusal
-/// stays the store's with its code and detail, and a database failure is internal.
+/// A use case's answer, with the HTTP status of its kind.
+impl From<AppError> for Error {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::BadRequest(m) => Self::BadRequest(m),
+            AppError::NotFound(m) => Self::NotFound(m),
+            AppError::Invalid(m) => Self::Invalid(m),
+            AppError::Conflict(m) => Self::Conflict(m),
+            AppError::UnknownInspector(m) => Self::UnknownInspector(m),
+            AppError::UnknownFinding(m) => Self::UnknownFinding(m),
+            AppError::UnknownUnit(m) => Self::UnknownUnit(m),
+            AppError::DeadlinePast { deadline, today } => Self::DeadlinePast { deadline, today },
+            AppError::WrongStage(m) => Self::WrongStage(m),
+            AppError::Refused(r) => Self::Refused(r),
+            AppError::Io(e) => Self::Io(e),
+            AppError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
+/// A rule of the office's refused, read as the use cases read it.
+impl From<mingcha_office::OfficeError> for Error {
+    fn from(e: mingcha_office::OfficeError) -> Self {
+        Self::from(AppError::from(e))
+    }
+}
+
+/// The store's errors, read as the use cases read them.
 impl From<RepoError> for Error {
     fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::BadRequest(m) => Self::BadRequest(m),
-            RepoError::NotFound(m) => Self::NotFound(m),
-            RepoError::Invalid(m) => Self::Invalid(m),
-            RepoError::Conflict(m) => Self::Conflict(m),
-            RepoError::Io(e) => Self::Io(e),
-            RepoError::Internal(m) => Self::Internal(m),
-            e @ (RepoError::Sqlite(_) | RepoError::Postgres(_) | RepoError::Pool(_)) => Self::Internal(e.to_string()),
-            refused => Self::Refused(refused),
-        }
+        Self::from(AppError::from(e))
     }
 }
 

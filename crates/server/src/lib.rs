@@ -12,9 +12,8 @@
 //!   [`intake`] (what a batch's changes may be and write);
 //! - [`repo`] (the tables behind one trait, SQLite or PostgreSQL, with the exchange and its
 //!   chain rule), [`blobs`] (write-once blob storage behind a trait);
-//! - [`app`] (the use cases without HTTP: the office's documents, the findings a request
-//!   shows, the ledger row, the decision on a finding), [`admin`] (the staff's commands),
-//!   [`custody`] (the end-to-end verification);
+//! - [`app`] (`mingcha-office-app`: the use cases without HTTP, with [`admin`] the staff's
+//!   commands and [`custody`] the end-to-end verification);
 //! - [`memory`] (what one process remembers: nonces, runs of refusals), [`limits`], [`state`]
 //!   (what every handler reaches, the extractors), [`session`] (who is asking the console),
 //!   [`auth`] (signed device requests), [`audit`];
@@ -28,19 +27,18 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub use mingcha_office_app as app;
+pub use mingcha_office_app::{admin, custody};
 pub use mingcha_office_db as repo;
 pub use mingcha_office_db::{intake, key};
 
-pub mod admin;
 pub mod api;
-pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod bounds;
 pub mod config;
 pub mod console;
-pub mod custody;
 pub mod error;
 pub mod limits;
 pub mod memory;

@@ -92,7 +92,7 @@ async fn page(
         .iter()
         .zip(p.first..)
         .map(|((json, _, _), seq)| ledger_index::row(json, seq, day))
-        .collect::<Result<_>>()?;
+        .collect::<crate::app::Result<_>>()?;
     Ok(Page { rows, total: p.total, next: p.next.map(|c| cursor(&c.found_at, &c.problem_id)) })
 }
 

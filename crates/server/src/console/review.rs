@@ -12,6 +12,7 @@ use super::kind;
 use super::ledger_index::{self, cursor, parse_cursor};
 use super::session::Signed;
 use super::world::{FindingView, Held, World, current, resolve_unit};
+use crate::app::Error as AppError;
 use crate::app::review::{Outcome, accept_step, decide_with, return_step};
 use crate::error::{Error, Result};
 use crate::repo::read_model::{self, findings::StateFilter};
@@ -117,8 +118,8 @@ pub async fn findings(
         Some(u) => match resolve_unit(&*state.repo, &u).await {
             Ok((id, _)) => Some(id),
             // A unit the office never heard of has no findings.
-            Err(Error::UnknownUnit(_)) => Some(u),
-            Err(e) => return Err(e),
+            Err(AppError::UnknownUnit(_)) => Some(u),
+            Err(e) => return Err(e.into()),
         },
         None => None,
     };
@@ -156,7 +157,7 @@ async fn decide(
     state: &AppState,
     signed: &Signed,
     id: &str,
-    step: impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> Result<Outcome>,
+    step: impl FnOnce(&mut Review, &Held, &str, DateTime<Utc>) -> crate::app::Result<Outcome>,
 ) -> Result<Json<FindingView>> {
     signed.reviewer()?;
     decide_with(&*state.repo, id, signed.name(), &signed.account.username, Utc::now(), step).await?;

@@ -39,8 +39,12 @@ pub const HTTP_SERVER_PACKAGES: &[&str] = &["mingcha-server"];
 pub const HTTP_CLIENT_CRATES: &[&str] = &["ureq", "reqwest"];
 pub const HTTP_CLIENT_PACKAGES: &[&str] = &["mingcha-store"];
 /// Packages kept apart: the office server links neither the device's store nor its evidence
-/// files; both sides share only mingcha-core's wire types.
-pub const APART: &[(&str, &[&str])] = &[("mingcha-server", &["mingcha-store", "mingcha-evidence"])];
+/// files (both sides share only mingcha-core's wire types), and the office's use cases link no
+/// HTTP at all, not even through another crate.
+pub const APART: &[(&str, &[&str])] = &[
+    ("mingcha-server", &["mingcha-store", "mingcha-evidence"]),
+    ("mingcha-office-app", &["axum", "hyper", "mingcha-server", "mingcha-store", "mingcha-evidence"]),
+];
 /// Tauri (and its plugins), and the desktop shell, the one package that may know it.
 pub const TAURI_PACKAGES: &[&str] = &["mingcha-desktop"];
 /// Packages that are tests through and through (their library is the journeys' harness): their

@@ -1,11 +1,22 @@
-//! The office's use cases without HTTP: the documents it keeps (`office_doc`, read and written
-//! with their versions), the findings a request shows assembled ([`world`]), the ledger row each
-//! problem write carries ([`ledger_index`]), and the decision on a finding ([`review`]). The
-//! console's handlers and the admin commands both call these; nothing here knows axum.
+//! `mingcha-office-app`: the office's use cases without HTTP. The documents it keeps
+//! (`office_doc`, read and written with their versions), the findings a request shows assembled
+//! ([`world`]), the ledger row each problem write carries ([`ledger_index`]), the decision on a
+//! finding ([`review`]), the staff's commands ([`admin`]) and the end-to-end custody check
+//! ([`custody`]). The console's handlers and the admin CLI both call these, and get the same
+//! typed [`Error`] back.
+//!
+//! **Architecture invariant:** no HTTP and no database driver. This crate never links axum, an
+//! HTTP client, rusqlite or tokio-postgres: it reaches the tables and the blobs only through
+//! `mingcha-office-db`'s traits, and the office's rules stay in `mingcha-office`.
 
+pub mod admin;
+pub mod custody;
+mod error;
 pub mod ledger_index;
 pub mod review;
 pub mod world;
+
+pub use error::{Error, Result};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mingcha_core::assets;
@@ -14,17 +25,16 @@ use mingcha_core::taxonomy::Taxonomy;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Result};
-use crate::repo::{DocWrite, Repo};
+use mingcha_office_db::{DocWrite, Repo};
 
 /// The taxonomy the office starts with, before it publishes its own.
-pub const BUILTIN_TAXONOMY: &str = include_str!("../../../../assets/taxonomy.json");
+pub const BUILTIN_TAXONOMY: &str = include_str!("../../../assets/taxonomy.json");
 
 /// The kinds of document the console keeps (`office_doc.kind`).
 pub mod kind {
     pub const ACCOUNT: &str = "account";
     pub const SESSION: &str = "session";
-    pub use crate::repo::read_model::{PROBLEM, REVIEW};
+    pub use mingcha_office_db::read_model::{PROBLEM, REVIEW};
     pub const NOTICE: &str = "notice";
     pub const NOTICE_SERIAL: &str = "notice_serial";
     pub const SETTINGS: &str = "settings";
@@ -74,19 +84,6 @@ pub async fn load_all<T: DeserializeOwned>(repo: &dyn Repo, kind: &str) -> Resul
         .into_iter()
         .map(|d| Ok((d.id.clone(), Versioned { version: d.version, value: decode(kind, &d.id, d.body)? })))
         .collect()
-}
-
-/// `mingcha_office`'s refusals as the office's errors.
-impl From<mingcha_office::OfficeError> for Error {
-    fn from(e: mingcha_office::OfficeError) -> Self {
-        use mingcha_office::OfficeError as O;
-        match e {
-            O::Invalid(m) => Error::Invalid(m),
-            O::WrongStage(m) => Error::WrongStage(m),
-            O::DeadlinePast { deadline, today } => Error::DeadlinePast { deadline, today },
-            O::Internal(m) => Error::Internal(m),
-        }
-    }
 }
 
 /// A new UUIDv7 as text: problem and notice ids.

@@ -1,7 +1,7 @@
 //! What the console reads as a whole: every finding the devices sent with its unit, spot,
 //! visit and evidence, the office's reviews and ledger problems, and the taxonomy in force.
 //! A request loads only the findings it shows ([`World::of`]): the lists come from the read
-//! model in SQL (`crate::repo::read_model`), one page at a time.
+//! model in SQL (`mingcha_office_db::read_model`), one page at a time.
 
 use std::collections::HashMap;
 
@@ -18,9 +18,9 @@ use mingcha_office::problem::Problem;
 use mingcha_office::review::{Current, Review, ReviewState, Wording};
 use serde::Serialize;
 
-use super::{Versioned, kind, load_all};
-use crate::error::{Error, Result};
-use crate::repo::{Repo, StoredRecord};
+use crate::{Error, Result};
+use crate::{Versioned, kind, load_all};
+use mingcha_office_db::{Repo, StoredRecord};
 
 /// A finding the office holds, parsed.
 #[derive(Debug, Clone)]
@@ -109,7 +109,7 @@ enum Scope {
 }
 
 fn decoded<T: serde::de::DeserializeOwned>(
-    docs: Vec<crate::repo::Doc>,
+    docs: Vec<mingcha_office_db::Doc>,
     kind: &str,
 ) -> Result<Vec<(String, Versioned<T>)>> {
     docs.into_iter()
@@ -158,7 +158,7 @@ impl World {
 
     /// A ledger problem with its finding, review and evidence.
     pub async fn of_problem(repo: &dyn Repo, problem_id: &str) -> Result<(Self, Versioned<Problem>)> {
-        let p: Versioned<Problem> = super::load(repo, kind::PROBLEM, problem_id)
+        let p: Versioned<Problem> = crate::load(repo, kind::PROBLEM, problem_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no problem {problem_id} in the ledger")))?;
         let mut world = Self::of(repo, std::slice::from_ref(&p.value.finding_id)).await?;
@@ -247,7 +247,7 @@ impl World {
             });
         }
         let reviews = l.reviews.into_iter().collect();
-        let taxonomy = super::current_taxonomy(repo).await?;
+        let taxonomy = crate::current_taxonomy(repo).await?;
         Ok(Self { findings, by_id, units, spots, evidence, devices, reviews, problems: l.problems, taxonomy })
     }
 

@@ -10,9 +10,9 @@ use mingcha_core::inspection::InspectionKind;
 use mingcha_core::sync::{OfficeEventBody, PlanAssignment};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::key::sha256_hex;
-use crate::repo::{Audience, Device, Inspector, Repo};
+use crate::{Error, Result};
+use mingcha_office_db::key::sha256_hex;
+use mingcha_office_db::{Audience, Device, Inspector, Repo};
 
 pub async fn add_inspector(repo: &dyn Repo, name: &str, now: DateTime<Utc>) -> Result<Inspector> {
     let name = name.trim();
@@ -148,7 +148,7 @@ pub async fn decide_finding(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Published> {
-    use crate::app::review::{accept_step, decide_with, return_step};
+    use crate::review::{accept_step, decide_with, return_step};
     let by = by.trim();
     let (seq, kind) = match decision {
         Decision::Return { comment } => {
@@ -168,7 +168,7 @@ fn as_json(file: &str, text: &str) -> Result<serde_json::Value> {
 
 /// Check a checklist template file and publish it to every inspector.
 pub async fn publish_template(repo: &dyn Repo, file: &str, text: &str, now: DateTime<Utc>) -> Result<Published> {
-    let template = assets::parse_template(file, text, &crate::app::current_taxonomy(repo).await?)
+    let template = assets::parse_template(file, text, &crate::current_taxonomy(repo).await?)
         .map_err(|e| Error::Invalid(e.to_string()))?;
     let body = OfficeEventBody::TemplatePublished { template: as_json(file, text)? };
     let seq = repo.append_event(Audience::Everyone, Some(&template.code), &body, now).await?;

@@ -8,12 +8,12 @@ pub use mingcha_office::custody::office_day;
 
 use mingcha_core::evidence::Sha256Hex;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Gather what the checks read: the tables' raw bytes, plus the notices and problems that
 /// lead from a notice to its findings.
-pub async fn holdings(repo: &dyn crate::repo::Repo) -> Result<verify::Holdings> {
-    use crate::app::kind;
+pub async fn holdings(repo: &dyn mingcha_office_db::Repo) -> Result<verify::Holdings> {
+    use crate::kind;
     let mut h = repo.custody_holdings().await?;
     for d in repo.docs(kind::PROBLEM).await? {
         if let Some(f) = d.body.get("finding_id").and_then(|v| v.as_str()) {
@@ -35,8 +35,8 @@ pub async fn holdings(repo: &dyn crate::repo::Repo) -> Result<verify::Holdings> 
 
 /// Verify `scope` end to end against the office's tables and blob store.
 pub async fn verify_scope(
-    repo: &dyn crate::repo::Repo,
-    blobs: &dyn crate::blobs::BlobStore,
+    repo: &dyn mingcha_office_db::Repo,
+    blobs: &dyn mingcha_office_db::blobs::BlobStore,
     office_key: &ed25519_dalek::VerifyingKey,
     scope: &verify::Scope,
 ) -> Result<verify::Report> {

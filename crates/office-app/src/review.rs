@@ -8,11 +8,11 @@ use mingcha_core::sync::OfficeEventBody;
 use mingcha_office::problem::Problem;
 use mingcha_office::review::Review;
 
-use super::ledger_index;
-use super::world::{Held, World, current};
-use super::{kind, new_id, put_doc};
-use crate::error::{Error, Result};
-use crate::repo::{Audience, DocWrite, NewEvent, Repo};
+use crate::ledger_index;
+use crate::world::{Held, World, current};
+use crate::{Error, Result};
+use crate::{kind, new_id, put_doc};
+use mingcha_office_db::{Audience, DocWrite, NewEvent, Repo};
 
 /// The device that sent a finding reaches the inspector through their events.
 pub async fn to_inspector(repo: &dyn Repo, h: &Held, body: OfficeEventBody) -> Result<NewEvent> {

@@ -1,4 +1,4 @@
-//! The console's side of the read model (`crate::repo::read_model`): the ledger row each
+//! The console's side of the read model (`mingcha_office_db::read_model`): the ledger row each
 //! problem write carries, the rows read back, the page cursors, and the one-time rebuild of an
 //! office made before the read model existed.
 
@@ -8,11 +8,11 @@ use mingcha_office::ledger::LedgerRow;
 use mingcha_office::problem::{Problem, light_on};
 use mingcha_office::review::Review;
 
-use super::world::{Held, World};
-use super::{Versioned, kind, today};
-use crate::error::{Error, Result};
-use crate::repo::read_model::{self, Cell, Latest, LedgerIndex, Stmt};
-use crate::repo::{DocWrite, Repo};
+use crate::world::{Held, World};
+use crate::{Error, Result};
+use crate::{Versioned, kind, today};
+use mingcha_office_db::read_model::{self, Cell, Latest, LedgerIndex, Stmt};
+use mingcha_office_db::{DocWrite, Repo};
 
 /// The name the read model is built under: a new name rebuilds it once.
 const BUILT: &str = "v1";

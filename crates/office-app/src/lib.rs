@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod custody;
+pub mod dashboard;
 mod error;
 pub mod ledger_index;
 pub mod review;

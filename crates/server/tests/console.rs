@@ -5,6 +5,8 @@
 
 #[macro_use]
 mod support;
+#[path = "console/dashboard.rs"]
+mod dashboard;
 #[path = "console/pages.rs"]
 mod pages;
 

@@ -218,8 +218,15 @@ fn reads(db: &mut RawDb, one: &str) -> Result<Vec<Read>> {
         Read {
             name: "dashboard",
             path: "/api/console/dashboard".into(),
+            // The sums the dashboard reads from the ledger's counters (migration 8).
             sql: vec![
-                "SELECT unit_id, category, substr(found_on, 1, 7), count(*) FROM ledger_row GROUP BY 1, 2, 3".into(),
+                "SELECT unit_name, SUM(n), SUM(CASE WHEN stage = 'closed' THEN n ELSE 0 END) FROM ledger_tally \
+                 GROUP BY unit_name"
+                    .into(),
+                "SELECT category_group, SUM(n) FROM ledger_tally GROUP BY category_group".into(),
+                "SELECT substr(found_on, 1, 7), SUM(n) FROM ledger_tally GROUP BY substr(found_on, 1, 7)".into(),
+                "SELECT unit_name, category, found_on, SUM(n) FROM ledger_tally GROUP BY unit_name, category, found_on"
+                    .into(),
             ],
         },
         Read {

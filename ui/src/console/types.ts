@@ -364,11 +364,16 @@ export interface Dashboard {
   overdue: number
   yellow: number
   closed: number
+  /** The units with most problems (at most 30); `units` says how many have any. */
   by_unit: Count[]
+  units: number
   by_category: Count[]
   by_month: Count[]
+  /** The longest runs (at most 50), each listing its first 20 problems; `repeats_total` counts them all. */
   repeats: Repeat[]
+  repeats_total: number
   red_by_unit: Count[]
+  red_units: number
 }
 
 export interface DashboardQuery {

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_list_indexes.sql",
         sql: include_str!("../../migrations/postgres/0007_list_indexes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_ledger_tally.sql",
+        sql: include_str!("../../migrations/postgres/0008_ledger_tally.sql"),
+    },
 ];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.

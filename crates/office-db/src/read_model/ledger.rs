@@ -43,7 +43,7 @@ const COLUMNS: &str = "problem_id, finding_id, unit_id, unit_name, responsible_u
 /// Grams are inserted this many to a statement.
 const GRAMS_PER_INSERT: usize = 200;
 
-fn day(d: NaiveDate) -> String {
+pub(super) fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
@@ -140,6 +140,21 @@ pub enum LightFilter {
 /// The stages in which a problem lights: the unit still has something to do.
 const LIT_STAGES: &str = "('assigned', 'reported')";
 
+/// The rows lit `light` on `today`, over the columns `stage` and `deadline` (a problem without
+/// a deadline is not lit).
+pub(super) fn light_condition(light: LightFilter, today: NaiveDate, b: &mut Binds) -> String {
+    let yellow_until = today + chrono::Days::new(mingcha_core::rectification::YELLOW_WITHIN_DAYS.unsigned_abs());
+    match light {
+        LightFilter::Red => format!("stage IN {LIT_STAGES} AND deadline < {}", b.push(day(today))),
+        LightFilter::Yellow => format!(
+            "stage IN {LIT_STAGES} AND deadline >= {} AND deadline <= {}",
+            b.push(day(today)),
+            b.push(day(yellow_until))
+        ),
+        LightFilter::Green => format!("stage IN {LIT_STAGES} AND deadline > {}", b.push(day(yellow_until))),
+    }
+}
+
 fn escape_like(word: &str) -> String {
     word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
@@ -172,17 +187,7 @@ impl LedgerQuery {
             w.push(format!("stage = {}", b.push(s.as_str())));
         }
         if let Some((light, today)) = self.light {
-            let yellow_until =
-                today + chrono::Days::new(mingcha_core::rectification::YELLOW_WITHIN_DAYS.unsigned_abs());
-            w.push(match light {
-                LightFilter::Red => format!("stage IN {LIT_STAGES} AND deadline < {}", b.push(day(today))),
-                LightFilter::Yellow => format!(
-                    "stage IN {LIT_STAGES} AND deadline >= {} AND deadline <= {}",
-                    b.push(day(today)),
-                    b.push(day(yellow_until))
-                ),
-                LightFilter::Green => format!("stage IN {LIT_STAGES} AND deadline > {}", b.push(day(yellow_until))),
-            });
+            w.push(light_condition(light, today, b));
         }
         for word in &self.words {
             for g in grams(word) {
@@ -297,46 +302,6 @@ async fn read(
 }
 
 /// What the dashboard needs of each problem found between two days (inclusive).
-#[derive(Debug, Clone)]
-pub struct FactRow {
-    pub problem_id: String,
-    pub unit_name: String,
-    pub category: String,
-    pub category_group: String,
-    pub checklist_item: Option<String>,
-    pub found_on: NaiveDate,
-    pub stage: String,
-    pub deadline: Option<NaiveDate>,
-}
-
-pub async fn facts(db: &dyn Sql, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<FactRow>> {
-    let q = LedgerQuery { from, to, ..LedgerQuery::default() };
-    let mut b = Binds::default();
-    let conds = q.conditions(&mut b);
-    let sql = format!(
-        "SELECT problem_id, unit_name, category, category_group, checklist_item, found_on, stage, deadline
-           FROM ledger_row {} ORDER BY found_at, problem_id",
-        where_clause(&conds)
-    );
-    db.rows(sql, b.args)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(FactRow {
-                problem_id: r[0].text()?,
-                unit_name: r[1].text()?,
-                category: r[2].text()?,
-                category_group: r[3].text()?,
-                checklist_item: r[4].opt_text()?,
-                found_on: parse_day(&r[5])?
-                    .ok_or_else(|| RepoError::Internal("a ledger row without its day".into()))?,
-                stage: r[6].text()?,
-                deadline: parse_day(&r[7])?,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

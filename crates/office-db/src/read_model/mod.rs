@@ -8,9 +8,11 @@
 //! - [`on_change`]: what a committed change of a finding, evidence file or disclosure copy
 //!   writes besides its `record` row (the review queue's row, the evidence's parent);
 //! - [`on_doc`]: what a review or a ledger problem written by the office writes;
-//! - [`findings`] and [`ledger`]: the paged, filtered reads.
+//! - [`findings`] and [`ledger`]: the paged, filtered reads; [`dashboard`]: the counters'
+//!   sums.
 
 mod binds;
+pub mod dashboard;
 pub mod findings;
 pub mod ledger;
 

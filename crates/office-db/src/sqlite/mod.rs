@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_list_indexes.sql",
         sql: include_str!("../../migrations/sqlite/0007_list_indexes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_ledger_tally.sql",
+        sql: include_str!("../../migrations/sqlite/0008_ledger_tally.sql"),
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -9,16 +9,17 @@ use chrono::{Duration, NaiveDate, Utc};
 use mingcha_core::assets;
 use mingcha_core::sync::OfficeEventBody;
 use mingcha_office::account::Reader;
-use mingcha_office::dashboard::{Dashboard, Fact};
+use mingcha_office::dashboard::Dashboard;
 use mingcha_office::filter::LedgerFilter;
-use mingcha_office::ledger::LedgerStage;
 use serde::{Deserialize, Serialize};
 
 use super::session::Signed;
 use super::world::{UnitRow, units as units_of};
 use super::{Versioned, kind, load, load_all, put_doc, today};
 use crate::admin;
+use crate::app;
 use crate::error::{Error, Result};
+use crate::repo::read_model::dashboard::Period;
 use crate::repo::{Audience, Device, NewEvent, Repo};
 use crate::state::{AppState, Body, PathParam, QueryParam, parse_json};
 
@@ -267,12 +268,7 @@ pub async fn publish_taxonomy(
 pub struct DashboardQuery {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-    #[serde(default = "ninety")]
-    window: i64,
-}
-
-fn ninety() -> i64 {
-    90
+    window: Option<i64>,
 }
 
 pub async fn dashboard(
@@ -281,28 +277,7 @@ pub async fn dashboard(
     QueryParam(q): QueryParam<DashboardQuery>,
 ) -> Result<Json<Dashboard>> {
     signed.office_staff()?;
-    if !(1..=3650).contains(&q.window) {
-        return Err(Error::Invalid("the repeat window is 1 to 3650 days".into()));
-    }
-    let taxonomy = crate::app::current_taxonomy(&*state.repo).await?;
-    let day = today(Utc::now());
-    let facts: Vec<Fact> = crate::repo::read_model::ledger::facts(state.repo.sql(), None, None)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let stage: LedgerStage = serde_json::from_value(serde_json::Value::String(r.stage.clone()))
-                .map_err(|e| Error::Internal(format!("a ledger row's stage `{}`: {e}", r.stage)))?;
-            Ok(Fact {
-                problem_id: r.problem_id,
-                group: r.category_group,
-                category: taxonomy.resolve(&r.category).map_or_else(|_| r.category.clone(), |p| p.label()),
-                item: r.checklist_item,
-                found_on: r.found_on,
-                light: mingcha_office::problem::light_on(stage, r.deadline, day),
-                stage,
-                unit: r.unit_name,
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Json(mingcha_office::dashboard::dashboard(&facts, q.from, q.to, q.window)))
+    let period = Period { from: q.from, to: q.to };
+    let window = q.window.unwrap_or(app::dashboard::DEFAULT_WINDOW_DAYS);
+    Ok(Json(app::dashboard::dashboard(&*state.repo, period, window, today(Utc::now())).await?))
 }

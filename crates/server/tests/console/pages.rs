@@ -108,6 +108,7 @@ async fn the_full_text_follows_a_rewording_and_takes_like_characters_literally(a
 async fn forget_the_read_model(app: &App) {
     let statements = [
         "DROP TABLE finding_count",
+        "DROP TABLE ledger_tally",
         "DROP TABLE ledger_gram",
         "DROP TABLE ledger_row",
         "DROP TABLE finding_row",
@@ -115,27 +116,37 @@ async fn forget_the_read_model(app: &App) {
         "DROP INDEX record_parent",
         "ALTER TABLE record DROP COLUMN parent_id",
         "DROP INDEX batch_committed",
-        "DELETE FROM schema_migration WHERE version IN (5, 6, 7)",
+        "DELETE FROM schema_migration WHERE version IN (5, 6, 7, 8)",
     ];
     forget(app, &statements).await;
 }
 
 /// Run `statements` on the office's database behind its back.
-async fn forget(app: &App, statements: &[&str]) {
+pub(super) async fn forget(app: &App, statements: &[&str]) {
     let config = &app.server.office.config;
-    let mut statements = statements.to_vec();
-    if statements.contains(&"DROP TABLE finding_count") {
-        // The counting triggers go with the counters (migration 6 makes them again).
-        let triggers: &[&str] = match config.database_url {
-            Some(_) => &["DROP FUNCTION finding_row_count() CASCADE"],
-            None => &[
-                "DROP TRIGGER finding_row_counted_insert",
-                "DROP TRIGGER finding_row_counted_update",
-                "DROP TRIGGER finding_row_counted_delete",
-            ],
-        };
-        statements.splice(0..0, triggers.iter().copied());
+    // Counting triggers go with their counters (migrations 6 and 8 make them again).
+    let counters: [(&str, &str, [&str; 3]); 2] = [
+        (
+            "finding_count",
+            "finding_row_count()",
+            ["finding_row_counted_insert", "finding_row_counted_update", "finding_row_counted_delete"],
+        ),
+        (
+            "ledger_tally",
+            "ledger_row_tally()",
+            ["ledger_row_tallied_insert", "ledger_row_tallied_update", "ledger_row_tallied_delete"],
+        ),
+    ];
+    let mut drops = Vec::new();
+    for (table, function, triggers) in counters {
+        if statements.iter().any(|s| *s == format!("DROP TABLE {table}")) {
+            match config.database_url {
+                Some(_) => drops.push(format!("DROP FUNCTION {function} CASCADE")),
+                None => drops.extend(triggers.iter().map(|t| format!("DROP TRIGGER {t}"))),
+            }
+        }
     }
+    let statements: Vec<&str> = drops.iter().map(String::as_str).chain(statements.iter().copied()).collect();
     match &config.database_url {
         None => {
             let db = rusqlite::Connection::open(config.sqlite_path()).unwrap();
@@ -169,6 +180,7 @@ async fn an_office_made_before_the_read_model_builds_it_once_and_answers_the_sam
         "/api/console/findings?state=open",
         "/api/console/problems?limit=500",
         "/api/console/batches",
+        "/api/console/dashboard",
     ];
     let mut before = Vec::new();
     for path in reads {

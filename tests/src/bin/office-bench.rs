@@ -18,6 +18,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone};
 use mingcha_core::finding::Severity;
 use mingcha_core::unit::NewUnit;
+use mingcha_evidence::sample::{SampleExif, camera_photo};
+use mingcha_store::evidence::{NewEvidence, TargetRef};
 use mingcha_store::findings::NewFinding;
 use mingcha_store::{DataDir, Store};
 use mingcha_tests::bench::{covert_visit, laptop as laptop_store};
@@ -26,6 +28,10 @@ use mingcha_tests::{Office, seed_sentences};
 const PASSWORD: &str = "bench password 2026";
 /// Findings of one visit (one day's inspection, from 08:00 a minute apart).
 const PER_VISIT: usize = 500;
+/// Evidence rows of each finding (the issue's 3,000,000 at 1,000,000 findings).
+const EVIDENCE_PER_FINDING: usize = 3;
+/// Accepts sent through one curl process (one connection, kept alive).
+const ACCEPTS_PER_CURL: usize = 500;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T> {
     match args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)) {
@@ -99,9 +105,12 @@ fn main() -> Result<()> {
     }
     let (accepted, to_time) = ids.split_at(accept.min(ids.len().saturating_sub(runs)));
     eprintln!("accepting {} findings into the ledger …", accepted.len());
-    for id in accepted {
-        console.post(&format!("/api/console/findings/{id}/accept"), "{}")?;
+    let started = Instant::now();
+    for chunk in accepted.chunks(ACCEPTS_PER_CURL) {
+        let paths: Vec<String> = chunk.iter().map(|id| format!("/api/console/findings/{id}/accept")).collect();
+        console.post_many(&paths, "{}")?;
     }
+    let accepting = started.elapsed();
 
     let mut db = RawDb::open(&office)?;
     let reads = reads(&mut db, &ids[ids.len() / 2])?;
@@ -130,13 +139,17 @@ fn main() -> Result<()> {
     rows.push(("one 交办 (assign)".to_owned(), took, None));
 
     let rss = office_rss_mb(office.pid());
-    let problems = db.column("SELECT CAST(count(*) AS TEXT) FROM ledger_row")?;
+    let mut count = |table: &str| -> Result<String> {
+        let n = db.column(&format!("SELECT CAST(count(*) AS TEXT) FROM {table}"))?;
+        Ok(n.into_iter().next().unwrap_or_else(|| "?".into()))
+    };
+    let (problems, evidence) = (count("ledger_row")?, count("record WHERE entity = 'evidence'")?);
     println!(
-        "\nOffice console on {backend}: {findings} findings at {units} units, {} in the ledger; synced in {:.1} s \
-         ({:.0} findings/s)",
-        problems.first().map_or("?", String::as_str),
+        "\nOffice console on {backend}: {findings} findings with {evidence} evidence rows at {units} units, {problems} \
+         problems in the ledger; synced in {:.1} s ({:.0} findings/s), accepted in {:.1} s",
         synced.as_secs_f64(),
-        findings as f64 / synced.as_secs_f64()
+        findings as f64 / synced.as_secs_f64(),
+        accepting.as_secs_f64()
     );
     let floor = ms(p(&health, 50));
     println!("reference: curl GET /api/health p50 {floor:.2} ms (of {runs} runs): what any request costs");
@@ -364,6 +377,7 @@ fn laptop(dir: &DataDir, n: usize, units: usize) -> Result<Store> {
     let tz = FixedOffset::east_opt(8 * 3600).context("offset")?;
     let seeds = seed_sentences();
     let categories = ["表面文章", "脱岗离岗", "推诿扯皮"];
+    let mut ids = Vec::with_capacity(n);
     for first in (0..n).step_by(PER_VISIT) {
         let visit_no = first / PER_VISIT;
         let day = first_day + chrono::Days::new(visit_no as u64);
@@ -382,9 +396,48 @@ fn laptop(dir: &DataDir, n: usize, units: usize) -> Result<Store> {
                 checklist_item: None,
             })
             .collect();
-        store.add_findings(news)?;
+        ids.extend(store.add_findings(news)?.into_iter().map(|f| f.finding.id.to_string()));
     }
+    add_evidence(&mut store, dir, &ids)?;
     Ok(store)
+}
+
+/// [`EVIDENCE_PER_FINDING`] evidence rows on every finding: three small photos imported for
+/// real onto the first finding (sealed, so the sync uploads them once), then named by every
+/// other finding's rows in bulk, as a laptop holding the same shots in many findings would.
+fn add_evidence(store: &mut Store, dir: &DataDir, ids: &[String]) -> Result<()> {
+    let Some(first) = ids.first() else { return Ok(()) };
+    let photos_dir = dir.root().join("bench-photos");
+    std::fs::create_dir_all(&photos_dir)?;
+    let exif = SampleExif::default();
+    let mut photos = Vec::new();
+    for i in 0..EVIDENCE_PER_FINDING {
+        let path = photos_dir.join(format!("IMG_{i:04}.JPG"));
+        std::fs::write(&path, camera_photo(320, 240, i as u64, &exif))?;
+        photos.push(path);
+    }
+    let target = TargetRef::Finding(first.clone());
+    let summary = mingcha_evidence::import::import(store, dir, &target, &photos, None)?;
+    if summary.failed > 0 {
+        bail!("{} bench photos failed to import", summary.failed);
+    }
+    let held = store.evidence_of(first)?;
+    for chunk in ids[1..].chunks(5_000) {
+        let rows = chunk
+            .iter()
+            .flat_map(|f| {
+                held.iter().map(|e| NewEvidence {
+                    finding: f.clone(),
+                    sha256: e.evidence.sha256.clone(),
+                    size: e.evidence.size,
+                    media_type: e.evidence.media_type.clone(),
+                    original_name: e.evidence.original_name.clone(),
+                })
+            })
+            .collect();
+        store.add_evidence(rows)?;
+    }
+    Ok(())
 }
 
 fn office_rss_mb(pid: u32) -> String {
@@ -452,6 +505,33 @@ impl Console {
             bail!("POST {path} answered {status}: {}", String::from_utf8_lossy(&body));
         }
         Ok(took)
+    }
+
+    /// POST `body` to every one of `paths` through one curl on one kept-alive connection (the
+    /// bulk of the set-up; nothing timed), failing on the first answer that is not 200.
+    fn post_many(&self, paths: &[String], body: &str) -> Result<()> {
+        let mut cmd = Command::new("curl");
+        for (i, path) in paths.iter().enumerate() {
+            // `--next` starts the options anew for the next URL; the connection stays open.
+            if i > 0 {
+                cmd.arg("--next");
+            }
+            cmd.args(["-sk", "-b", path_str(&self.jar)?, "-H", "x-mingcha-console: 1"]);
+            cmd.args(["-H", "content-type: application/json", "-w", "%{stderr}%{http_code}\n", "-o", "/dev/null"]);
+            cmd.args(["-X", "POST", "--data-binary", body, &format!("{}{path}", self.base)]);
+        }
+        let out = cmd.output().context("run curl")?;
+        let codes = String::from_utf8_lossy(&out.stderr);
+        let ok = codes.lines().filter(|c| *c == "200").count();
+        if ok != paths.len() {
+            bail!(
+                "{} of {} POSTs answered 200: {}",
+                ok,
+                paths.len(),
+                codes.lines().find(|c| *c != "200").unwrap_or("none")
+            );
+        }
+        Ok(())
     }
 
     /// `runs` reads of `path`, each as long as curl says it took.

@@ -326,6 +326,7 @@ async fn a_problem_runs_from_assignment_to_closing_and_refuses_bad_steps_whole(a
     assert_eq!(assigned["row"]["light"], "yellow", "due within three days");
     let lights = office.read("/api/console/lights").await;
     assert_eq!(lights["units"][0], json!({"unit": "城南区政务服务中心", "red": 0, "yellow": 1}));
+    assert_eq!(lights["yellow"]["rows"][0]["id"], p.as_str());
 
     let file: Value = office.upload("整改照片.jpg", "image/jpeg", &photo()).await.json();
     let reported =

@@ -267,9 +267,11 @@ export interface FeedbackLink {
   expires_at: string
 }
 
+/** GET /api/console/lights: the first page of each light (the ledger, filtered by light, has
+ * the rest) and every unit that must act, by its red and yellow counts. */
 export interface Lights {
-  yellow: LedgerRow[]
-  red: LedgerRow[]
+  yellow: Page<LedgerRow>
+  red: Page<LedgerRow>
   units: { unit: string; red: number; yellow: number }[]
 }
 

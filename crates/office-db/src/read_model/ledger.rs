@@ -260,6 +260,25 @@ pub async fn position(db: &dyn Sql, q: &LedgerQuery, problem_id: &str) -> Result
     Ok(if row[1].count()? == 0 { None } else { Some(row[0].count()?) })
 }
 
+/// How many rows of `q` each unit that must act has lit red and yellow on `today`: the unit it
+/// was handed to (交办), by id. A row is lit only once handed, so every one has that unit.
+pub async fn lit_by_unit(db: &dyn Sql, q: &LedgerQuery, today: NaiveDate) -> Result<Vec<(String, u64, u64)>> {
+    let mut b = Binds::default();
+    let mut conds = q.conditions(&mut b);
+    let (red, yellow) =
+        (light_condition(LightFilter::Red, today, &mut b), light_condition(LightFilter::Yellow, today, &mut b));
+    conds.push(format!("(({red}) OR ({yellow}))"));
+    let count = |c: &str| format!("CAST(SUM(CASE WHEN {c} THEN 1 ELSE 0 END) AS BIGINT)");
+    let sql = format!(
+        "SELECT COALESCE(responsible_unit_id, unit_id) AS who, {} AS red, {} AS yellow FROM ledger_row {}
+          GROUP BY COALESCE(responsible_unit_id, unit_id)",
+        count(&red),
+        count(&yellow),
+        where_clause(&conds)
+    );
+    db.rows(sql, b.args).await?.iter().map(|r| Ok((r[0].text()?, r[1].count()?, r[2].count()?))).collect()
+}
+
 /// The problems handed to `unit` (交办), by id.
 pub async fn handed_to(db: &dyn Sql, unit: &str) -> Result<Vec<String>> {
     let sql = "SELECT problem_id FROM ledger_row WHERE responsible_unit_id = ?1 ORDER BY found_at, problem_id";

@@ -22,7 +22,7 @@ use super::session::Signed;
 use super::today;
 use super::unit_view::UnitProblemView;
 use super::uploads::Uploader;
-use super::world::{FindingView, World, resolve_unit};
+use super::world::{FindingView, World, resolve_unit, units as units_of};
 use crate::error::{Error, Result};
 use crate::repo::read_model::{self, LedgerCursor, LedgerQuery, LightFilter};
 use crate::state::{AppState, Body, PathParam, QueryParam, parse_json};
@@ -377,38 +377,52 @@ pub async fn close(
     change(&state, &signed, &id, |p, now| Ok(p.close(input.comment.as_deref(), today(now), &by, now)?)).await
 }
 
+/// 亮灯: the first page of the red and of the yellow rows (the ledger filtered by light pages on
+/// through the rest), and every unit that must act with how many of each it has.
 #[derive(Debug, Serialize)]
 pub struct Lights {
-    yellow: Vec<LedgerRow>,
-    red: Vec<LedgerRow>,
+    yellow: Page<LedgerRow>,
+    red: Page<LedgerRow>,
     units: Vec<UnitLights>,
 }
 
 #[derive(Debug, Serialize)]
 struct UnitLights {
     unit: String,
-    red: usize,
-    yellow: usize,
+    red: u64,
+    yellow: u64,
 }
 
-pub async fn lights(State(state): State<AppState>, signed: Signed) -> Result<Json<Lights>> {
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LightsParams {
+    /// Rows of each light (50 unless asked; 1 to 500).
+    limit: Option<String>,
+}
+
+pub async fn lights(
+    State(state): State<AppState>,
+    signed: Signed,
+    QueryParam(params): QueryParam<LightsParams>,
+) -> Result<Json<Lights>> {
     let now = Utc::now();
     let reader = signed.account.reader();
-    let lit = |light| LedgerFilter { light: Some(light), ..LedgerFilter::default() };
-    let red = all_rows(&state, reader, &lit(Light::Red), now).await?;
-    let yellow = all_rows(&state, reader, &lit(Light::Yellow), now).await?;
-    // By the unit that must act (the responsible one): (red, yellow).
-    let mut by_unit: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let unit = |row: &LedgerRow| row.responsible.split(" / ").next().unwrap_or(&row.unit).to_owned();
-    for row in &red {
-        by_unit.entry(unit(row)).or_default().0 += 1;
-    }
-    for row in &yellow {
-        by_unit.entry(unit(row)).or_default().1 += 1;
-    }
-    let mut units: Vec<UnitLights> =
-        by_unit.into_iter().map(|(unit, (red, yellow))| UnitLights { unit, red, yellow }).collect();
-    // Most red first, then most yellow; the map already ordered them by name.
-    units.sort_by_key(|u| std::cmp::Reverse((u.red, u.yellow)));
+    let lit = |light| LedgerParams {
+        filter: LedgerFilter { light: Some(light), ..LedgerFilter::default() },
+        limit: params.limit.clone(),
+        after: None,
+    };
+    let red = page(&state, reader, &lit(Light::Red), now).await?;
+    let yellow = page(&state, reader, &lit(Light::Yellow), now).await?;
+    let day = today(now);
+    let q = query(reader, &LedgerFilter::default(), day)?;
+    let lit = read_model::ledger::lit_by_unit(state.repo.sql(), &q, day).await?;
+    let names: BTreeMap<String, String> = units_of(&*state.repo).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let mut units: Vec<UnitLights> = lit
+        .into_iter()
+        .map(|(id, red, yellow)| UnitLights { unit: names.get(&id).cloned().unwrap_or(id), red, yellow })
+        .collect();
+    // Most red first, then most yellow, then by name.
+    units.sort_by(|a, b| (b.red, b.yellow, &a.unit).cmp(&(a.red, a.yellow, &b.unit)));
     Ok(Json(Lights { yellow, red, units }))
 }

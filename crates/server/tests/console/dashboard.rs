@@ -30,12 +30,13 @@ async fn the_dashboard_sums_the_ledgers_counters_and_names_each_repeats_problems
     let problems = accept_all(&office, &south).await;
     accept_all(&office, &north).await;
 
-    // One due tomorrow (yellow), one past its deadline (red: set behind the office's back, as
-    // no one can assign a past deadline).
+    // 城南's four due tomorrow (yellow), then one of them past its deadline (red: set behind the
+    // office's back, as no one can assign a past deadline).
     let tomorrow = Local::now().date_naive() + chrono::Days::new(1);
     let assign = json!({"unit": "城南区政务服务中心", "deadline": tomorrow.to_string()});
-    office.ok(&format!("/api/console/problems/{}/assign", problems[1]), assign.clone()).await;
-    office.ok(&format!("/api/console/problems/{}/assign", problems[3]), assign).await;
+    for p in &problems {
+        office.ok(&format!("/api/console/problems/{p}/assign"), assign.clone()).await;
+    }
     let overdue = format!("UPDATE ledger_row SET deadline = '2026-01-01' WHERE problem_id = '{}'", problems[3]);
     forget(&app, &[&overdue]).await;
 
@@ -50,7 +51,7 @@ async fn the_dashboard_sums_the_ledgers_counters_and_names_each_repeats_problems
     let pairs = |p: &[(&str, u64)]| p.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect::<Vec<_>>();
     assert_eq!(
         [&d["total"], &d["open"], &d["closed"], &d["overdue"], &d["yellow"]].map(|v| v.as_u64().unwrap()),
-        [5, 5, 0, 1, 1],
+        [5, 5, 0, 1, 3],
         "{d}"
     );
     assert_eq!(counts(&d["by_unit"]), pairs(&[("城南区政务服务中心", 4), ("城北区不动产登记中心", 1)]));
@@ -64,6 +65,17 @@ async fn the_dashboard_sums_the_ledgers_counters_and_names_each_repeats_problems
     assert_eq!((repeat["unit"].as_str(), repeat["what"].as_str()), (Some("城南区政务服务中心"), Some("散 / 脱岗离岗")));
     assert_eq!((repeat["count"].as_u64(), repeat["first"].as_str()), (Some(2), Some("2026-11-10")));
     assert_eq!(repeat["problems"], json!([problems[0], problems[2]]), "the run's problems, in the order found");
+
+    // 亮灯 pages each light, and counts every unit that must act.
+    let lights = office.read("/api/console/lights?limit=2").await;
+    let page = |v: &Value| (v["total"].as_u64(), v["rows"].as_array().map(Vec::len), v["next"].is_string());
+    assert_eq!(page(&lights["red"]), (Some(1), Some(1), false), "{lights}");
+    assert_eq!(page(&lights["yellow"]), (Some(3), Some(2), true));
+    assert_eq!(lights["red"]["rows"][0]["id"], problems[3]);
+    assert_eq!(lights["units"], json!([{"unit": "城南区政务服务中心", "red": 1, "yellow": 3}]));
+    let after = super::encode(lights["yellow"]["next"].as_str().unwrap());
+    let rest = office.read(&format!("/api/console/problems?light=yellow&limit=2&after={after}")).await;
+    assert_eq!(page(&rest), (Some(3), Some(1), false), "the ledger pages on where the lights stop");
 
     let later = office.read("/api/console/dashboard?from=2026-12-01").await;
     assert_eq!((later["total"].as_u64(), later["repeats"].as_array().map(Vec::len)), (Some(0), Some(0)));

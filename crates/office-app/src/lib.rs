@@ -13,6 +13,7 @@ pub mod admin;
 pub mod custody;
 pub mod dashboard;
 mod error;
+pub mod export;
 pub mod ledger_index;
 pub mod review;
 pub mod world;

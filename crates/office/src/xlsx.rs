@@ -63,32 +63,62 @@ const TITLE_ROW: u32 = 0;
 const HEADER_ROW: u32 = 1;
 const LAST_COL: u16 = LEDGER_COLUMNS.len() as u16 - 1;
 
-/// Writes the ledger `rows` under `title` (e.g. `2026年11月作风效能问题整改台账`).
+/// Writes the ledger `rows` under `title` (e.g. `2026年11月作风效能问题整改台账`), all in
+/// memory; [`LedgerSheet`] writes one row at a time into a sheet the caller keeps.
 ///
 /// 整改时限 cells are tinted by the row's [`Light`]: red when overdue, yellow when near.
 pub fn ledger_xlsx(title: &str, rows: &[LedgerRow]) -> Result<Vec<u8>, DocError> {
-    let formats = Formats::new();
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name(LEDGER_SHEET)?;
-    page_setup(sheet)?;
-
-    sheet.set_row_height(TITLE_ROW, 32)?;
-    sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, LAST_COL, &cell_text(title), &formats.title)?;
-    sheet.set_row_height(HEADER_ROW, 24)?;
-    for (col, (name, width)) in (0u16..).zip(LEDGER_COLUMNS.iter().zip(WIDTHS)) {
-        sheet.set_column_width(col, width)?;
-        sheet.write_string_with_format(HEADER_ROW, col, *name, &formats.header)?;
+    let mut ledger = LedgerSheet::begin(sheet, title)?;
+    for entry in rows {
+        ledger.push(sheet, entry)?;
     }
-
-    for (row, entry) in (HEADER_ROW + 1..).zip(rows) {
-        write_row(sheet, row, entry, &formats)?;
-    }
-
-    let last_row = HEADER_ROW + rows.len() as u32;
-    sheet.autofilter(HEADER_ROW, 0, last_row, LAST_COL)?;
-    sheet.set_freeze_panes(HEADER_ROW + 1, 0)?;
+    ledger.finish(sheet)?;
     Ok(workbook.save_to_buffer()?)
+}
+
+/// The ledger's sheet, written top to bottom: the title and header by [`LedgerSheet::begin`],
+/// then each row as it comes ([`LedgerSheet::push`]), then the filter and frozen header
+/// ([`LedgerSheet::finish`]). In this order it suits a sheet that keeps only its current row in
+/// memory (rust_xlsxwriter's constant-memory mode), so an export of any size holds one row.
+#[derive(Debug)]
+pub struct LedgerSheet {
+    formats: Formats,
+    next: u32,
+}
+
+impl LedgerSheet {
+    /// Name `sheet`, set up its page, and write the title and the header.
+    pub fn begin(sheet: &mut Worksheet, title: &str) -> Result<Self, DocError> {
+        let formats = Formats::new();
+        sheet.set_name(LEDGER_SHEET)?;
+        page_setup(sheet)?;
+        for (col, width) in (0u16..).zip(WIDTHS) {
+            sheet.set_column_width(col, width)?;
+        }
+        sheet.set_row_height(TITLE_ROW, 32)?;
+        sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, LAST_COL, &cell_text(title), &formats.title)?;
+        sheet.set_row_height(HEADER_ROW, 24)?;
+        for (col, name) in (0u16..).zip(LEDGER_COLUMNS) {
+            sheet.write_string_with_format(HEADER_ROW, col, name, &formats.header)?;
+        }
+        Ok(Self { formats, next: HEADER_ROW + 1 })
+    }
+
+    /// Write the next row.
+    pub fn push(&mut self, sheet: &mut Worksheet, entry: &LedgerRow) -> Result<(), DocError> {
+        write_row(sheet, self.next, entry, &self.formats)?;
+        self.next += 1;
+        Ok(())
+    }
+
+    /// The filter over every row written, and the header frozen above them.
+    pub fn finish(self, sheet: &mut Worksheet) -> Result<(), DocError> {
+        sheet.autofilter(HEADER_ROW, 0, self.next - 1, LAST_COL)?;
+        sheet.set_freeze_panes(HEADER_ROW + 1, 0)?;
+        Ok(())
+    }
 }
 
 /// A4 landscape, one page wide, the title and header repeated on every printed page.

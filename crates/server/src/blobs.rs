@@ -1,4 +1,4 @@
-//! Blobs as HTTP bodies. Where blob bytes live, and how they are written once, is the office
+//! Blobs (and other files) as HTTP bodies. Where blob bytes live, and how they are written once, is the office
 //! database's (`mingcha_office_db::blobs`, re-exported here).
 
 use std::pin::Pin;
@@ -10,7 +10,12 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 /// A blob as an HTTP body, read 64 KiB at a time: serving a 2 GiB video holds 64 KiB.
 pub fn body(blob: BlobReader) -> axum::body::Body {
-    axum::body::Body::from_stream(Chunks { reader: blob.reader, buf: vec![0; 64 * 1024].into_boxed_slice() })
+    reader_body(blob.reader)
+}
+
+/// Anything readable as an HTTP body, 64 KiB at a time (a blob, an export's temporary file).
+pub fn reader_body(reader: Pin<Box<dyn AsyncRead + Send + Sync>>) -> axum::body::Body {
+    axum::body::Body::from_stream(Chunks { reader, buf: vec![0; 64 * 1024].into_boxed_slice() })
 }
 
 struct Chunks {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::HeaderValue;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Json, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use mingcha_core::rectification::Light;
@@ -96,25 +96,6 @@ async fn page(
     Ok(Page { rows, total: p.total, next: p.next.map(|c| cursor(&c.found_at, &c.problem_id)) })
 }
 
-/// Every row `reader` may see that passes `filter`, page by page.
-pub(super) async fn all_rows(
-    state: &AppState,
-    reader: Reader<'_>,
-    filter: &LedgerFilter,
-    now: DateTime<Utc>,
-) -> Result<Vec<LedgerRow>> {
-    let mut params = LedgerParams { filter: filter.clone(), limit: Some("500".into()), after: None };
-    let mut rows = Vec::new();
-    loop {
-        let p = page(state, reader, &params, now).await?;
-        rows.extend(p.rows);
-        match p.next {
-            Some(next) => params.after = Some(next),
-            None => return Ok(rows),
-        }
-    }
-}
-
 pub async fn problems(
     State(state): State<AppState>,
     signed: Signed,
@@ -124,7 +105,7 @@ pub async fn problems(
 }
 
 /// A file download with a UTF-8 name (RFC 6266 / 5987).
-pub fn download(bytes: Vec<u8>, media_type: &'static str, name: &str) -> Result<Response> {
+pub fn download(body: impl Into<axum::body::Body>, media_type: &'static str, name: &str) -> Result<Response> {
     let encoded: String = name
         .bytes()
         .map(|b| {
@@ -132,32 +113,54 @@ pub fn download(bytes: Vec<u8>, media_type: &'static str, name: &str) -> Result<
         })
         .collect();
     let disposition = format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}");
-    let mut response = bytes.into_response();
+    let mut response = body.into().into_response();
     let h = response.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
     h.insert(CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| Error::Internal(e.to_string()))?);
     Ok(response)
 }
 
+/// The ledger as `reader` may see it, filtered, as a workbook: read a page at a time and
+/// written a row at a time on a thread of its own, then streamed from its temporary file.
 pub async fn export(
     State(state): State<AppState>,
     signed: Signed,
     QueryParam(filter): QueryParam<LedgerFilter>,
 ) -> Result<Response> {
     let now = Utc::now();
-    let rows = all_rows(&state, signed.account.reader(), &filter, now).await?;
     let day = today(now);
     let title = format!("问题台账（{}）", mingcha_office::docx::chinese_date(day));
-    let bytes = tokio::task::spawn_blocking(move || mingcha_office::xlsx::ledger_xlsx(&title, &rows))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(|e| Error::Internal(format!("writing the ledger: {e}")))?;
-    download(
-        bytes,
+    // Two pages in flight at most: the reads wait for the writer, not the other way round.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<LedgerRow>(2 * EXPORT_PAGE);
+    let writer = tokio::task::spawn_blocking(move || {
+        crate::app::export::ledger_workbook(&title, std::iter::from_fn(move || rx.blocking_recv()))
+    });
+    let mut params = LedgerParams { filter, limit: Some(EXPORT_PAGE.to_string()), after: None };
+    loop {
+        let p = page(&state, signed.account.reader(), &params, now).await?;
+        for row in p.rows {
+            tx.send(row).await.map_err(|_| Error::Internal("the ledger's writer stopped".into()))?;
+        }
+        match p.next {
+            Some(next) => params.after = Some(next),
+            None => break,
+        }
+    }
+    drop(tx);
+    let file = writer.await.map_err(|e| Error::Internal(e.to_string()))??;
+    let length = file.metadata()?.len();
+    let mut response = download(
+        crate::blobs::reader_body(Box::pin(tokio::fs::File::from_std(file))),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("问题台账-{}.xlsx", day.format("%Y%m%d")),
-    )
+    )?;
+    // Streamed, with its length: a client sees how much is coming.
+    response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(length));
+    Ok(response)
 }
+
+/// Rows of the ledger read at a time for an export.
+const EXPORT_PAGE: usize = 500;
 
 /// A problem as the office reads it: the ledger row, the finding with everything the office
 /// knows of it, and who did what.

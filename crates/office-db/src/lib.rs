@@ -22,6 +22,7 @@ mod error;
 pub mod fs;
 pub mod intake;
 pub mod key;
+pub mod migrate;
 pub mod postgres;
 pub mod read_model;
 pub mod sqlite;
@@ -42,7 +43,7 @@ use crate::key::ServerKey;
 
 /// A numbered schema migration, applied once and recorded in `schema_migration` with its
 /// SHA-256, so an edited migration is noticed rather than silently skipped.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,

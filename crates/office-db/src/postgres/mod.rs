@@ -15,48 +15,18 @@ use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, Migration, NewBatch, NewDevice, NewEvent, Repo};
+use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, NewBatch, NewDevice, NewEvent, Repo};
 use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{RepoError, Result};
-use crate::key::{ServerKey, sha256_hex};
+use crate::key::ServerKey;
+use crate::migrate;
 
 mod audit;
 mod custody;
 mod docs;
 mod exchange;
 mod read;
-
-pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../../migrations/postgres/0001_initial.sql") },
-    Migration {
-        version: 2,
-        name: "0002_office_docs.sql",
-        sql: include_str!("../../migrations/postgres/0002_office_docs.sql"),
-    },
-    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../migrations/postgres/0003_audit.sql") },
-    Migration { version: 4, name: "0004_custody.sql", sql: include_str!("../../migrations/postgres/0004_custody.sql") },
-    Migration {
-        version: 5,
-        name: "0005_read_model.sql",
-        sql: include_str!("../../migrations/postgres/0005_read_model.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_finding_counts.sql",
-        sql: include_str!("../../migrations/postgres/0006_finding_counts.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_list_indexes.sql",
-        sql: include_str!("../../migrations/postgres/0007_list_indexes.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "0008_ledger_tally.sql",
-        sql: include_str!("../../migrations/postgres/0008_ledger_tally.sql"),
-    },
-];
 
 /// Any fixed number: the advisory lock that keeps two processes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x006d_696e_6763_6861;
@@ -92,35 +62,21 @@ impl PgRepo {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migration (
-                version BIGINT PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
-        )
-        .await?;
-        let newest: Option<i64> = tx.query_one("SELECT max(version) FROM schema_migration", &[]).await?.get(0);
-        let known = MIGRATIONS.last().map_or(0, |m| m.version);
-        if newest.unwrap_or(0) > known {
-            return Err(RepoError::Internal(format!(
-                "the database schema is newer ({newest:?}) than this build ({known})"
-            )));
-        }
-        for m in MIGRATIONS {
-            let digest = sha256_hex(m.sql.as_bytes());
-            let applied = tx.query_opt("SELECT sha256 FROM schema_migration WHERE version = $1", &[&m.version]).await?;
-            match applied.map(|r| r.get::<_, String>(0)) {
-                Some(d) if d == digest => {}
-                Some(_) => {
-                    return Err(RepoError::Internal(format!("migration {} changed after it was applied", m.name)));
-                }
-                None => {
-                    tx.batch_execute(m.sql).await?;
-                    tx.execute(
-                        "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES ($1, $2, $3, now())",
-                        &[&m.version, &m.name, &digest],
-                    )
-                    .await?;
-                }
-            }
+        tx.batch_execute(migrate::POSTGRES_TABLE).await?;
+        let applied: Vec<(i64, String)> = tx
+            .query("SELECT version, sha256 FROM schema_migration", &[])
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
+        for step in migrate::pending(migrate::POSTGRES, &applied)? {
+            let m = step.migration;
+            tx.batch_execute(m.sql).await?;
+            tx.execute(
+                "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES ($1, $2, $3, now())",
+                &[&m.version, &m.name, &step.sha256],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

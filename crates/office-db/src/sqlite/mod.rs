@@ -17,48 +17,18 @@ use mingcha_core::id::{DeviceId, InspectorId};
 use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, Migration, NewBatch, NewDevice, NewEvent, Repo};
+use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, NewBatch, NewDevice, NewEvent, Repo};
 use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{RepoError, Result};
-use crate::key::{ServerKey, sha256_hex};
+use crate::key::ServerKey;
+use crate::migrate;
 
 mod audit;
 mod custody;
 mod docs;
 mod exchange;
 mod read;
-
-pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "0001_initial.sql", sql: include_str!("../../migrations/sqlite/0001_initial.sql") },
-    Migration {
-        version: 2,
-        name: "0002_office_docs.sql",
-        sql: include_str!("../../migrations/sqlite/0002_office_docs.sql"),
-    },
-    Migration { version: 3, name: "0003_audit.sql", sql: include_str!("../../migrations/sqlite/0003_audit.sql") },
-    Migration { version: 4, name: "0004_custody.sql", sql: include_str!("../../migrations/sqlite/0004_custody.sql") },
-    Migration {
-        version: 5,
-        name: "0005_read_model.sql",
-        sql: include_str!("../../migrations/sqlite/0005_read_model.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_finding_counts.sql",
-        sql: include_str!("../../migrations/sqlite/0006_finding_counts.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_list_indexes.sql",
-        sql: include_str!("../../migrations/sqlite/0007_list_indexes.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "0008_ledger_tally.sql",
-        sql: include_str!("../../migrations/sqlite/0008_ledger_tally.sql"),
-    },
-];
 
 #[derive(Debug, Clone)]
 pub struct SqliteRepo {
@@ -99,34 +69,19 @@ impl SqliteRepo {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migration (
-            version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    )?;
+    conn.execute_batch(migrate::SQLITE_TABLE)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let newest: Option<i64> = tx.query_row("SELECT max(version) FROM schema_migration", [], |r| r.get(0))?;
-    let known = MIGRATIONS.last().map_or(0, |m| m.version);
-    if newest.unwrap_or(0) > known {
-        return Err(RepoError::Internal(format!(
-            "the database schema is newer ({newest:?}) than this build ({known})"
-        )));
-    }
-    for m in MIGRATIONS {
-        let digest = sha256_hex(m.sql.as_bytes());
-        let applied: Option<String> = tx
-            .query_row("SELECT sha256 FROM schema_migration WHERE version = ?1", [m.version], |r| r.get(0))
-            .optional()?;
-        match applied {
-            Some(d) if d == digest => {}
-            Some(_) => return Err(RepoError::Internal(format!("migration {} changed after it was applied", m.name))),
-            None => {
-                tx.execute_batch(m.sql)?;
-                tx.execute(
-                    "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![m.version, m.name, digest, ts(&Utc::now())],
-                )?;
-            }
-        }
+    let applied = tx
+        .prepare("SELECT version, sha256 FROM schema_migration")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<(i64, String)>>>()?;
+    for step in migrate::pending(migrate::SQLITE, &applied)? {
+        let m = step.migration;
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            params![m.version, m.name, step.sha256, ts(&Utc::now())],
+        )?;
     }
     tx.commit()?;
     Ok(())

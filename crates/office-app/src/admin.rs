@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use crate::{Error, Result};
 use mingcha_office_db::key::sha256_hex;
-use mingcha_office_db::{Audience, Device, Inspector, Repo};
+use mingcha_office_db::{Audience, Device, Devices, Events, Inspector, Repo};
 
-pub async fn add_inspector(repo: &dyn Repo, name: &str, now: DateTime<Utc>) -> Result<Inspector> {
+pub async fn add_inspector(repo: &dyn Devices, name: &str, now: DateTime<Utc>) -> Result<Inspector> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::Invalid("an inspector's name has 1 to 100 characters".into()));
@@ -25,7 +25,7 @@ pub async fn add_inspector(repo: &dyn Repo, name: &str, now: DateTime<Utc>) -> R
     Ok(inspector)
 }
 
-async fn inspector(repo: &dyn Repo, name: &str) -> Result<Inspector> {
+async fn inspector(repo: &dyn Devices, name: &str) -> Result<Inspector> {
     repo.inspector_by_name(name.trim()).await?.ok_or_else(|| Error::UnknownInspector(name.trim().to_owned()))
 }
 
@@ -44,7 +44,7 @@ pub struct IssuedToken {
 /// A token for `name`'s next device, carrying `tls_pin`, the fingerprint of the certificate
 /// the office serves.
 pub async fn enroll_token(
-    repo: &dyn Repo,
+    repo: &dyn Devices,
     name: &str,
     valid_for: Duration,
     tls_pin: Option<String>,
@@ -60,7 +60,7 @@ pub async fn enroll_token(
     Ok(IssuedToken { token, inspector: inspector.name, expires_at, tls_fingerprint: tls_pin })
 }
 
-pub async fn revoke_device(repo: &dyn Repo, id: &str, now: DateTime<Utc>) -> Result<Device> {
+pub async fn revoke_device(repo: &dyn Devices, id: &str, now: DateTime<Utc>) -> Result<Device> {
     let id: DeviceId = id.parse().map_err(|e: mingcha_core::ValidationError| Error::Invalid(e.to_string()))?;
     repo.revoke_device(id, now).await?;
     repo.device(id).await?.ok_or_else(|| Error::NotFound(format!("no device {id}")))
@@ -180,7 +180,7 @@ pub async fn publish_template(repo: &dyn Repo, file: &str, text: &str, now: Date
 }
 
 /// Check a taxonomy file and publish it to every inspector.
-pub async fn publish_taxonomy(repo: &dyn Repo, file: &str, text: &str, now: DateTime<Utc>) -> Result<Published> {
+pub async fn publish_taxonomy(repo: &dyn Events, file: &str, text: &str, now: DateTime<Utc>) -> Result<Published> {
     assets::parse_taxonomy(file, text).map_err(|e| Error::Invalid(e.to_string()))?;
     let value = as_json(file, text)?;
     let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or_default();

@@ -1,5 +1,7 @@
-//! `mingcha-office-db`: the office's store. Its tables behind one trait ([`Repo`]) with a
-//! SQLite and a PostgreSQL implementation, the exchange with a laptop (enrollment, batches,
+//! `mingcha-office-db`: the office's store. Its tables behind traits split by role
+//! ([`Devices`], [`Exchange`], [`Records`], [`Events`], [`Documents`], [`ReadModel`],
+//! [`Custody`], [`Audit`]; [`Repo`] is all of them) with a SQLite and a PostgreSQL
+//! implementation, one migration runner ([`migrate`]), the exchange with a laptop (enrollment, batches,
 //! the chain rule, receipts), the console's read model, the office's signing key, and where
 //! evidence bytes live ([`blobs::BlobStore`]). Its errors are its own ([`RepoError`]).
 //!
@@ -28,6 +30,11 @@ pub mod read_model;
 pub mod sqlite;
 
 pub use error::{RepoError, Result};
+
+/// Every role of the store, to bring their methods into scope: `use mingcha_office_db::prelude::*`.
+pub mod prelude {
+    pub use crate::{Audit, Custody, Devices, Documents, Events, Exchange, ReadModel, Records, Repo};
+}
 
 use std::sync::Arc;
 
@@ -218,16 +225,18 @@ pub struct AuditPage {
     pub rows: Vec<AuditRow>,
 }
 
-/// The office's storage. Methods take `now` rather than reading a clock, so callers decide
-/// what time it is.
+/// Inspectors, their enrollment tokens and their devices (登记与设备).
 #[async_trait]
-pub trait Repo: Send + Sync + std::fmt::Debug {
+pub trait Devices: Send + Sync {
     async fn add_inspector(&self, inspector: &Inspector) -> Result<()>;
+
     async fn inspectors(&self) -> Result<Vec<Inspector>>;
+
     /// Inspectors are few (an office's staff), so both stores find one in the full list.
     async fn inspector_by_name(&self, name: &str) -> Result<Option<Inspector>> {
         Ok(self.inspectors().await?.into_iter().find(|i| i.name == name))
     }
+
     /// Keep a token's SHA-256 (never the token) with its expiry.
     async fn add_enroll_token(
         &self,
@@ -236,22 +245,34 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()>;
+
     /// Spend the token and register the device, in one transaction: `bad_token`,
     /// `inspector_mismatch` or `already_enrolled` leave the token unspent.
     async fn enroll(&self, token_sha256: &str, device: &NewDevice, now: DateTime<Utc>) -> Result<Device>;
+
     async fn device(&self, id: DeviceId) -> Result<Option<Device>>;
+
     async fn devices(&self) -> Result<Vec<Device>>;
+
     /// `not_found` for an unknown device; revoking twice keeps the first time.
     async fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()>;
+}
 
+/// The exchange with a laptop: manifests, the blobs they name, the commit and its receipt.
+#[async_trait]
+pub trait Exchange: Send + Sync {
     /// Store a manifest as `open`, or give the state of the same batch received before.
     async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState>;
+
     /// The size of `sha256` if an open batch of `device` names it.
     async fn expected_blob(&self, device: DeviceId, sha256: &Sha256Hex) -> Result<Option<u64>>;
+
     /// The size of `sha256` if the office holds it.
     async fn stored_blob(&self, sha256: &Sha256Hex) -> Result<Option<u64>>;
+
     /// Note that the blob store holds `sha256` (after it was verified and made visible).
     async fn record_blob(&self, sha256: &Sha256Hex, size: u64, now: DateTime<Utc>) -> Result<()>;
+
     /// Commit an open batch of `device` in one transaction, or give the receipt of a committed
     /// one again. The receipt is signed with `key` inside the transaction and stored with it.
     async fn commit(
@@ -262,10 +283,29 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<SignedReceipt>;
 
+    /// Every committed batch, newest first.
+    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>>;
+}
+
+/// The latest state of every record the laptops sent (findings, visits, evidence …).
+#[async_trait]
+pub trait Records: Send + Sync {
     /// The latest state of every entity of a kind, oldest change first.
     async fn records(&self, entity: EntityKind) -> Result<Vec<StoredRecord>>;
+
     async fn record(&self, entity: EntityKind, entity_id: &str) -> Result<Option<StoredRecord>>;
 
+    /// The latest state of the records of `entity` among `ids`.
+    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>>;
+
+    /// The latest state of the records of `entity` whose parent (an evidence file's finding, a
+    /// copy's evidence file) is among `parents`.
+    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>>;
+}
+
+/// What the office sends back to the laptops through pull: decisions, templates, plans.
+#[async_trait]
+pub trait Events: Send + Sync {
     /// Append an office event; `subject` is the finding (or other record) it is about.
     async fn append_event(
         &self,
@@ -274,27 +314,26 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         body: &OfficeEventBody,
         at: DateTime<Utc>,
     ) -> Result<u64>;
+
     /// Events for `inspector` (theirs and everyone's) after `since`, at most `limit`.
     async fn events_for(&self, inspector: InspectorId, since: u64, limit: usize) -> Result<Vec<OfficeEvent>>;
+
     /// The body of the last event of `kind` published to everyone.
     async fn latest_broadcast(&self, kind: &str) -> Result<Option<OfficeEventBody>>;
+
     /// Every finding decision (`finding_returned`, `finding_accepted`) as (finding id, kind), in order.
     async fn finding_decisions(&self) -> Result<Vec<(String, String)>>;
-    async fn counts(&self) -> Result<Counts>;
-    /// Every committed batch, newest first.
-    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>>;
+}
 
-    /// The raw bytes the chain-of-custody checks read: devices, committed batches, changes,
-    /// the log, the daily heads and the blob list (see [`mingcha_office::custody`]).
-    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings>;
-    /// Every signed daily head, oldest first.
-    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>>;
-    /// The log's stored leaf hashes, in index order.
-    async fn custody_leaves(&self) -> Result<Vec<mingcha_core::custody::Hash>>;
-
+/// The office's own work as versioned documents: reviews (审核), ledger problems (台账), notices
+/// (通报), accounts and settings, each `kind` a role of its own over one table.
+#[async_trait]
+pub trait Documents: Send + Sync {
     /// Every document of `kind`, in id order.
     async fn docs(&self, kind: &str) -> Result<Vec<Doc>>;
+
     async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>>;
+
     /// Apply `writes` and append `events` in one transaction, or nothing at all: a write whose
     /// `expect` is not the stored version (0 = absent) fails the whole call with `conflict`.
     /// Every new version (or deletion) is kept in `office_doc_log` with `by` and `now`.
@@ -307,22 +346,52 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<Vec<u64>>;
 
-    /// The read model's SQL, for the paged reads written once in [`read_model`].
-    fn sql(&self) -> &dyn read_model::Sql;
-    /// The latest state of the records of `entity` among `ids`.
-    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>>;
-    /// The latest state of the records of `entity` whose parent (an evidence file's finding, a
-    /// copy's evidence file) is among `parents`.
-    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>>;
     /// The documents of `kind` among `ids`, in id order.
     async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>>;
+}
+
+/// The console's read model: its SQL for the paged reads, and the one-time rebuild.
+#[async_trait]
+pub trait ReadModel: Send + Sync {
+    /// The read model's SQL, for the paged reads written once in [`read_model`].
+    fn sql(&self) -> &dyn read_model::Sql;
+
     /// Run `stmts` in one transaction: the read model's one-time rebuild.
     async fn apply(&self, stmts: Vec<read_model::Stmt>) -> Result<()>;
+}
 
+/// What the chain-of-custody checks read (证据链).
+#[async_trait]
+pub trait Custody: Send + Sync {
+    /// The raw bytes the chain-of-custody checks read: devices, committed batches, changes,
+    /// the log, the daily heads and the blob list (see [`mingcha_office::custody`]).
+    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings>;
+
+    /// Every signed daily head, oldest first.
+    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>>;
+
+    /// The log's stored leaf hashes, in index order.
+    async fn custody_leaves(&self) -> Result<Vec<mingcha_core::custody::Hash>>;
+}
+
+/// The audit log (审计日志): append-only.
+#[async_trait]
+pub trait Audit: Send + Sync {
     /// Append one row to the audit log.
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
+
     /// Read the audit log, newest first.
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage>;
+}
+
+/// The office's storage: every role above, on one database. Methods take `now` rather than
+/// reading a clock, so callers decide what time it is. A use case needs only the roles it
+/// names; `&dyn Repo` gives them all.
+#[async_trait]
+pub trait Repo:
+    Devices + Exchange + Records + Events + Documents + ReadModel + Custody + Audit + std::fmt::Debug
+{
+    async fn counts(&self) -> Result<Counts>;
 }
 
 /// Open the office's tables (PostgreSQL at `database_url` if there is one, else the SQLite file

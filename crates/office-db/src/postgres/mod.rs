@@ -15,7 +15,8 @@ use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, NewBatch, NewDevice, NewEvent, Repo};
+use super::prelude::*;
+use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, NewBatch, NewDevice, NewEvent};
 use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{RepoError, Result};
@@ -124,7 +125,7 @@ pub(super) fn record_from(r: &Row) -> Result<StoredRecord> {
 }
 
 #[async_trait]
-impl Repo for PgRepo {
+impl Devices for PgRepo {
     async fn add_inspector(&self, inspector: &Inspector) -> Result<()> {
         let n = self
             .pool
@@ -233,7 +234,10 @@ impl Repo for PgRepo {
             .await?;
         if n == 0 { Err(RepoError::NotFound(format!("no device {id}"))) } else { Ok(()) }
     }
+}
 
+#[async_trait]
+impl Exchange for PgRepo {
     async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
         exchange::open_batch(&self.pool, batch, now).await
     }
@@ -280,6 +284,13 @@ impl Repo for PgRepo {
         exchange::commit(&self.pool, device, batch_id, key, now).await
     }
 
+    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
+        docs::committed_batches(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Records for PgRepo {
     async fn records(&self, entity: EntityKind) -> Result<Vec<StoredRecord>> {
         let sql = format!("{RECORD_SELECT} WHERE r.entity = $1 ORDER BY r.changed_at, r.entity_id");
         self.pool.get().await?.query(&sql, &[&entity.as_str()]).await?.iter().map(record_from).collect()
@@ -291,6 +302,17 @@ impl Repo for PgRepo {
         row.as_ref().map(record_from).transpose()
     }
 
+    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>> {
+        read::records_where(&self.pool.get().await?, entity.as_str(), "entity_id", ids).await
+    }
+
+    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>> {
+        read::records_where(&self.pool.get().await?, entity.as_str(), "parent_id", parents).await
+    }
+}
+
+#[async_trait]
+impl Events for PgRepo {
     async fn append_event(
         &self,
         audience: Audience,
@@ -370,7 +392,79 @@ impl Repo for PgRepo {
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
+}
 
+#[async_trait]
+impl Documents for PgRepo {
+    async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {
+        docs::docs(&self.pool, kind).await
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>> {
+        docs::doc(&self.pool, kind, id).await
+    }
+
+    async fn write_docs(
+        &self,
+        writes: Vec<DocWrite>,
+        events: Vec<NewEvent>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u64>> {
+        docs::write(&self.pool, &writes, &events, by, now).await
+    }
+
+    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>> {
+        read::docs_in(&self.pool.get().await?, kind, ids).await
+    }
+}
+
+#[async_trait]
+impl ReadModel for PgRepo {
+    fn sql(&self) -> &dyn super::read_model::Sql {
+        self
+    }
+
+    async fn apply(&self, stmts: Vec<super::read_model::Stmt>) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        read::apply(&tx, &stmts).await?;
+        Ok(tx.commit().await?)
+    }
+}
+
+#[async_trait]
+impl Custody for PgRepo {
+    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings> {
+        custody::holdings(&self.pool).await
+    }
+
+    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT head FROM custody_head ORDER BY day", &[]).await?;
+        rows.iter().map(|r| json(r.try_get(0)?)).collect()
+    }
+
+    async fn custody_leaves(&self) -> Result<Vec<Hash>> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT leaf_hash FROM custody_log ORDER BY idx", &[]).await?;
+        rows.iter().map(|r| super::chain::stored_hash(r.try_get(0)?)).collect()
+    }
+}
+
+#[async_trait]
+impl Audit for PgRepo {
+    async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
+        audit::append(&self.pool, entry).await
+    }
+
+    async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
+        audit::read(&self.pool, query).await
+    }
+}
+
+#[async_trait]
+impl Repo for PgRepo {
     async fn counts(&self) -> Result<Counts> {
         let r = self
             .pool
@@ -399,75 +493,6 @@ impl Repo for PgRepo {
             office_events: r.try_get(9)?,
             blobs: r.try_get(10)?,
         })
-    }
-
-    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
-        docs::committed_batches(&self.pool).await
-    }
-
-    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings> {
-        custody::holdings(&self.pool).await
-    }
-
-    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {
-        let client = self.pool.get().await?;
-        let rows = client.query("SELECT head FROM custody_head ORDER BY day", &[]).await?;
-        rows.iter().map(|r| json(r.try_get(0)?)).collect()
-    }
-
-    async fn custody_leaves(&self) -> Result<Vec<Hash>> {
-        let client = self.pool.get().await?;
-        let rows = client.query("SELECT leaf_hash FROM custody_log ORDER BY idx", &[]).await?;
-        rows.iter().map(|r| super::chain::stored_hash(r.try_get(0)?)).collect()
-    }
-
-    async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {
-        docs::docs(&self.pool, kind).await
-    }
-
-    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>> {
-        docs::doc(&self.pool, kind, id).await
-    }
-
-    async fn write_docs(
-        &self,
-        writes: Vec<DocWrite>,
-        events: Vec<NewEvent>,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<u64>> {
-        docs::write(&self.pool, &writes, &events, by, now).await
-    }
-
-    fn sql(&self) -> &dyn super::read_model::Sql {
-        self
-    }
-
-    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>> {
-        read::records_where(&self.pool.get().await?, entity.as_str(), "entity_id", ids).await
-    }
-
-    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>> {
-        read::records_where(&self.pool.get().await?, entity.as_str(), "parent_id", parents).await
-    }
-
-    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>> {
-        read::docs_in(&self.pool.get().await?, kind, ids).await
-    }
-
-    async fn apply(&self, stmts: Vec<super::read_model::Stmt>) -> Result<()> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        read::apply(&tx, &stmts).await?;
-        Ok(tx.commit().await?)
-    }
-
-    async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
-        audit::append(&self.pool, entry).await
-    }
-
-    async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
-        audit::read(&self.pool, query).await
     }
 }
 

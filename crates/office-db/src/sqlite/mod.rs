@@ -17,7 +17,8 @@ use mingcha_core::id::{DeviceId, InspectorId};
 use mingcha_core::sync::{BatchState, OfficeEvent, OfficeEventBody, SignedReceipt};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, NewBatch, NewDevice, NewEvent, Repo};
+use super::prelude::*;
+use super::{Audience, Counts, Device, Doc, DocWrite, Inspector, NewBatch, NewDevice, NewEvent};
 use super::{CommittedBatch, StoredRecord};
 use super::{json, parse, to_i64, to_json, to_u64};
 use crate::error::{RepoError, Result};
@@ -153,7 +154,7 @@ pub(super) fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
 }
 
 #[async_trait]
-impl Repo for SqliteRepo {
+impl Devices for SqliteRepo {
     async fn add_inspector(&self, inspector: &Inspector) -> Result<()> {
         let i = inspector.clone();
         self.run(move |c| {
@@ -270,7 +271,10 @@ impl Repo for SqliteRepo {
         })
         .await
     }
+}
 
+#[async_trait]
+impl Exchange for SqliteRepo {
     async fn open_batch(&self, batch: &NewBatch, now: DateTime<Utc>) -> Result<BatchState> {
         let batch = batch.clone();
         self.run(move |c| exchange::open_batch(c, &batch, now)).await
@@ -325,6 +329,13 @@ impl Repo for SqliteRepo {
         self.run(move |c| exchange::commit(c, device, batch_id, &key, now)).await
     }
 
+    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
+        self.run(docs::committed_batches).await
+    }
+}
+
+#[async_trait]
+impl Records for SqliteRepo {
     async fn records(&self, entity: EntityKind) -> Result<Vec<StoredRecord>> {
         self.run(move |c| {
             let mut stmt =
@@ -344,6 +355,19 @@ impl Repo for SqliteRepo {
         .await
     }
 
+    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>> {
+        let ids = ids.to_vec();
+        self.run(move |c| read::records_where(c, entity.as_str(), "entity_id", &ids)).await
+    }
+
+    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>> {
+        let ids = parents.to_vec();
+        self.run(move |c| read::records_where(c, entity.as_str(), "parent_id", &ids)).await
+    }
+}
+
+#[async_trait]
+impl Events for SqliteRepo {
     async fn append_event(
         &self,
         audience: Audience,
@@ -413,7 +437,93 @@ impl Repo for SqliteRepo {
         })
         .await
     }
+}
 
+#[async_trait]
+impl Documents for SqliteRepo {
+    async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {
+        let kind = kind.to_owned();
+        self.run(move |c| docs::docs(c, &kind)).await
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>> {
+        let (kind, id) = (kind.to_owned(), id.to_owned());
+        self.run(move |c| docs::doc(c, &kind, &id)).await
+    }
+
+    async fn write_docs(
+        &self,
+        writes: Vec<DocWrite>,
+        events: Vec<NewEvent>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u64>> {
+        let by = by.to_owned();
+        self.run(move |c| docs::write(c, &writes, &events, &by, now)).await
+    }
+
+    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>> {
+        let (kind, ids) = (kind.to_owned(), ids.to_vec());
+        self.run(move |c| read::docs_in(c, &kind, &ids)).await
+    }
+}
+
+#[async_trait]
+impl ReadModel for SqliteRepo {
+    fn sql(&self) -> &dyn super::read_model::Sql {
+        self
+    }
+
+    async fn apply(&self, stmts: Vec<super::read_model::Stmt>) -> Result<()> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            read::apply(&tx, &stmts)?;
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Custody for SqliteRepo {
+    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings> {
+        self.run(custody::holdings).await
+    }
+
+    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT head FROM custody_head ORDER BY day")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| json(&r?)).collect()
+        })
+        .await
+    }
+
+    async fn custody_leaves(&self) -> Result<Vec<Hash>> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT leaf_hash FROM custody_log ORDER BY idx")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| super::chain::stored_hash(&r?)).collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Audit for SqliteRepo {
+    async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
+        let entry = entry.clone();
+        self.run(move |c| audit::append(c, &entry)).await
+    }
+
+    async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
+        let query = query.clone();
+        self.run(move |c| audit::read(c, &query)).await
+    }
+}
+
+#[async_trait]
+impl Repo for SqliteRepo {
     async fn counts(&self) -> Result<Counts> {
         self.run(|c| {
             Ok(c.query_row(
@@ -442,91 +552,6 @@ impl Repo for SqliteRepo {
             )?)
         })
         .await
-    }
-
-    async fn committed_batches(&self) -> Result<Vec<CommittedBatch>> {
-        self.run(docs::committed_batches).await
-    }
-
-    async fn custody_holdings(&self) -> Result<mingcha_office::custody::Holdings> {
-        self.run(custody::holdings).await
-    }
-
-    async fn custody_heads(&self) -> Result<Vec<mingcha_core::custody::SignedTreeHead>> {
-        self.run(|c| {
-            let mut stmt = c.prepare("SELECT head FROM custody_head ORDER BY day")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.map(|r| json(&r?)).collect()
-        })
-        .await
-    }
-
-    async fn custody_leaves(&self) -> Result<Vec<Hash>> {
-        self.run(|c| {
-            let mut stmt = c.prepare("SELECT leaf_hash FROM custody_log ORDER BY idx")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.map(|r| super::chain::stored_hash(&r?)).collect()
-        })
-        .await
-    }
-
-    async fn docs(&self, kind: &str) -> Result<Vec<Doc>> {
-        let kind = kind.to_owned();
-        self.run(move |c| docs::docs(c, &kind)).await
-    }
-
-    async fn doc(&self, kind: &str, id: &str) -> Result<Option<Doc>> {
-        let (kind, id) = (kind.to_owned(), id.to_owned());
-        self.run(move |c| docs::doc(c, &kind, &id)).await
-    }
-
-    async fn write_docs(
-        &self,
-        writes: Vec<DocWrite>,
-        events: Vec<NewEvent>,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<u64>> {
-        let by = by.to_owned();
-        self.run(move |c| docs::write(c, &writes, &events, &by, now)).await
-    }
-
-    fn sql(&self) -> &dyn super::read_model::Sql {
-        self
-    }
-
-    async fn records_in(&self, entity: EntityKind, ids: &[String]) -> Result<Vec<StoredRecord>> {
-        let ids = ids.to_vec();
-        self.run(move |c| read::records_where(c, entity.as_str(), "entity_id", &ids)).await
-    }
-
-    async fn records_under(&self, entity: EntityKind, parents: &[String]) -> Result<Vec<StoredRecord>> {
-        let ids = parents.to_vec();
-        self.run(move |c| read::records_where(c, entity.as_str(), "parent_id", &ids)).await
-    }
-
-    async fn docs_in(&self, kind: &str, ids: &[String]) -> Result<Vec<Doc>> {
-        let (kind, ids) = (kind.to_owned(), ids.to_vec());
-        self.run(move |c| read::docs_in(c, &kind, &ids)).await
-    }
-
-    async fn apply(&self, stmts: Vec<super::read_model::Stmt>) -> Result<()> {
-        self.run(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            read::apply(&tx, &stmts)?;
-            Ok(tx.commit()?)
-        })
-        .await
-    }
-
-    async fn append_audit(&self, entry: &super::AuditEntry) -> Result<()> {
-        let entry = entry.clone();
-        self.run(move |c| audit::append(c, &entry)).await
-    }
-
-    async fn audit(&self, query: &super::AuditQuery) -> Result<super::AuditPage> {
-        let query = query.clone();
-        self.run(move |c| audit::read(c, &query)).await
     }
 }
 

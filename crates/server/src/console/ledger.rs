@@ -13,7 +13,7 @@ use mingcha_core::rectification::Light;
 use mingcha_office::account::Reader;
 use mingcha_office::filter::LedgerFilter;
 use mingcha_office::ledger::LedgerRow;
-use mingcha_office::problem::{AssignInput, Feedback, Problem};
+use mingcha_office::problem::{Feedback, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::ledger_index::{self, cursor, parse_cursor};
@@ -22,7 +22,9 @@ use super::session::Signed;
 use super::today;
 use super::unit_view::UnitProblemView;
 use super::uploads::Uploader;
-use super::world::{FindingView, World, resolve_unit, units as units_of};
+use super::world::{FindingView, World, units as units_of};
+use crate::app;
+use crate::app::problem::{Actor, Assignment};
 use crate::error::{Error, Result};
 use crate::repo::read_model::{self, LedgerCursor, LedgerQuery, LightFilter};
 use crate::state::{AppState, Body, PathParam, QueryParam, parse_json};
@@ -242,22 +244,14 @@ pub async fn problem(
     Ok(Json(detail(&state, &signed, &id, Utc::now()).await?))
 }
 
-/// Load a problem, change it with `step`, save it with its ledger row, and answer with it as
-/// it now is.
-async fn change(
-    state: &AppState,
-    signed: &Signed,
-    id: &str,
-    step: impl FnOnce(&mut Problem, DateTime<Utc>) -> Result<()>,
-) -> Result<Json<ProblemAnswer>> {
-    let now = Utc::now();
-    let (world, mut p) = World::of_problem(&*state.repo, id).await?;
-    step(&mut p.value, now)?;
-    let h = world.held(&p.value.finding_id)?;
-    let write = ledger_index::write(&world, &p, h, &world.review(&h.record.entity_id).value)?;
-    state.repo.write_docs(vec![write], vec![], &signed.account.username, now).await?;
-    // Answered from what was just written: the finding and its review did not change.
-    Ok(Json(detail_of(state, signed, &world, &p.value, now).await?))
+/// A step's answer: the problem as it now is, as `signed` may read it (answered from what was
+/// just written; the finding and its review did not change).
+async fn answer(state: &AppState, signed: &Signed, stepped: app::problem::Stepped) -> Result<Json<ProblemAnswer>> {
+    Ok(Json(detail_of(state, signed, &stepped.world, &stepped.problem.value, Utc::now()).await?))
+}
+
+fn actor(signed: &Signed) -> Actor<'_> {
+    Actor { name: signed.name(), username: &signed.account.username }
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,21 +272,9 @@ pub async fn assign(
 ) -> Result<Json<ProblemAnswer>> {
     signed.reviewer()?;
     let input: Assign = parse_json(&body)?;
-    let deadline: NaiveDate =
-        mingcha_core::inspection::parse_date("deadline", &input.deadline).map_err(|e| Error::Invalid(e.to_string()))?;
-    let (unit_id, unit) = resolve_unit(&*state.repo, &input.unit).await?;
-    let by = signed.name().to_owned();
-    change(&state, &signed, &id, |p, now| {
-        let input = AssignInput {
-            unit_id: &unit_id,
-            unit: &unit,
-            person: input.person.as_deref(),
-            deadline,
-            measures: input.measures.as_deref(),
-        };
-        Ok(p.assign(input, today(now), &by, now)?)
-    })
-    .await
+    let input =
+        Assignment { unit: input.unit, person: input.person, deadline: input.deadline, measures: input.measures };
+    answer(&state, &signed, app::problem::assign(&*state.repo, &id, &input, actor(&signed), Utc::now()).await?).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,16 +299,10 @@ pub async fn feedback(
     let input: Report = parse_json(&body)?;
     let owner = Uploader::Account(signed.account.username.clone());
     let files = super::uploads::uploaded(&state, &input.files, &owner).await?;
-    let by = signed.name().to_owned();
-    change(&state, &signed, &id, |p, now| {
-        if let Some(unit) = &own_unit
-            && p.assignment.as_ref().map(|a| &a.unit_id) != Some(unit)
-        {
-            return Err(Error::NotFound(format!("no problem {} in the ledger", p.id)));
-        }
-        Ok(p.report(&input.text, files, &by, now)?)
-    })
-    .await
+    let by = actor(&signed);
+    let stepped =
+        app::problem::report(&*state.repo, &id, &input.text, files, own_unit.as_deref(), by, Utc::now()).await?;
+    answer(&state, &signed, stepped).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,20 +322,9 @@ pub async fn verify(
 ) -> Result<Json<ProblemAnswer>> {
     signed.reviewer()?;
     let input: Verify = parse_json(&body)?;
-    let revisit = input.revisit_finding.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    if let Some(r) = &revisit {
-        // The proof must be a finding the office holds, of a later visit to the same unit.
-        let (problem_world, p) = World::of_problem(&*state.repo, &id).await?;
-        let proof_world = World::of(&*state.repo, std::slice::from_ref(r)).await?;
-        let (original, proof) = (problem_world.held(&p.value.finding_id)?, proof_world.held(r)?);
-        if proof.finding.unit_id != original.finding.unit_id
-            || proof.finding.observed_at <= original.finding.observed_at
-        {
-            return Err(Error::Invalid("the re-visit finding must be a later finding at the same unit".into()));
-        }
-    }
-    let by = signed.name().to_owned();
-    change(&state, &signed, &id, |p, now| Ok(p.verify(input.pass, &input.comment, revisit.as_deref(), &by, now)?)).await
+    let (revisit, by) = (input.revisit_finding.as_deref(), actor(&signed));
+    let stepped = app::problem::verify(&*state.repo, &id, input.pass, &input.comment, revisit, by, Utc::now()).await?;
+    answer(&state, &signed, stepped).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -376,8 +341,9 @@ pub async fn close(
 ) -> Result<Json<ProblemAnswer>> {
     signed.reviewer()?;
     let input: Close = if body.is_empty() { Close::default() } else { parse_json(&body)? };
-    let by = signed.name().to_owned();
-    change(&state, &signed, &id, |p, now| Ok(p.close(input.comment.as_deref(), today(now), &by, now)?)).await
+    let by = actor(&signed);
+    answer(&state, &signed, app::problem::close(&*state.repo, &id, input.comment.as_deref(), by, Utc::now()).await?)
+        .await
 }
 
 /// 亮灯: the first page of the red and of the yellow rows (the ledger filtered by light pages on

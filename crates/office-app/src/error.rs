@@ -26,6 +26,8 @@ pub enum Error {
     DeadlinePast { deadline: chrono::NaiveDate, today: chrono::NaiveDate },
     #[error("{0}")]
     WrongStage(String),
+    #[error("a notice needs at least one problem")]
+    EmptyNotice,
     /// The office's store refused (enrollment, the exchange, a blob): its code and detail are
     /// the store's ([`RepoError::code`]).
     #[error(transparent)]
@@ -50,6 +52,7 @@ impl Error {
             Self::UnknownUnit(_) => "unknown_unit",
             Self::DeadlinePast { .. } => "deadline_past",
             Self::WrongStage(_) => "wrong_stage",
+            Self::EmptyNotice => "empty_notice",
             Self::Refused(r) => r.code(),
             Self::Io(_) | Self::Internal(_) => "internal",
         }

@@ -15,6 +15,7 @@ pub mod dashboard;
 mod error;
 pub mod export;
 pub mod ledger_index;
+pub mod notices;
 pub mod problem;
 pub mod review;
 pub mod world;

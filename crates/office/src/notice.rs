@@ -56,3 +56,17 @@ pub struct NoticePhoto {
     /// 图注, e.g. `图1 城南区政务服务中心3号窗口无人值守（2026年11月10日9时20分）`.
     pub caption: String,
 }
+
+/// The 发文字号 of the `serial`th notice of `year`: `城南效能〔2026〕3号` for the 机关代字
+/// `城南效能`. Serials start at 1 each year.
+pub fn notice_number(issuer_short: &str, year: i32, serial: u32) -> String {
+    format!("{issuer_short}〔{year}〕{serial}号")
+}
+
+#[cfg(test)]
+mod numbering {
+    #[test]
+    fn a_number_reads_as_a_chinese_office_writes_it() {
+        assert_eq!(super::notice_number("城南效能", 2026, 3), "城南效能〔2026〕3号");
+    }
+}

@@ -285,19 +285,6 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, SizeError> {
     n.checked_mul(factor).ok_or_else(|| SizeError::TooLarge(s.to_owned()))
 }
 
-/// The limits a notice's photo is decoded under: a picture declaring more than 12,000 pixels
-/// a side or needing more than 512 MiB to decode is left out instead of exhausting memory.
-pub fn image_limits() -> image::Limits {
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    limits
-}
-
-/// The most bytes of a photo read into memory to make a notice's picture of it.
-pub const NOTICE_PHOTO_READ_MAX: u64 = 64 * 1024 * 1024;
-
 #[cfg(test)]
 mod tests {
     use super::*;

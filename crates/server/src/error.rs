@@ -247,6 +247,7 @@ impl From<AppError> for Error {
             AppError::UnknownUnit(m) => Self::UnknownUnit(m),
             AppError::DeadlinePast { deadline, today } => Self::DeadlinePast { deadline, today },
             AppError::WrongStage(m) => Self::WrongStage(m),
+            AppError::EmptyNotice => Self::EmptyNotice,
             AppError::Refused(r) => Self::Refused(r),
             AppError::Io(e) => Self::Io(e),
             AppError::Internal(m) => Self::Internal(m),

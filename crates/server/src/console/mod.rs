@@ -23,7 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, patch, post, put};
 
-pub(crate) use crate::app::{Versioned, kind, ledger_index, load, load_all, new_id, put_doc, today, world};
+pub(crate) use crate::app::{Versioned, kind, ledger_index, load, load_all, put_doc, today, world};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 

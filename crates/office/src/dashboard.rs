@@ -52,6 +52,7 @@ pub struct DayTally {
 }
 
 /// A name and how many.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Count {
     pub name: String,
@@ -70,6 +71,7 @@ pub struct Run {
 }
 
 /// The same unit, the same category or checklist item, found again within the window.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Repeat {
     pub unit: String,
@@ -81,6 +83,7 @@ pub struct Repeat {
     pub problems: Vec<String>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dashboard {
     pub total: usize,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a problem stands in the ledger: [`mingcha_core::rectification::Stage`] plus the time
 /// before it is handed to anyone.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerStage {
@@ -34,6 +35,7 @@ impl LedgerStage {
 }
 
 /// One row of the ledger (台账), in the order of its printed columns.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LedgerRow {
     /// 序号, from 1 in the order shown.

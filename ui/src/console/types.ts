@@ -1,4 +1,8 @@
 // The shapes of docs/console-api.md, as the console reads and sends them.
+// Declared from the Rust types (crates/server/src/console/bindings.rs); the rest below is still
+// written by hand.
+export type { Count, Dashboard, LedgerRow, LedgerStage, Lights, Page, Repeat, UnitLights } from './bindings'
+import type { LedgerRow, Page } from './bindings'
 
 export type Role = 'admin' | 'reviewer' | 'viewer' | 'unit'
 
@@ -165,12 +169,6 @@ export interface FindingQuery {
   unit?: string
 }
 
-/** One page of a long list: `next` is the cursor of the page after it, null on the last. */
-export interface Page<T> {
-  rows: T[]
-  total: number
-  next: string | null
-}
 
 /** Which page to read: how many rows (1–500, 50 if unsaid), after which cursor. */
 export interface PageAt {
@@ -183,26 +181,6 @@ export interface PageAt {
 export type Stage = 'pending' | 'assigned' | 'reported' | 'verified' | 'closed'
 export type Light = 'green' | 'yellow' | 'red'
 
-export interface LedgerRow {
-  seq: number
-  id: string
-  finding_id: string
-  unit: string
-  description: string
-  found_at: string
-  method: Method
-  category: string
-  category_label: string
-  responsible: string
-  measures: string
-  deadline: string | null
-  rectification: string
-  verification: string
-  closed: string | null
-  stage: Stage
-  stage_label: string
-  light: Light | null
-}
 
 /** The ledger's filters, every one optional; empty strings mean "not set". */
 export interface LedgerFilters {
@@ -267,13 +245,6 @@ export interface FeedbackLink {
   expires_at: string
 }
 
-/** GET /api/console/lights: the first page of each light (the ledger, filtered by light, has
- * the rest) and every unit that must act, by its red and yellow counts. */
-export interface Lights {
-  yellow: Page<LedgerRow>
-  red: Page<LedgerRow>
-  units: { unit: string; red: number; yellow: number }[]
-}
 
 /**
  * A problem's facts as its unit is told them (and all a one-time link shows): no inspector,
@@ -346,37 +317,8 @@ export interface NewNotice {
 
 // ---- dashboard ----
 
-export interface Count {
-  name: string
-  count: number
-}
 
-export interface Repeat {
-  unit: string
-  what: string
-  count: number
-  first: string
-  last: string
-  problems: string[]
-}
 
-export interface Dashboard {
-  total: number
-  open: number
-  overdue: number
-  yellow: number
-  closed: number
-  /** The units with most problems (at most 30); `units` says how many have any. */
-  by_unit: Count[]
-  units: number
-  by_category: Count[]
-  by_month: Count[]
-  /** The longest runs (at most 50), each listing its first 20 problems; `repeats_total` counts them all. */
-  repeats: Repeat[]
-  repeats_total: number
-  red_by_unit: Count[]
-  red_units: number
-}
 
 export interface DashboardQuery {
   from?: string

@@ -348,6 +348,7 @@ pub async fn close(
 
 /// 亮灯: the first page of the red and of the yellow rows (the ledger filtered by light pages on
 /// through the rest), and every unit that must act with how many of each it has.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct Lights {
     yellow: Page<LedgerRow>,
@@ -355,8 +356,9 @@ pub struct Lights {
     units: Vec<UnitLights>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
-struct UnitLights {
+pub struct UnitLights {
     unit: String,
     red: u64,
     yellow: u64,

@@ -6,6 +6,8 @@
 //! device must receive) in one [`Repo::write_docs`] call, so a refusal leaves nothing behind.
 
 mod assets;
+#[cfg(test)]
+mod bindings;
 mod catalog;
 mod files;
 mod ledger;

@@ -78,6 +78,7 @@ pub struct FindingQuery {
 
 /// One page of a list, oldest first, with how many there are in all and where the next
 /// page starts (`None` on the last).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub rows: Vec<T>,

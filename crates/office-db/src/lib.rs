@@ -1,9 +1,10 @@
 //! `mingcha-office-db`: the office's store. Its tables behind traits split by role
 //! ([`Devices`], [`Exchange`], [`Records`], [`Events`], [`Documents`], [`ReadModel`],
 //! [`Custody`], [`Audit`]; [`Repo`] is all of them) with a SQLite and a PostgreSQL
-//! implementation, one migration runner ([`migrate`]), the exchange with a laptop (enrollment, batches,
-//! the chain rule, receipts), the console's read model, the office's signing key, and where
-//! evidence bytes live ([`blobs::BlobStore`]). Its errors are its own ([`RepoError`]).
+//! implementation, one migration runner ([`migrate`]), the exchange with a laptop
+//! (enrollment, batches, the chain rule, receipts), the console's read model, the office's
+//! signing key, and where evidence bytes live ([`blobs::BlobStore`]). Its errors are its own
+//! ([`RepoError`]).
 //!
 //! **Architecture invariant:** no HTTP. This crate never links axum or an HTTP client; the
 //! server (`mingcha-server`) serves what it stores, and the office's rules stay in

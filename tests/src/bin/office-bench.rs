@@ -512,7 +512,7 @@ impl Console {
     fn post_many(&self, paths: &[String], body: &str) -> Result<()> {
         let mut cmd = Command::new("curl");
         // Four at a time: PostgreSQL commits them side by side; SQLite takes them in turn.
-        cmd.args(["--parallel", "--parallel-max", "4"]);
+        cmd.args(["--no-progress-meter", "--parallel", "--parallel-max", "4"]);
         for (i, path) in paths.iter().enumerate() {
             // `--next` starts the options anew for the next URL; the connection stays open.
             if i > 0 {

@@ -390,6 +390,15 @@ pub async fn units(repo: &dyn Repo) -> Result<Vec<UnitRow>> {
     Ok(rows)
 }
 
+/// The names of the units among `ids` that the devices sent, by id.
+pub async fn unit_names(repo: &dyn Repo, ids: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+    repo.records_in(EntityKind::Unit, ids)
+        .await?
+        .iter()
+        .map(|r| Ok((r.entity_id.clone(), parsed::<Unit>(r)?.name)))
+        .collect()
+}
+
 /// A unit by id or by its exact name, among the units the devices sent: `(id, name)`.
 pub async fn resolve_unit(repo: &dyn Repo, unit: &str) -> Result<(String, String)> {
     let unit = unit.trim();

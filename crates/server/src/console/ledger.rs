@@ -2,8 +2,6 @@
 //! A unit reads its own problems only, each as a [`UnitProblemView`]; the one-time link it may
 //! report through is [`super::link`]'s.
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
@@ -22,7 +20,7 @@ use super::session::Signed;
 use super::today;
 use super::unit_view::UnitProblemView;
 use super::uploads::Uploader;
-use super::world::{FindingView, World, units as units_of};
+use super::world::{FindingView, World, unit_names};
 use crate::app;
 use crate::app::problem::{Actor, Assignment};
 use crate::error::{Error, Result};
@@ -388,7 +386,8 @@ pub async fn lights(
     let day = today(now);
     let q = query(reader, &LedgerFilter::default(), day)?;
     let lit = read_model::ledger::lit_by_unit(state.repo.sql(), &q, day).await?;
-    let names: BTreeMap<String, String> = units_of(&*state.repo).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let ids: Vec<String> = lit.iter().map(|(id, _, _)| id.clone()).collect();
+    let names = unit_names(&*state.repo, &ids).await?;
     let mut units: Vec<UnitLights> = lit
         .into_iter()
         .map(|(id, red, yellow)| UnitLights { unit: names.get(&id).cloned().unwrap_or(id), red, yellow })

@@ -108,7 +108,11 @@ fn main() -> Result<()> {
     let started = Instant::now();
     for chunk in accepted.chunks(ACCEPTS_PER_CURL) {
         let paths: Vec<String> = chunk.iter().map(|id| format!("/api/console/findings/{id}/accept")).collect();
-        console.post_many(&paths, "{}")?;
+        console.post_many(&paths, "{}").map_err(|e| {
+            let log = office.log();
+            let tail: String = log.chars().rev().take(2_000).collect::<Vec<_>>().into_iter().rev().collect();
+            e.context(format!("the office's log ends with:\n{tail}"))
+        })?;
     }
     let accepting = started.elapsed();
 

@@ -32,6 +32,7 @@ pub struct Held {
 }
 
 /// One evidence file of a finding, as the review screen shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceView {
     pub id: String,
@@ -49,6 +50,7 @@ pub struct EvidenceView {
 }
 
 /// A finding as the console shows it (`docs/console-api.md`, `FindingView`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingView {
     pub id: String,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{HistoryEntry, OfficeError, required};
 
 /// Where a finding stands at the office.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
@@ -45,6 +46,7 @@ impl ReviewState {
 }
 
 /// Who wrote a wording.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -53,6 +55,7 @@ pub enum Source {
 }
 
 /// One wording of a finding's description.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wording {
     pub text: String,

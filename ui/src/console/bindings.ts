@@ -29,6 +29,22 @@ repeats: Array<Repeat>,
  */
 repeats_total: number, };
 
+export type EvidenceFlag = { "flag": "no_capture_time" } | { "flag": "taken_outside_visit_day", taken_on: string, visit_on: string, } | { "flag": "damaged", reason: string, };
+
+export type EvidenceView = { id: string, sha256: string, media_type: string, name: string, taken_at: string | null, gps: Gps | null, flags: Array<EvidenceFlag>, flag_labels: Array<string>, 
+/**
+ * The watermarked copy made on the device for notices, if one was made.
+ */
+disclosure_sha256: string | null, disclosure_watermark: string | null, url: string, };
+
+export type FindingView = { id: string, batch_id: string, inspector: string, device: string, unit: string, unit_id: string, spot: string | null, observed_at: string, method: string, category: string, category_label: string, severity: string, description: string, persons: string | null, checklist_item: string | null, state: ReviewState, state_label: string, comment: string | null, versions: Array<Wording>, changed: Array<string>, merged_into: string | null, merged: Array<string>, problem_id: string | null, 
+/**
+ * The device deleted it after sending it.
+ */
+deleted: boolean, evidence: Array<EvidenceView>, };
+
+export type Gps = { lat: number, lon: number, alt: number | null, };
+
 export type LedgerRow = { 
 /**
  * 序号, from 1 in the order shown.
@@ -105,5 +121,11 @@ export type Repeat = { unit: string, what: string, count: number, first: string,
  */
 problems: Array<string>, };
 
+export type ReviewState = "new" | "returned" | "resent" | "accepted" | "merged";
+
+export type Source = "device" | "office";
+
 export type UnitLights = { unit: string, red: number, yellow: number, };
+
+export type Wording = { text: string, by: string, at: string, source: Source, };
 

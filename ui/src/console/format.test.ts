@@ -63,7 +63,7 @@ describe('labels', () => {
 
   it('names the evidence flags', () => {
     expect(flagLabel({ flag: 'no_capture_time' })).toBe('无拍摄时间')
-    expect(flagLabel({ flag: 'taken_outside_visit_day', taken_on: '2026-11-09' })).toBe('拍摄日期非检查当日')
+    expect(flagLabel({ flag: 'taken_outside_visit_day', taken_on: '2026-11-09', visit_on: '2026-11-10' })).toBe('拍摄日期非检查当日')
     expect(flagLabel({ flag: 'damaged', reason: 'truncated' })).toBe('文件损坏')
   })
 

@@ -1,8 +1,18 @@
 // The shapes of docs/console-api.md, as the console reads and sends them.
 // Declared from the Rust types (crates/server/src/console/bindings.rs); the rest below is still
 // written by hand.
-export type { Count, Dashboard, LedgerRow, LedgerStage, Lights, Page, Repeat, UnitLights } from './bindings'
-import type { LedgerRow, Page } from './bindings'
+export type {
+  Count, Dashboard, EvidenceFlag, EvidenceView, FindingView, Gps, LedgerRow, LedgerStage, Lights, Page, Repeat,
+  ReviewState, Source, UnitLights, Wording,
+} from './bindings'
+import type { EvidenceView, FindingView, LedgerRow, Page, ReviewState, Wording } from './bindings'
+/** A finding's review state (the Rust `ReviewState`). */
+export type FindingState = ReviewState
+export type Method = '明查' | '暗访'
+/** One wording of a finding's description. */
+export type Version = Wording
+/** One evidence file of a finding, as the review screen shows it. */
+export type Evidence = EvidenceView
 
 export type Role = 'admin' | 'reviewer' | 'viewer' | 'unit'
 
@@ -101,57 +111,8 @@ export interface CategoryLeaf {
 
 // ---- review ----
 
-export type FindingState = 'new' | 'returned' | 'resent' | 'accepted' | 'merged'
-export type Method = '明查' | '暗访'
 
-export interface Version {
-  text: string
-  by: string
-  at: string
-  source: 'device' | 'office'
-}
 
-export type EvidenceFlag =
-  | { flag: 'no_capture_time' }
-  | { flag: 'taken_outside_visit_day'; taken_on?: string }
-  | { flag: 'damaged'; reason?: string }
-
-export interface Evidence {
-  id: string
-  sha256: string
-  media_type: string
-  name: string
-  taken_at: string | null
-  gps: { lat: number; lon: number } | null
-  flags: EvidenceFlag[]
-  disclosure_sha256: string | null
-  url: string
-}
-
-export interface FindingView {
-  id: string
-  batch_id: string
-  inspector: string
-  device: string
-  unit: string
-  unit_id: string
-  spot: string | null
-  observed_at: string
-  method: Method
-  category: string
-  category_label: string
-  severity: string
-  description: string
-  persons: string | null
-  state: FindingState
-  comment: string | null
-  versions: Version[]
-  changed: string[]
-  merged_into: string | null
-  merged: string[]
-  problem_id: string | null
-  evidence: Evidence[]
-}
 
 export interface Batch {
   batch_id: string

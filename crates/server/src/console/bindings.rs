@@ -2,7 +2,8 @@
 //! into `ui/src/console/bindings.ts`, which `ui/src/console/types.ts` re-exports. A test fails
 //! when the committed file is stale; `MINGCHA_WRITE_BINDINGS=1 cargo test -p mingcha-server
 //! console::bindings` rewrites it. The types declared so far: the dashboard, the ledger's rows
-//! and pages, and 亮灯; the rest of `types.ts` is still written by hand.
+//! and pages, 亮灯, and the review list's findings; the rest of `types.ts` is still written by
+//! hand.
 
 use ts_rs::{TS, TypeVisitor};
 
@@ -13,6 +14,8 @@ pub fn typescript() -> String {
     all.visit::<mingcha_office::ledger::LedgerRow>();
     all.visit::<super::review::Page<mingcha_office::ledger::LedgerRow>>();
     all.visit::<super::ledger::Lights>();
+    all.visit::<crate::app::world::FindingView>();
+    all.visit::<super::review::Page<crate::app::world::FindingView>>();
     let mut decls = all.0;
     decls.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = String::from(

@@ -203,7 +203,8 @@ fn reads(db: &mut RawDb, one: &str) -> Result<Vec<Read>> {
                 format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM finding_count WHERE {open}"),
                 format!(
                     "SELECT f.finding_id, r.payload FROM finding_row f JOIN record r ON r.entity = 'finding' \
-                     AND r.entity_id = f.finding_id WHERE f.{open} ORDER BY f.observed_at, f.finding_id LIMIT 51"
+                     AND r.entity_id = f.finding_id WHERE f.deleted = FALSE AND f.is_open = TRUE \
+                     ORDER BY f.observed_at, f.finding_id LIMIT 51"
                 ),
             ],
         },

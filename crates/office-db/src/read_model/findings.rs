@@ -44,7 +44,7 @@ fn conditions(q: &FindingQuery, b: &mut Binds) -> Vec<String> {
     let mut w = vec!["deleted = FALSE".to_owned()];
     match &q.state {
         StateFilter::All => {}
-        StateFilter::Open => w.push(format!("state IN {OPEN_STATES}")),
+        StateFilter::Open => w.push(IS_OPEN.to_owned()),
         StateFilter::Is(s) => w.push(format!("state = {}", b.push(s.as_str()))),
     }
     if let Some(x) = &q.batch {
@@ -59,13 +59,19 @@ fn conditions(q: &FindingQuery, b: &mut Binds) -> Vec<String> {
     w
 }
 
+/// The open findings among the rows: `is_open` has its own index in observed order, where
+/// `state IN (…)` would walk past every decided finding before the first open one.
+const IS_OPEN: &str = "is_open = TRUE";
+
 /// One page of the findings `q` selects, oldest observed first.
 pub async fn page(db: &dyn Sql, q: &FindingQuery, after: Option<&FindingCursor>, limit: u32) -> Result<FindingPage> {
     let mut b = Binds::default();
     let mut conds = conditions(q, &mut b);
     // The counters know batches and states; an inspector or a unit is counted on the rows.
     let total = if q.inspector.is_none() && q.unit_id.is_none() {
-        sum_counts(db, "finding_count", &conds, b.args.clone()).await?
+        let by_state = |c: &String| if c == IS_OPEN { format!("state IN {OPEN_STATES}") } else { c.clone() };
+        let counted: Vec<String> = conds.iter().map(by_state).collect();
+        sum_counts(db, "finding_count", &counted, b.args.clone()).await?
     } else {
         count(db, "finding_row", &conds, b.args.clone()).await?
     };

@@ -174,11 +174,16 @@ impl LedgerQuery {
             let under = b.push(format!("{}.%", escape_like(c)));
             w.push(format!("(category = {exact} OR category LIKE {under} ESCAPE '\\')"));
         }
+        // `found_on` is the day in the place's own time; `found_at` (UTC, indexed in the
+        // ledger's order) is bounded a day wider on each side, so a month's rows are read from
+        // where the month starts instead of from the ledger's first row.
         if let Some(f) = self.from {
             w.push(format!("found_on >= {}", b.push(day(f))));
+            w.push(format!("found_at >= {}", b.push(day(f - chrono::Days::new(1)))));
         }
         if let Some(t) = self.to {
             w.push(format!("found_on <= {}", b.push(day(t))));
+            w.push(format!("found_at < {}", b.push(day(t + chrono::Days::new(2)))));
         }
         if let Some(m) = &self.method {
             w.push(format!("method = {}", b.push(m.as_str())));

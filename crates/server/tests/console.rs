@@ -532,6 +532,7 @@ async fn the_ledger_filters_in_chinese_and_exports_what_it_shows(app: App) {
     assert_eq!(office.read(&q("城南 超时")).await["total"], 1);
     assert_eq!(office.read("/api/console/problems?category=san").await["total"], 1);
     assert_eq!(office.read("/api/console/problems?from=2026-11-11").await["total"], 0);
+    assert_eq!(office.read("/api/console/problems?from=2026-11-10&to=2026-11-10").await["total"], 2, "the day itself");
     assert_eq!(office.read("/api/console/problems?method=%E6%9A%97%E8%AE%BF").await["total"], 2);
     assert_eq!(office.get("/api/console/problems?from=2026-13-01").await.error(400).code, "bad_request");
 

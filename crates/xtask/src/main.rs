@@ -18,6 +18,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod demo;
+mod root;
 mod tidy;
 
 /// Debian packages the build and the tests need: a C toolchain and perl/make for the vendored
@@ -61,7 +62,7 @@ const BENCH_PACKAGES: &[&str] = &["libvips-tools", "curl"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    let root = root::workspace_root()?;
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
         Some("setup") => setup(APT_PACKAGES),

@@ -7,29 +7,26 @@
 use crate::key::sha256_hex;
 use crate::{Migration, RepoError, Result};
 
-/// The migrations of one backend, from `migrations/<dir>/<name>.sql`, numbered in order.
+/// Both backends' migrations, named once: `migrations/sqlite/<name>.sql` and
+/// `migrations/postgres/<name>.sql`, numbered in order.
 macro_rules! migrations {
-    ($dir:literal: $($version:literal => $name:literal),* $(,)?) => {
-        &[$(Migration {
+    ($($version:literal => $name:literal),* $(,)?) => {
+        /// SQLite's migrations, in order.
+        pub const SQLITE: &[Migration] = &[$(Migration {
             version: $version,
             name: concat!($name, ".sql"),
-            sql: include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")),
-        }),*]
+            sql: include_str!(concat!("../migrations/sqlite/", $name, ".sql")),
+        }),*];
+        /// PostgreSQL's migrations, in order.
+        pub const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: concat!($name, ".sql"),
+            sql: include_str!(concat!("../migrations/postgres/", $name, ".sql")),
+        }),*];
     };
 }
 
-pub const SQLITE: &[Migration] = migrations!("sqlite":
-    1 => "0001_initial",
-    2 => "0002_office_docs",
-    3 => "0003_audit",
-    4 => "0004_custody",
-    5 => "0005_read_model",
-    6 => "0006_finding_counts",
-    7 => "0007_list_indexes",
-    8 => "0008_ledger_tally",
-);
-
-pub const POSTGRES: &[Migration] = migrations!("postgres":
+migrations!(
     1 => "0001_initial",
     2 => "0002_office_docs",
     3 => "0003_audit",
@@ -85,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn both_backends_list_the_same_migrations_numbered_from_one() {
+    fn the_migrations_are_numbered_from_one_in_file_order() {
         let names = |ms: &[Migration]| ms.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
         assert_eq!(names(SQLITE), names(POSTGRES));
         for (i, m) in SQLITE.iter().enumerate() {

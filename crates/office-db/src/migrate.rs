@@ -1,4 +1,4 @@
-//! The office's schema migrations, listed once per backend from the files under `migrations/`,
+//! The office's schema migrations, each file named once for both backends (under `migrations/`),
 //! and the one rule of which to run ([`pending`]): each backend reads what its
 //! `schema_migration` table holds and runs what this answers, in one transaction under its
 //! write lock. A migration applied once is recorded with its SHA-256, so an edited migration is

@@ -23,6 +23,8 @@ pub struct Actor<'a> {
 pub struct Stepped {
     pub world: World,
     pub problem: Versioned<Problem>,
+    /// When the step was taken: the day its lights and deadline are judged on.
+    pub at: DateTime<Utc>,
 }
 
 /// Load problem `id`, change it with `step`, and write it with its ledger row.
@@ -38,7 +40,7 @@ async fn change(
     let held = world.held(&problem.value.finding_id)?;
     let write = ledger_index::write(&world, &problem, held, &world.review(&held.record.entity_id).value)?;
     repo.write_docs(vec![write], vec![], by.username, now).await?;
-    Ok(Stepped { world, problem })
+    Ok(Stepped { world, problem, at: now })
 }
 
 /// 交办: what the office types to hand a problem to a unit.

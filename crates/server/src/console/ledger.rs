@@ -242,10 +242,10 @@ pub async fn problem(
     Ok(Json(detail(&state, &signed, &id, Utc::now()).await?))
 }
 
-/// A step's answer: the problem as it now is, as `signed` may read it (answered from what was
-/// just written; the finding and its review did not change).
+/// A step's answer: the problem as it now is, as `signed` may read it, on the step's own day
+/// (answered from what was just written; the finding and its review did not change).
 async fn answer(state: &AppState, signed: &Signed, stepped: app::problem::Stepped) -> Result<Json<ProblemAnswer>> {
-    Ok(Json(detail_of(state, signed, &stepped.world, &stepped.problem.value, Utc::now()).await?))
+    Ok(Json(detail_of(state, signed, &stepped.world, &stepped.problem.value, stepped.at).await?))
 }
 
 fn actor(signed: &Signed) -> Actor<'_> {

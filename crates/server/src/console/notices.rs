@@ -14,14 +14,10 @@ use crate::app::problem::Actor;
 use crate::error::{Error, Result};
 use crate::state::{AppState, Body, PathParam, parse_json};
 
-async fn current_settings(state: &AppState) -> Result<Versioned<NoticeSettings>> {
-    Ok(app::notices::current_settings(&*state.repo).await?)
-}
-
 /// The notices' settings: office staff only.
 pub async fn settings(State(state): State<AppState>, signed: Signed) -> Result<Json<NoticeSettings>> {
     signed.office_staff()?;
-    Ok(Json(current_settings(&state).await?.value))
+    Ok(Json(app::notices::current_settings(&*state.repo).await?.value))
 }
 
 pub async fn save_settings(
@@ -32,7 +28,7 @@ pub async fn save_settings(
     signed.admin()?;
     let input: NoticeSettings = parse_json(&body)?;
     let required = |f: &'static str, s: &str| mingcha_office::required(f, s, 60);
-    let mut s = current_settings(&state).await?;
+    let mut s = app::notices::current_settings(&*state.repo).await?;
     s.value = NoticeSettings {
         issuer: required("the issuer", &input.issuer)?,
         issuer_short: required("the 发文字号 prefix", &input.issuer_short)?,

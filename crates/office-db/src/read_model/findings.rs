@@ -40,10 +40,13 @@ pub struct FindingPage {
     pub next: Option<FindingCursor>,
 }
 
-fn conditions(q: &FindingQuery, b: &mut Binds) -> Vec<String> {
+/// The conditions of `q` over `finding_row`, or over the counters in `finding_count`, which
+/// know a finding's state but not `is_open`.
+fn conditions(q: &FindingQuery, b: &mut Binds, counters: bool) -> Vec<String> {
     let mut w = vec!["deleted = FALSE".to_owned()];
     match &q.state {
         StateFilter::All => {}
+        StateFilter::Open if counters => w.push(format!("state IN {OPEN_STATES}")),
         StateFilter::Open => w.push(IS_OPEN.to_owned()),
         StateFilter::Is(s) => w.push(format!("state = {}", b.push(s.as_str()))),
     }
@@ -66,12 +69,12 @@ const IS_OPEN: &str = "is_open = TRUE";
 /// One page of the findings `q` selects, oldest observed first.
 pub async fn page(db: &dyn Sql, q: &FindingQuery, after: Option<&FindingCursor>, limit: u32) -> Result<FindingPage> {
     let mut b = Binds::default();
-    let mut conds = conditions(q, &mut b);
+    let mut conds = conditions(q, &mut b, false);
     // The counters know batches and states; an inspector or a unit is counted on the rows.
     let total = if q.inspector.is_none() && q.unit_id.is_none() {
-        let by_state = |c: &String| if c == IS_OPEN { format!("state IN {OPEN_STATES}") } else { c.clone() };
-        let counted: Vec<String> = conds.iter().map(by_state).collect();
-        sum_counts(db, "finding_count", &counted, b.args.clone()).await?
+        let mut counted = Binds::default();
+        let on = conditions(q, &mut counted, true);
+        sum_counts(db, "finding_count", &on, counted.args).await?
     } else {
         count(db, "finding_row", &conds, b.args.clone()).await?
     };
